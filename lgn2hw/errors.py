@@ -1,0 +1,33 @@
+"""Typed errors of the library; the CLI turns each into one clear line and a non-zero exit."""
+
+
+class Lgn2hwError(Exception):
+    """Base of every error lgn2hw raises on bad input or a failed check."""
+
+
+class NetlistError(Lgn2hwError):
+    """A netlist is malformed: unknown gate id, forward reference, bad outputs, unreadable file."""
+
+
+class DataError(Lgn2hwError):
+    """A data file is missing, corrupt, of the wrong format, or its contents are out of range."""
+
+
+class CheckpointError(Lgn2hwError):
+    """A checkpoint is missing, truncated, not ours, or unsafe to load."""
+
+
+class ConfigError(Lgn2hwError):
+    """An option value is invalid (for example a layer too narrow for its inputs)."""
+
+
+class EmitError(Lgn2hwError):
+    """RTL cannot be emitted as asked (for example an illegal Verilog module name)."""
+
+
+class ToolError(Lgn2hwError):
+    """An external tool (iverilog, vvp, yosys, ...) is missing, crashed or timed out."""
+
+
+class VerificationError(Lgn2hwError):
+    """A simulation disagreed with the Python reference."""
