@@ -96,7 +96,7 @@ def read_digit_file(path: str | os.PathLike) -> np.ndarray:
     if bad.any():
         i = int(np.argmax(bad))
         raise DataError(
-            f"{path}: value {array[i]!r} at image {i // PIXELS}, pixel {i % PIXELS} is outside [0, 1]"
+            f"{path}: value {float(array[i])!r} at image {i // PIXELS}, pixel {i % PIXELS} is outside [0, 1]"
         )
     return np.rint(array * 255.0).astype(np.uint8).reshape(-1, PIXELS)
 
