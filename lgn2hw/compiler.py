@@ -1,0 +1,256 @@
+"""Compile: checkpoint or netlist.json -> frozen netlist -> optimized netlist -> RTL, with checks.
+
+The output directory holds ``netlist.json`` (the optimized netlist, contract format), the RTL
+(``<module>.v``) and ``compile_report.json`` (gate counts, per-pass report, stage times, agreement
+checks). It is written atomically: on any error nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import __version__
+from .checkpoint import Checkpoint
+from .emit.verilog import check_module_name, write_rtl
+from .errors import CheckpointError, DataError, Lgn2hwError, VerificationError
+from .freeze import freeze
+from .fsutil import atomic_dir, atomic_file
+from .netlist import Netlist
+from .passes.manager import OptimizeReport, optimize
+from .simulate import Simulator
+
+NETLIST_FILE = "netlist.json"
+REPORT_FILE = "compile_report.json"
+VERIFY_FILE = "verify.json"
+
+
+@dataclass
+class Source:
+    """What compile starts from: a netlist, and the trained model when there is one."""
+
+    netlist: Netlist
+    model: object | None
+    path: Path
+    sha256: str
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_source(path: str | os.PathLike) -> Source:
+    """Load an lgn2hw checkpoint (.pt) or a netlist.json; the format is told by content, not by name."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such file")
+    with open(path, "rb") as handle:
+        head = handle.read(64).lstrip()
+    sha = file_sha256(path)
+    if head.startswith(b"{"):
+        return Source(Netlist.load(path), None, path, sha)
+    checkpoint = Checkpoint.load(path)
+    metadata = {"dataset": checkpoint.dataset} if checkpoint.dataset else {}
+    netlist = freeze(checkpoint.model, checkpoint.input_encoding, metadata)
+    return Source(netlist, checkpoint.model, path, sha)
+
+
+def reference_vectors(netlist: Netlist, count: int | None, data_dir=None, seed: int = 0) -> tuple[np.ndarray, str]:
+    """Input bits to check on: the encoded test set of the netlist's data set when it is known and
+    readable, else uniformly random vectors. Returns (bits, description)."""
+    dataset = netlist.metadata.get("dataset")
+    if dataset and netlist.input_encoding is not None:
+        try:
+            bits = encoded_test_set(netlist, dataset, data_dir)
+            if count is not None:
+                bits = bits[:count]
+            return bits, f"{dataset} test set"
+        except DataError:
+            pass
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 2, size=(count or 4096, netlist.num_inputs), dtype=np.uint8), "random vectors"
+
+
+def encoded_test_set(netlist: Netlist, dataset: str, data_dir=None) -> np.ndarray:
+    """The data set's test split turned into input bits with the netlist's own input_encoding."""
+    from .data.datasets import load_dataset
+    from .data.encoding import ThresholdEncoding
+
+    encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=netlist.num_inputs)
+    data = load_dataset(dataset, data_dir=data_dir)
+    return encoding.encode(data.test_x)
+
+
+@dataclass
+class CompileResult:
+    outdir: Path
+    raw: Netlist
+    netlist: Netlist
+    report: OptimizeReport
+    files: list[Path]
+    seconds: dict[str, float]
+    checks: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        r = self.report
+        return (
+            f"compiled {self.raw.num_gates:,} -> {self.netlist.num_gates:,} gates "
+            f"(-O{r.level}, {100.0 * self.netlist.num_gates / max(1, self.raw.num_gates):.1f}% kept, "
+            f"depth {r.depth_before} -> {r.depth_after}) into {self.outdir}"
+        )
+
+
+def compile_source(
+    source_path: str | os.PathLike,
+    outdir: str | os.PathLike,
+    opt_level: int = 2,
+    module_name: str = "lgn_top",
+    check_vectors: int | None = 10000,
+    data_dir=None,
+    progress=None,
+) -> CompileResult:
+    """Freeze (if a checkpoint), optimize, check and emit into ``outdir`` (atomically).
+
+    Checks before anything is written: Python hard inference (when a model is given), the raw netlist
+    and the optimized netlist must give identical class scores on ``check_vectors`` vectors.
+    """
+    check_module_name(module_name)
+    seconds = {}
+    t0 = time.perf_counter()
+    source = load_source(source_path)
+    raw = source.netlist
+    seconds["load_freeze"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    report = optimize(raw, level=opt_level, progress=progress)
+    optimized = report.netlist
+    optimized.metadata.update(
+        {
+            "source": source.path.name,
+            "source_sha256": source.sha256,
+            "opt_level": opt_level,
+            "raw_gates": raw.num_gates,
+            "module_name": module_name,
+            "lgn2hw_version": __version__,
+        }
+    )
+    seconds["optimize"] = time.perf_counter() - t0
+
+    checks = {}
+    if check_vectors:
+        t0 = time.perf_counter()
+        checks = check_agreement(source, raw, optimized, check_vectors, data_dir)
+        seconds["check"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    header = {
+        "source": source.path.name,
+        "source_sha256": source.sha256,
+        "opt_level": f"-O{opt_level}",
+        "gates": f"{raw.num_gates} raw, {optimized.num_gates} optimized",
+        "generator": f"lgn2hw {__version__}",
+    }
+    outdir = Path(outdir)
+    with atomic_dir(outdir) as tmp:
+        optimized.save(tmp / NETLIST_FILE)
+        files = write_rtl(optimized, tmp, module_name=module_name, header=header)
+        seconds["emit"] = time.perf_counter() - t0
+        doc = {
+            "source": str(source.path),
+            "source_sha256": source.sha256,
+            "opt_level": opt_level,
+            "module_name": module_name,
+            "num_inputs": raw.num_inputs,
+            "num_classes": raw.num_classes,
+            "gates_raw": raw.num_gates,
+            "gates_optimized": optimized.num_gates,
+            "optimize": report.to_dict(),
+            "checks": checks,
+            "seconds": {k: round(v, 4) for k, v in seconds.items()},
+        }
+        with atomic_file(tmp / REPORT_FILE) as handle:
+            handle.write(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    files = [outdir / f.name for f in files]
+    return CompileResult(outdir, raw, optimized, report, files, seconds, checks)
+
+
+def check_agreement(source: Source, raw: Netlist, optimized: Netlist, count: int, data_dir=None) -> dict:
+    """Class scores from torch hard inference, the raw and the optimized netlist must be identical."""
+    bits, description = reference_vectors(raw, count, data_dir)
+    raw_scores = Simulator(raw).scores(bits)
+    opt_scores = Simulator(optimized).scores(bits)
+    result = {"vectors": int(bits.shape[0]), "on": description}
+    _require_equal("raw netlist simulator", raw_scores, "optimized netlist simulator", opt_scores)
+    result["netlist_vs_optimized"] = "identical"
+    if source.model is not None:
+        torch_scores = source.model.hard_scores(torch.from_numpy(bits)).numpy()
+        _require_equal("Python (torch) hard inference", torch_scores, "netlist simulator", raw_scores)
+        result["torch_vs_netlist"] = "identical"
+    return result
+
+
+def _require_equal(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
+    if a.shape != b.shape or not np.array_equal(a, b):
+        rows = np.nonzero((a != b).any(axis=1))[0] if a.shape == b.shape else [0]
+        i = int(rows[0])
+        raise VerificationError(
+            f"{name_a} and {name_b} disagree on {len(rows)} vectors; first: vector {i}, "
+            f"{name_a} {a[i].tolist()} vs {name_b} {b[i].tolist()}"
+        )
+
+
+def verify_build(
+    outdir: str | os.PathLike,
+    vectors: int | None = None,
+    random_vectors: int = 0,
+    seed: int = 0,
+    data_dir=None,
+    simulator: str = "icarus",
+    work_dir: str | os.PathLike | None = None,
+):
+    """Simulate a compiled directory's RTL on the encoded test set (and/or random vectors) and compare
+    every class score and class_id with the netlist simulator. Writes ``verify.json`` into ``outdir``."""
+    import tempfile
+
+    from .verify import verify_rtl
+
+    outdir = Path(outdir)
+    if not outdir.is_dir():
+        raise Lgn2hwError(f"{outdir}: no such directory (run lgn2hw compile first)")
+    netlist = Netlist.load(outdir / NETLIST_FILE)
+    module_name = netlist.metadata.get("module_name", "lgn_top")
+    rtl = outdir / f"{module_name}.v"
+    if not rtl.is_file():
+        raise Lgn2hwError(f"{rtl}: RTL file missing from the compiled directory")
+    parts, described = [], []
+    dataset = netlist.metadata.get("dataset")
+    if dataset and netlist.input_encoding is not None and vectors != 0:
+        bits = encoded_test_set(netlist, dataset, data_dir)[:vectors]
+        parts.append(bits)
+        described.append(f"{bits.shape[0]} {dataset} test vectors")
+    if random_vectors or not parts:
+        count = random_vectors or vectors or 1000
+        rng = np.random.default_rng(seed)
+        parts.append(rng.integers(0, 2, size=(count, netlist.num_inputs), dtype=np.uint8))
+        described.append(f"{count} random vectors (seed {seed})")
+    bits = np.concatenate(parts)
+    if work_dir is None:
+        with tempfile.TemporaryDirectory(prefix="lgn2hw-verify-") as tmp:
+            result = verify_rtl(netlist, [rtl], bits, work_dir=tmp, module_name=module_name, simulator=simulator)
+    else:
+        result = verify_rtl(netlist, [rtl], bits, work_dir=work_dir, module_name=module_name, simulator=simulator)
+    result.extra["stimulus"] = ", ".join(described)
+    with atomic_file(outdir / VERIFY_FILE) as handle:
+        handle.write(result.to_json())
+    return result

@@ -1,0 +1,185 @@
+"""The trainable Logic Gate Network: fixed random wiring, 16 logits per gate, GroupSum head.
+
+Activations flow feature-major, (features, batch), so gathering a layer's operands is an
+``index_select`` of whole contiguous rows, and a gate is four multiply-adds on its coefficients:
+out = c0 + a * (c1 + c3 * b) + c2 * b.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+from ..gates import PASS_A, coefficient_matrix
+from .cage import CageSchedule
+from .estimators import ESTIMATORS, STRAIGHT_THROUGH, frozen_coefficients, select_coefficients
+
+INITS = ("gaussian", "residual")
+
+
+@dataclass
+class NetConfig:
+    """Everything that defines a network's architecture and training method (stored in checkpoints)."""
+
+    num_inputs: int
+    num_classes: int
+    widths: list[int]
+    tau: float = 10.0
+    seed: int = 0
+    estimator: str = "hard-st"
+    cage: bool = True
+    cage_per_gate: bool = False
+    temperature: float = 1.0
+    init: str = "gaussian"
+    residual_logit: float = 5.0
+    grad_factor: float = 1.0
+    extra: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.num_inputs < 1 or self.num_classes < 1:
+            raise ConfigError("num_inputs and num_classes must be positive")
+        if not self.widths:
+            raise ConfigError("a network needs at least one layer")
+        if self.estimator not in ESTIMATORS:
+            raise ConfigError(f"unknown estimator {self.estimator!r} (choose from {', '.join(ESTIMATORS)})")
+        if self.cage and self.estimator not in STRAIGHT_THROUGH:
+            raise ConfigError(f"CAGE applies to straight-through estimators ({', '.join(STRAIGHT_THROUGH)}); use --no-cage with {self.estimator}")
+        if not self.temperature > 0:
+            raise ConfigError(f"temperature must be > 0, got {self.temperature}")
+        if not self.tau > 0:
+            raise ConfigError(f"tau must be > 0, got {self.tau}")
+        if self.init not in INITS:
+            raise ConfigError(f"unknown init {self.init!r} (choose from {', '.join(INITS)})")
+        previous = self.num_inputs
+        for i, width in enumerate(self.widths):
+            if width < 1:
+                raise ConfigError(f"layer {i}: width must be positive, got {width}")
+            if 2 * width < previous:
+                raise ConfigError(
+                    f"layer {i}: width {width} is too narrow for its {previous} inputs "
+                    f"(2 x width must be >= inputs so every input is wired)"
+                )
+            previous = width
+        if self.widths[-1] % self.num_classes:
+            raise ConfigError(f"last layer width {self.widths[-1]} is not divisible by {self.num_classes} classes")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def random_wiring(in_dim: int, out_dim: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """difflogic's 'random' connections: each input feeds about equally many gates, order shuffled."""
+    c = torch.randperm(2 * out_dim, generator=generator) % in_dim
+    c = torch.randperm(in_dim, generator=generator)[c]
+    return c[:out_dim].contiguous(), c[out_dim:].contiguous()
+
+
+class LogicLayer(nn.Module):
+    """One layer of two-input gates with fixed wiring (buffers ``idx_a``, ``idx_b``) and learned logits."""
+
+    def __init__(self, in_dim: int, out_dim: int, generator: torch.Generator, init: str = "gaussian", residual_logit: float = 5.0):
+        super().__init__()
+        self.in_dim, self.out_dim = in_dim, out_dim
+        idx_a, idx_b = random_wiring(in_dim, out_dim, generator)
+        self.register_buffer("idx_a", idx_a)
+        self.register_buffer("idx_b", idx_b)
+        if init == "residual":
+            weights = torch.zeros(out_dim, 16)
+            weights[:, PASS_A] = residual_logit
+        else:
+            weights = torch.randn(out_dim, 16, generator=generator)
+        self.weights = nn.Parameter(weights)
+        self.register_buffer("coeffs", torch.from_numpy(coefficient_matrix().copy()), persistent=False)
+
+    def forward(self, x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
+        """x: (in_dim, batch); coeffs: (out_dim, 4) per-gate multilinear coefficients."""
+        a = x.index_select(0, self.idx_a)
+        b = x.index_select(0, self.idx_b)
+        c0, c1, c2, c3 = (coeffs[:, i : i + 1] for i in range(4))
+        return c0 + a * (c1 + c3 * b) + c2 * b
+
+    def frozen_ops(self) -> torch.Tensor:
+        """Gate id of every gate at deployment (argmax of its logits)."""
+        return self.weights.detach().argmax(dim=-1)
+
+
+class _ScaleGrad(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, factor):
+        ctx.factor = factor
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.factor, None
+
+
+class LogicNet(nn.Module):
+    """A stack of LogicLayers and a GroupSum head.
+
+    ``forward(x, hard)`` takes (batch, num_inputs) inputs in [0, 1] and returns (batch, classes) group
+    sums (not yet divided by tau). ``hard=True`` is the frozen network; ``hard=False`` is the training
+    forward of the configured estimator.
+    """
+
+    def __init__(self, config: NetConfig):
+        super().__init__()
+        config.validate()
+        self.config = config
+        generator = torch.Generator().manual_seed(config.seed)
+        dims = [config.num_inputs, *config.widths]
+        self.layers = nn.ModuleList(
+            LogicLayer(dims[i], dims[i + 1], generator, config.init, config.residual_logit) for i in range(len(config.widths))
+        )
+        total = sum(config.widths)
+        self.cage = CageSchedule(total, per_gate=config.cage_per_gate) if config.cage else None
+        self.noise = torch.Generator().manual_seed(config.seed + 1)
+
+    @property
+    def num_gates(self) -> int:
+        return sum(layer.out_dim for layer in self.layers)
+
+    def backward_temperatures(self) -> list[torch.Tensor]:
+        """Backward temperature of each layer: CAGE's when enabled, else the fixed one."""
+        if self.cage is None:
+            return [torch.tensor(float(self.config.temperature)) for _ in self.layers]
+        t = self.cage.temperature()
+        if t.dim() == 0:
+            return [t for _ in self.layers]
+        return list(torch.split(t, [layer.out_dim for layer in self.layers]))
+
+    def all_logits(self) -> torch.Tensor:
+        return torch.cat([layer.weights for layer in self.layers])
+
+    def update_cage(self) -> None:
+        if self.cage is not None:
+            self.cage.update(self.all_logits())
+
+    def forward(self, x: torch.Tensor, hard: bool = False) -> torch.Tensor:
+        h = x.T.contiguous()
+        temps = None if hard else self.backward_temperatures()
+        for i, layer in enumerate(self.layers):
+            if hard:
+                coeffs = frozen_coefficients(layer.weights, layer.coeffs)
+            else:
+                noise_gen = self.noise if h.device.type == "cpu" else None
+                coeffs = select_coefficients(layer.weights, layer.coeffs, self.config.estimator, temps[i].to(h.device), noise_gen)
+            h = layer(h, coeffs)
+            if self.config.grad_factor != 1.0 and not hard:
+                h = _ScaleGrad.apply(h, self.config.grad_factor)
+        k = h.shape[0] // self.config.num_classes
+        return h.reshape(self.config.num_classes, k, -1).sum(dim=1).T
+
+    @torch.no_grad()
+    def hard_scores(self, bits: torch.Tensor, batch: int = 4096) -> torch.Tensor:
+        """Integer class scores of the frozen network on binary inputs (what the hardware computes)."""
+        out = [self.forward(bits[i : i + batch].float(), hard=True) for i in range(0, bits.shape[0], batch)]
+        return torch.cat(out).round().to(torch.int64)
+
+    @torch.no_grad()
+    def gate_type_fractions(self) -> list[float]:
+        ops = torch.cat([layer.frozen_ops() for layer in self.layers])
+        return (torch.bincount(ops, minlength=16).float() / ops.numel()).tolist()

@@ -1,0 +1,56 @@
+"""Named training configurations: measured starting points users can pick with ``--preset``.
+
+Each preset fixes the data set encoding and network shape; explicit command-line options override it.
+Numbers in the descriptions were measured on a 2-core CPU (see docs/training.md).
+"""
+
+from __future__ import annotations
+
+PRESETS: dict[str, dict] = {
+    "demo": {
+        "description": "Fashion-MNIST, 3 thresholds, 6 x 8000 gates, 2 epochs: >= 80 % hard accuracy in a few minutes (the README demo)",
+        "dataset": "fashion-mnist",
+        "thresholds": 3,
+        "layers": 6,
+        "width": 8000,
+        "epochs": 2,
+        "batch_size": 100,
+        "lr": 0.01,
+        "tau": 20.0,
+    },
+    "tiny": {
+        "description": "Fashion-MNIST subset, 1 threshold, 2 x 400 gates, 1 epoch: a seconds-long smoke test",
+        "dataset": "fashion-mnist",
+        "thresholds": 1,
+        "layers": 2,
+        "width": 400,
+        "epochs": 1,
+        "batch_size": 100,
+        "lr": 0.01,
+        "tau": 10.0,
+        "limit_train": 5000,
+        "limit_test": 1000,
+    },
+}
+
+DEFAULTS: dict = {
+    "dataset": "fashion-mnist",
+    "thresholds": 3,
+    "layers": 4,
+    "width": 8000,
+    "epochs": 5,
+    "batch_size": 100,
+    "lr": 0.01,
+    "tau": 20.0,
+    "limit_train": None,
+    "limit_test": None,
+}
+
+
+def resolve(preset: str | None, overrides: dict) -> dict:
+    """Defaults, then the preset, then every option the user gave explicitly (not None)."""
+    settings = dict(DEFAULTS)
+    if preset is not None:
+        settings.update({k: v for k, v in PRESETS[preset].items() if k != "description"})
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    return settings
