@@ -1,0 +1,151 @@
+"""cocotb testbench for an emitted LGN top module: drive every vector, compare with the Python reference.
+
+lgn2hw.verify.verify_rtl runs it through cocotb's Python runner and passes file paths in environment
+variables (the numbers always come from the Python reference, never from this file):
+
+  LGN2HW_TB_VECTORS          .npy, (V, ceil(N/8)) uint8: input vectors packed little-endian
+                             (np.packbits(bits, bitorder="little")), so bit i of in_bits is input i
+  LGN2HW_TB_NUM_INPUTS       N, the width of in_bits
+  LGN2HW_TB_EXPECTED_SCORES  .npy, (V, C) int64 expected class scores
+  LGN2HW_TB_EXPECTED_CLASS   .npy, (V,) int64 expected class ids (argmax, lowest index on ties)
+  LGN2HW_TB_RESULT           JSON file this test writes: counts, timing and the first mismatches
+  LGN2HW_TB_MAX_REPORT       how many mismatching vectors to describe in full (default 10)
+
+Per vector: set in_bits, wait 1 ns (the module is combinational), read scores and class_id and compare
+them, as whole words, with the expected values. X or Z on an output is a mismatch, never a crash.
+The test fails (after writing the result file) when any vector mismatches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+
+import cocotb
+from cocotb.triggers import Timer
+
+ENV_VECTORS = "LGN2HW_TB_VECTORS"
+ENV_NUM_INPUTS = "LGN2HW_TB_NUM_INPUTS"
+ENV_SCORES = "LGN2HW_TB_EXPECTED_SCORES"
+ENV_CLASS = "LGN2HW_TB_EXPECTED_CLASS"
+ENV_RESULT = "LGN2HW_TB_RESULT"
+ENV_MAX_REPORT = "LGN2HW_TB_MAX_REPORT"
+
+
+def _write_json(path: str, doc: dict) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as handle:
+        json.dump(doc, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def _field(value, cls: int, width: int):
+    """Class ``cls``'s score from a scores LogicArray: an int, or the bit string when it holds X/Z."""
+    bits = str(value)  # MSB first
+    total = len(bits)
+    text = bits[total - (cls + 1) * width : total - cls * width]
+    return int(text, 2) if set(text) <= {"0", "1"} else text
+
+
+def _as_int_or_text(value):
+    return value.to_unsigned() if value.is_resolvable else str(value)
+
+
+@cocotb.test()
+async def compare_with_reference(dut):
+    """Every vector: scores and class_id equal the Python reference."""
+    vectors = np.load(os.environ[ENV_VECTORS])
+    num_inputs = int(os.environ[ENV_NUM_INPUTS])
+    exp_scores = np.load(os.environ[ENV_SCORES]).astype(np.int64)
+    exp_class = np.load(os.environ[ENV_CLASS]).astype(np.int64)
+    result_path = os.environ[ENV_RESULT]
+    max_report = int(os.environ.get(ENV_MAX_REPORT, "10"))
+
+    total, num_classes = exp_scores.shape
+    if vectors.shape[0] != total or exp_class.shape != (total,):
+        raise ValueError("vector and expected-value files disagree on the number of vectors")
+    if len(dut.in_bits) != num_inputs:
+        raise ValueError(f"in_bits is {len(dut.in_bits)} bits wide, the netlist has {num_inputs} inputs")
+    if len(dut.scores) % num_classes:
+        raise ValueError(f"scores is {len(dut.scores)} bits wide, not a multiple of {num_classes} classes")
+    width = len(dut.scores) // num_classes
+    if int(exp_scores.max(initial=0)) >= 1 << width:
+        raise ValueError(f"expected scores do not fit the module's {width}-bit score fields")
+
+    # Whole-word expected values: one int compare per output and vector in the loop below.
+    stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
+    packed = np.zeros(total, dtype=object)
+    for cls in range(num_classes):
+        packed = packed + (exp_scores[:, cls].astype(object) << (cls * width))
+    expected_words = packed.tolist()
+    expected_ids = exp_class.tolist()
+
+    in_bits, scores, class_id = dut.in_bits, dut.scores, dut.class_id
+    dut.clk.value = 0
+    dut.rst.value = 0
+    dut.in_valid.value = 1
+    settle = Timer(1, unit="ns")
+
+    mismatches = 0
+    first: list[dict] = []
+    valid_errors: list[str] = []
+    hex_digits = max(1, -(-num_inputs // 4))
+    start = time.perf_counter()
+    for i in range(total):
+        in_bits.value = stimulus[i]
+        await settle
+        got_scores = scores.value
+        got_class = class_id.value
+        if (
+            got_scores.is_resolvable
+            and got_class.is_resolvable
+            and got_scores.to_unsigned() == expected_words[i]
+            and got_class.to_unsigned() == expected_ids[i]
+        ):
+            continue
+        mismatches += 1
+        if len(first) < max_report:
+            first.append(
+                {
+                    "vector": i,
+                    "input_hex": f"{stimulus[i]:0{hex_digits}x}",
+                    "expected_scores": [int(s) for s in exp_scores[i]],
+                    "actual_scores": [_field(got_scores, cls, width) for cls in range(num_classes)],
+                    "expected_class": expected_ids[i],
+                    "actual_class": _as_int_or_text(got_class),
+                }
+            )
+    sim_seconds = time.perf_counter() - start
+
+    # out_valid follows in_valid in the same cycle (combinational build).
+    if str(dut.out_valid.value) != "1":
+        valid_errors.append(f"out_valid is {dut.out_valid.value} while in_valid is 1")
+    dut.in_valid.value = 0
+    await settle
+    if str(dut.out_valid.value) != "0":
+        valid_errors.append(f"out_valid is {dut.out_valid.value} while in_valid is 0")
+
+    _write_json(
+        result_path,
+        {
+            "complete": True,
+            "vectors": total,
+            "mismatches": mismatches,
+            "first_mismatches": first,
+            "out_valid_errors": valid_errors,
+            "score_width": width,
+            "sim_seconds": sim_seconds,
+        },
+    )
+    assert not valid_errors, "; ".join(valid_errors)
+    if mismatches:
+        m = first[0]
+        raise AssertionError(
+            f"{mismatches} of {total} vectors mismatch; first at vector {m['vector']} "
+            f"(in_bits=0x{m['input_hex']}): expected scores {m['expected_scores']} class {m['expected_class']}, "
+            f"got {m['actual_scores']} class {m['actual_class']}"
+        )

@@ -1,0 +1,390 @@
+"""Verilog back end: a netlist becomes one synthesizable Verilog-2005 top module (docs/verilog-interface.md).
+
+Python prepares every line as a named record (wires with their widths and expressions, port records,
+lint waivers); the Jinja template in templates/ only loops over them. Gate expressions come from the
+gate table (lgn2hw.gates), never from here. The output is deterministic: the same netlist, module name
+and header give byte-identical text, and there are no timestamps.
+
+The module is combinational: out_valid = in_valid, clk and rst are unused (kept for the port contract).
+Only the logic cone that reaches a non-constant output is emitted; outputs driven by a constant gate
+(FALSE / TRUE) are folded into a per-class constant offset instead of being summed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from .. import __version__
+from ..errors import EmitError
+from ..fsutil import atomic_file
+from ..gates import GATES
+from ..netlist import Netlist
+from ..resources import templates_dir
+
+TEMPLATE = "lgn_top.v.j2"
+
+# IEEE 1364-2005 (Verilog) and IEEE 1800-2017 (SystemVerilog) reserved words: none may be a module name.
+VERILOG_KEYWORDS = frozenset(
+    """
+    always and assign automatic begin buf bufif0 bufif1 case casex casez cell cmos config deassign default
+    defparam design disable edge else end endcase endconfig endfunction endgenerate endmodule endprimitive
+    endspecify endtable endtask event for force forever fork function generate genvar highz0 highz1 if
+    ifnone incdir include initial inout input instance integer join large liblist library localparam
+    macromodule medium module nand negedge nmos nor noshowcancelled not notif0 notif1 or output parameter
+    pmos posedge primitive pull0 pull1 pulldown pullup pulsestyle_ondetect pulsestyle_onevent rcmos real
+    realtime reg release repeat rnmos rpmos rtran rtranif0 rtranif1 scalared showcancelled signed small
+    specify specparam strong0 strong1 supply0 supply1 table task time tran tranif0 tranif1 tri tri0 tri1
+    triand trior trireg unsigned use uwire vectored wait wand weak0 weak1 while wire wor xnor xor
+    """.split()
+) | frozenset(
+    """
+    accept_on alias always_comb always_ff always_latch assert assume before bind bins binsof bit break byte
+    chandle checker class clocking const constraint context continue cover covergroup coverpoint cross dist
+    do endchecker endclass endclocking endgroup endinterface endpackage endprogram endproperty endsequence
+    enum eventually expect export extends extern final first_match foreach forkjoin global iff ignore_bins
+    illegal_bins implements implies import inside int interconnect interface intersect join_any join_none
+    let local logic longint matches modport nettype new nexttime null package packed priority program
+    property protected pure rand randc randcase randsequence ref reject_on restrict return s_always
+    s_eventually s_nexttime s_until s_until_with sequence shortint shortreal soft solve static string strong
+    struct super sync_accept_on sync_reject_on tagged this throughout timeprecision timeunit type typedef
+    union unique unique0 until until_with untyped var virtual void wait_order weak wildcard with within
+    """.split()
+)
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_MAX_IDENTIFIER = 1024  # IEEE 1364-2005 3.7: implementations may limit identifiers to 1024 characters
+
+
+# --------------------------------------------------------------------------- records the template reads
+@dataclass
+class Port:
+    direction: str  # "input" / "output"
+    name: str
+    width: int
+    comment: str
+    waiver: str | None = None  # a Verilator lint id waived around this port, or None
+    lint_off: bool = False  # the template opens the waiver before this port (set by _group_waivers)
+    lint_on: bool = False  # ... and closes it after this port
+
+    @property
+    def range(self) -> str:
+        return f"[{self.width - 1}:0] " if self.width > 1 else ""
+
+    @property
+    def declaration(self) -> str:
+        return f"{self.direction:<6} wire {self.range}{self.name}"
+
+
+@dataclass(frozen=True)
+class Wire:
+    name: str
+    width: int
+    expr: str
+
+    @property
+    def range(self) -> str:
+        return f"[{self.width - 1}:0] " if self.width > 1 else ""
+
+
+@dataclass
+class Section:
+    title: str
+    wires: list[Wire] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Assign:
+    lhs: str
+    rhs: str
+
+
+# --------------------------------------------------------------------------------------- public API
+def bits_for(value: int) -> int:
+    """Bits needed to hold the unsigned value ``value`` (at least 1)."""
+    return max(1, int(value).bit_length())
+
+
+def score_width(netlist: Netlist) -> int:
+    """W: bits per class score, enough for the group size k (the largest possible popcount)."""
+    return bits_for(netlist.group_size)
+
+
+def class_id_width(netlist: Netlist) -> int:
+    """Bits of class_id: max(1, clog2(C))."""
+    return max(1, (netlist.num_classes - 1).bit_length())
+
+
+def check_module_name(name: str) -> None:
+    """Raise EmitError unless ``name`` is a plain Verilog identifier that is no (System)Verilog keyword."""
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise EmitError(
+            f"invalid Verilog module name {name!r}: use letters, digits and underscores, "
+            "not starting with a digit (for example 'lgn_top')"
+        )
+    if len(name) > _MAX_IDENTIFIER:
+        raise EmitError(f"invalid Verilog module name: {len(name)} characters (at most {_MAX_IDENTIFIER})")
+    if name in VERILOG_KEYWORDS:
+        raise EmitError(f"invalid Verilog module name {name!r}: it is a Verilog/SystemVerilog keyword")
+
+
+def emit_verilog(netlist: Netlist, module_name: str = "lgn_top", header: dict | None = None) -> dict[str, str]:
+    """Render ``netlist`` as Verilog-2005: returns {file name: text}, e.g. {"lgn_top.v": "..."}.
+
+    ``header`` holds provenance (checkpoint hash, options, ...) written as comments at the top; keys are
+    sorted so that the text depends only on the contents. Raises EmitError for a bad module name.
+    """
+    check_module_name(module_name)
+    netlist.validate()
+    context = _prepare(netlist, module_name, header or {})
+    text = _environment().get_template(TEMPLATE).render(**context)
+    return {f"{module_name}.v": text}
+
+
+def write_rtl(
+    netlist: Netlist,
+    outdir: str | os.PathLike,
+    module_name: str = "lgn_top",
+    header: dict | None = None,
+) -> list[Path]:
+    """Emit the RTL and write each file atomically into ``outdir``; returns the written paths, sorted."""
+    files = emit_verilog(netlist, module_name=module_name, header=header)
+    outdir = Path(outdir)
+    paths = []
+    for name in sorted(files):
+        path = outdir / name
+        with atomic_file(path) as handle:
+            handle.write(files[name])
+        paths.append(path)
+    return paths
+
+
+# ----------------------------------------------------------------------------------------- internals
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+
+
+def live_signals(netlist: Netlist, signals: np.ndarray) -> np.ndarray:
+    """Boolean mask over all signals: True where the signal feeds ``signals`` through operands gates use."""
+    n = netlist.num_inputs
+    live = np.zeros(netlist.num_signals, dtype=bool)
+    live[np.asarray(signals, dtype=np.int64)] = True
+    uses_a = [g.uses_a for g in GATES]
+    uses_b = [g.uses_b for g in GATES]
+    ops, a, b = netlist.ops.tolist(), netlist.a.tolist(), netlist.b.tolist()
+    for i in range(netlist.num_gates - 1, -1, -1):  # operands precede their gate: one backward sweep
+        if live[n + i]:
+            op = ops[i]
+            if uses_a[op]:
+                live[a[i]] = True
+            if uses_b[op]:
+                live[b[i]] = True
+    return live
+
+
+def _signal_name(netlist: Netlist, s: int) -> str:
+    n = netlist.num_inputs
+    return f"in_bits[{s}]" if s < n else f"g{s - n}"
+
+
+def _is_constant_signal(netlist: Netlist, s: int) -> tuple[bool, int]:
+    """(is the signal a constant gate, its value)."""
+    n = netlist.num_inputs
+    if s < n:
+        return False, 0
+    gate = GATES[int(netlist.ops[s - n])]
+    return gate.is_constant, gate.output(0, 0)
+
+
+def _zext(name: str, width: int, target: int) -> str:
+    """``name`` (``width`` bits) zero-extended to ``target`` bits, written without width warnings."""
+    return name if width == target else f"{{{target - width}'b0, {name}}}"
+
+
+def _popcount_tree(prefix: str, leaves: list[str]) -> tuple[list[Wire], str, int, int]:
+    """Balanced adder tree over 1-bit ``leaves``: (wires, root expression, root width, root max value).
+
+    Each level adds neighbours pairwise; a node is exactly as wide as the largest sum it can hold, and
+    operands are zero-extended explicitly so that lint sees no implicit width changes.
+    """
+    nodes = [(leaf, 1, 1) for leaf in leaves]  # (expression, width, max value)
+    wires: list[Wire] = []
+    level = 0
+    while len(nodes) > 1:
+        level += 1
+        nxt = []
+        for j in range(0, len(nodes) - 1, 2):
+            (x, wx, mx), (y, wy, my) = nodes[j], nodes[j + 1]
+            m = mx + my
+            w = bits_for(m)
+            name = f"{prefix}_l{level}_{j // 2}"
+            wires.append(Wire(name, w, f"{_zext(x, wx, w)} + {_zext(y, wy, w)}"))
+            nxt.append((name, w, m))
+        if len(nodes) % 2:
+            nxt.append(nodes[-1])
+        nodes = nxt
+    root, width, maximum = nodes[0]
+    return wires, root, width, maximum
+
+
+def _argmax_tree(entries: list[tuple[str, str]], width: int, id_width: int) -> tuple[list[Wire], str]:
+    """Comparator tree over (score wire, class id literal) in class order; returns (wires, class id expr).
+
+    A node keeps its left (lower-index) operand unless the right one is strictly greater, so ties go
+    to the lowest class index, as torch.argmax and numpy.argmax do.
+    """
+    nodes = list(entries)
+    wires: list[Wire] = []
+    level = 0
+    while len(nodes) > 1:
+        level += 1
+        nxt = []
+        for j in range(0, len(nodes) - 1, 2):
+            (ls, li), (rs, ri) = nodes[j], nodes[j + 1]
+            base = f"am_l{level}_{j // 2}"
+            wires.append(Wire(f"{base}_gt", 1, f"{rs} > {ls}"))
+            wires.append(Wire(f"{base}_score", width, f"{base}_gt ? {rs} : {ls}"))
+            wires.append(Wire(f"{base}_id", id_width, f"{base}_gt ? {ri} : {li}"))
+            nxt.append((f"{base}_score", f"{base}_id"))
+        if len(nodes) % 2:
+            nxt.append(nodes[-1])
+        nodes = nxt
+    root_score, root_id = nodes[0]
+    # The winning score itself is not an output (scores carries every class): drop the root's copy.
+    return [w for w in wires if w.name != root_score], root_id
+
+
+def _group_waivers(ports: list[Port]) -> None:
+    """Mark where each run of neighbouring ports with the same waiver opens and closes it."""
+    for j, port in enumerate(ports):
+        before = ports[j - 1].waiver if j else None
+        after = ports[j + 1].waiver if j + 1 < len(ports) else None
+        port.lint_off = bool(port.waiver) and port.waiver != before
+        port.lint_on = bool(port.waiver) and port.waiver != after
+
+
+def _header_value(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    if any(ch in text for ch in "\r\n\t") or not text.isprintable():
+        text = json.dumps(text)  # keep the comment on one line
+    return text
+
+
+def _prepare(netlist: Netlist, module_name: str, header: dict) -> dict:
+    n, c, k = netlist.num_inputs, netlist.num_classes, netlist.group_size
+    width, id_width = score_width(netlist), class_id_width(netlist)
+    outputs = netlist.outputs.tolist()
+
+    # Split every class group into summed signals and a constant offset.
+    groups: list[list[int]] = []
+    offsets: list[int] = []
+    for cls in range(c):
+        summed, offset = [], 0
+        for s in outputs[cls * k : (cls + 1) * k]:
+            constant, value = _is_constant_signal(netlist, s)
+            if constant:
+                offset += value
+            else:
+                summed.append(s)
+        groups.append(summed)
+        offsets.append(offset)
+
+    live = live_signals(netlist, np.array([s for g in groups for s in g], dtype=np.int64))
+    emitted = np.flatnonzero(live[n:]).tolist()
+    unused_inputs = int(n - live[:n].sum())
+
+    sections: list[Section] = []
+    core = Section(f"gate core: {len(emitted)} gates, one assign each (signal names follow netlist.json)")
+    ops, a, b = netlist.ops.tolist(), netlist.a.tolist(), netlist.b.tolist()
+    for i in emitted:
+        gate = GATES[ops[i]]
+        expr = gate.verilog_expr(_signal_name(netlist, a[i]), _signal_name(netlist, b[i]))
+        core.wires.append(Wire(f"g{i}", 1, expr))
+    sections.append(core)
+
+    score_section = Section(f"class scores: popcount of the class's output bits + constant offset ({width} bits)")
+    for cls in range(c):
+        leaves = [_signal_name(netlist, s) for s in groups[cls]]
+        title = f"class {cls}: popcount of {len(leaves)} bits"
+        if len(leaves) != k:
+            title += f" + offset {offsets[cls]} from {k - len(leaves)} constant outputs"
+        section = Section(title)
+        if leaves:
+            tree, root, root_width, _ = _popcount_tree(f"pc{cls}", leaves)
+            section.wires.extend(tree)
+            expr = _zext(root, root_width, width)
+            if offsets[cls]:
+                expr = f"{expr} + {width}'d{offsets[cls]}"
+        else:
+            expr = f"{width}'d{offsets[cls]}"
+        if section.wires:
+            sections.append(section)
+        score_section.wires.append(Wire(f"score{cls}", width, expr))
+    sections.append(score_section)
+
+    entries = [(f"score{cls}", f"{id_width}'d{cls}") for cls in range(c)]
+    argmax_wires, class_expr = _argmax_tree(entries, width, id_width)
+    if argmax_wires:
+        sections.append(Section("argmax: comparator tree, ties keep the lower class index", argmax_wires))
+
+    assigns = [Assign("out_valid", "in_valid")]
+    for cls in range(c):
+        lo = cls * width
+        hi = lo + width - 1
+        assigns.append(Assign(f"scores[{hi}:{lo}]" if c * width > 1 else "scores", f"score{cls}"))
+    assigns.append(Assign("class_id", class_expr))
+
+    ports = [
+        Port("input", "clk", 1, "unused: this build is combinational", "UNUSEDSIGNAL"),
+        Port("input", "rst", 1, "unused: this build is combinational", "UNUSEDSIGNAL"),
+        Port("input", "in_valid", 1, "input vector valid"),
+        Port(
+            "input",
+            "in_bits",
+            n,
+            "bit i = input signal i" + (f"; {unused_inputs} bits reach no output" if unused_inputs else ""),
+            "UNUSEDSIGNAL" if unused_inputs else None,
+        ),
+        Port("output", "out_valid", 1, "= in_valid (combinational)"),
+        Port("output", "scores", c * width, f"class c at scores[c*{width} +: {width}]"),
+        Port("output", "class_id", id_width, "argmax of scores, ties -> lowest class index"),
+    ]
+
+    _group_waivers(ports)
+
+    dead = netlist.num_gates - len(emitted)
+    header_lines = [
+        f"Generated by lgn2hw {__version__} (lgn2hw.emit.verilog). Do not edit; regenerate instead.",
+        f"Logic Gate Network: {n} inputs, {netlist.num_gates} gates, {c} classes x {k} outputs",
+        f"emitted gates: {len(emitted)} ({dead} reach no non-constant output and are not emitted)",
+        f"netlist sha256: {netlist.sha256()}",
+        f"scores: {c} x {width} bits; class_id: {id_width} bits; combinational (out_valid = in_valid)",
+    ]
+    if any(offsets) or any(len(g) != k for g in groups):
+        header_lines.append("constant offsets per class: " + " ".join(str(o) for o in offsets))
+    provenance = [f"  {key}: {_header_value(header[key])}" for key in sorted(header, key=str)]
+    if provenance:
+        header_lines.append("provenance:")
+        header_lines.extend(provenance)
+
+    return {
+        "module_name": module_name,
+        "header_lines": header_lines,
+        "ports": ports,
+        "port_column": max(len(p.declaration) for p in ports) + 1,
+        "sections": sections,
+        "assigns": assigns,
+    }
