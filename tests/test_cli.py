@@ -1,0 +1,190 @@
+"""The command line on bad input: one clear error line, exit status != 0, nothing half-written."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from lgn2hw.checkpoint import Checkpoint
+from lgn2hw.cli import main
+from lgn2hw.data.idx import write_idx
+from lgn2hw.model import LogicNet, NetConfig
+from lgn2hw.netlist import Netlist
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_one_line_error(result, *needles):
+    assert result.exit_code != 0, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error:")]
+    assert len(errors) == 1, result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+
+
+@pytest.fixture
+def checkpoint_path(tmp_path):
+    net = LogicNet(NetConfig(num_inputs=12, num_classes=3, widths=[24, 12], seed=1))
+    path = tmp_path / "model.pt"
+    Checkpoint(model=net).save(path)
+    return path
+
+
+@pytest.fixture
+def netlist_doc():
+    return {"format": "lgn2hw-netlist", "version": 1, "num_inputs": 3, "num_classes": 2,
+            "gates": [[1, 0, 1], [6, 1, 2], [7, 3, 4]], "outputs": [3, 4, 5, 5]}
+
+
+@pytest.mark.parametrize("name", ["train", "compile", "verify", "run"])
+def test_help_explains_every_option(name):
+    command = main.commands[name]
+    for param in command.params:
+        if param.param_type_name == "option":
+            assert param.help, f"{name} {param.opts} has no help text"
+    result = invoke(name, "--help")
+    assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_compile_missing_file(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("compile", tmp_path / "missing.pt", "-o", out)
+    assert_one_line_error(result, "missing.pt", "no such file")
+    assert not out.exists()
+
+
+def test_compile_truncated_checkpoint(tmp_path, checkpoint_path):
+    data = checkpoint_path.read_bytes()
+    checkpoint_path.write_bytes(data[: len(data) // 3])
+    out = tmp_path / "out"
+    result = invoke("compile", checkpoint_path, "-o", out)
+    assert_one_line_error(result, "model.pt", "truncated or corrupt")
+    assert not out.exists()
+
+
+def test_compile_foreign_checkpoint(tmp_path):
+    path = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {"w": torch.zeros(2)}}, path)
+    result = invoke("compile", path, "-o", tmp_path / "out")
+    assert_one_line_error(result, "foreign.pt", "not an lgn2hw checkpoint")
+    assert not (tmp_path / "out").exists()
+
+
+def test_compile_unknown_gate_id(tmp_path, netlist_doc):
+    netlist_doc["gates"][1][0] = 16
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(netlist_doc))
+    result = invoke("compile", path, "-o", tmp_path / "out")
+    assert_one_line_error(result, "bad.json", "unknown gate id 16")
+    assert not (tmp_path / "out").exists()
+
+
+def test_compile_forward_reference(tmp_path, netlist_doc):
+    netlist_doc["gates"][0] = [1, 0, 4]
+    path = tmp_path / "fwd.json"
+    path.write_text(json.dumps(netlist_doc))
+    result = invoke("compile", path, "-o", tmp_path / "out")
+    assert_one_line_error(result, "fwd.json", "forward reference")
+    assert not (tmp_path / "out").exists()
+
+
+def test_compile_corrupt_json(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"format": "lgn2hw-netlist", "gates": [[1, 0')
+    result = invoke("compile", path, "-o", tmp_path / "out")
+    assert_one_line_error(result, "broken.json", "not valid JSON")
+
+
+def test_compile_bad_module_name(tmp_path, checkpoint_path):
+    for name in ("module", "3top", "a-b"):
+        result = invoke("compile", checkpoint_path, "-o", tmp_path / "out", "--module-name", name)
+        assert_one_line_error(result, name)
+        assert not (tmp_path / "out").exists()
+
+
+def test_failed_compile_keeps_previous_output(tmp_path, checkpoint_path, netlist_doc):
+    out = tmp_path / "out"
+    assert invoke("compile", checkpoint_path, "-o", out, "--check-vectors", 256).exit_code == 0
+    before = sorted(p.name for p in out.iterdir())
+    netlist_doc["gates"][0][0] = 99
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(netlist_doc))
+    assert invoke("compile", bad, "-o", out).exit_code != 0
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
+def test_compile_netlist_json_and_verify_random(tmp_path, netlist_doc):
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(netlist_doc))
+    out = tmp_path / "rtl"
+    result = invoke("compile", path, "-o", out, "--report")
+    assert result.exit_code == 0, result.output
+    assert (out / "netlist.json").is_file() and (out / "lgn_top.v").is_file()
+    result = invoke("verify", out, "--random", 64)
+    assert result.exit_code == 0, result.output
+    assert "bit-exact: 64/64 vectors" in result.output
+    assert json.loads((out / "verify.json").read_text())["mismatches"] == 0
+
+
+def test_verify_detects_tampered_rtl(tmp_path, netlist_doc):
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(netlist_doc))
+    out = tmp_path / "rtl"
+    assert invoke("compile", path, "-o", out, "-O0").exit_code == 0
+    rtl = out / "lgn_top.v"
+    text = rtl.read_text()
+    assert " ^ " in text
+    rtl.write_text(text.replace(" ^ ", " & ", 1))
+    result = invoke("verify", out, "--random", 64)
+    assert result.exit_code != 0
+    assert "MISMATCH" in result.output
+    assert json.loads((out / "verify.json").read_text())["mismatches"] > 0
+
+
+def test_verify_missing_directory(tmp_path):
+    assert_one_line_error(invoke("verify", tmp_path / "nothing"), "no such directory")
+
+
+def test_train_layer_too_narrow(tmp_path):
+    out = tmp_path / "m.pt"
+    result = invoke("train", "--thresholds", 1, "--layers", 2, "--width", 100, "--limit-train", 100, "--limit-test", 100, "-o", out)
+    assert_one_line_error(result, "too narrow")
+    assert not out.exists()
+
+
+def test_train_bad_temperature(tmp_path):
+    result = invoke("train", "--no-cage", "--temperature", 0, "--thresholds", 1, "--layers", 1, "--width", 400,
+                    "--limit-train", 100, "--limit-test", 100, "-o", tmp_path / "m.pt")
+    assert_one_line_error(result, "temperature")
+
+
+def test_train_wrong_magic_number(tmp_path):
+    data = tmp_path / "mnist"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 20), ("t10k", 10)):
+        write_idx(data / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(data / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
+    bad = data / "train-labels-idx1-ubyte"
+    raw = bytearray(bad.read_bytes())
+    raw[2:4] = b"\x08\x03"  # an images magic number on a labels file
+    bad.write_bytes(bytes(raw))
+    result = invoke("train", "--dataset", "mnist", "--data-dir", data, "--thresholds", 1, "--layers", 1,
+                    "--width", 400, "-o", tmp_path / "m.pt")
+    assert_one_line_error(result, "train-labels-idx1-ubyte")
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_netlist_loader_rejects_group_mismatch(tmp_path, netlist_doc):
+    netlist_doc["outputs"] = [3, 4, 5]
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(netlist_doc))
+    result = invoke("compile", path, "-o", tmp_path / "out")
+    assert_one_line_error(result, "equal class groups")
