@@ -21,13 +21,15 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import ConfigError, DataError, ToolError
-from .netlist import Netlist
 from .resources import hw_tests_dir
-from .simulate import Simulator
+
+if TYPE_CHECKING:  # the child process imports this module too: keep its start-up light
+    from .netlist import Netlist
 
 TEST_MODULE = "tb_lgn_top"
 SIMULATORS = ("icarus",)
@@ -81,6 +83,8 @@ class VerifyResult:
 
 def expected_outputs(netlist: Netlist, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Reference (scores, class ids) from the Python simulator; ties go to the lowest class index."""
+    from .simulate import Simulator
+
     scores = Simulator(netlist).scores(bits)
     return scores, np.argmax(scores, axis=1)
 
@@ -163,6 +167,9 @@ def verify_rtl(
             "LGN2HW_TB_EXPECTED_CLASS": str(files["classes"]),
             "LGN2HW_TB_RESULT": str(files["result"]),
             "LGN2HW_TB_MAX_REPORT": str(max_report),
+            # cocotb lets pytest rewrite the asserts of every module imported after the test starts
+            # ("*.py"), numpy included: about a second per run. Only the testbench needs it.
+            "COCOTB_REWRITE_ASSERTION_FILES": f"{TEST_MODULE}.py",
         },
     }
     files["spec"].write_text(json.dumps(spec, indent=1) + "\n")
