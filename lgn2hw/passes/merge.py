@@ -22,6 +22,8 @@ from ..netlist import Netlist
 from .base import SWAPPED, USES_A, USES_B, PassResult, canonical_operands, gates_by_level, rebuild
 
 NAME = "merge"
+# Bits per operand in the packed sort key (op in the top 4 bits of 63): up to 2^29 signals.
+_SIGNAL_BITS = 29
 
 
 def canonical_form(ops: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,15 +42,23 @@ def merge(netlist: Netlist) -> PassResult:
     ops, a, b = canonical_form(netlist.ops, netlist.a, netlist.b)
     canonicalized = int(np.count_nonzero((ops != netlist.ops) | (a != netlist.a) | (b != netlist.b)))
     rep = np.arange(netlist.num_signals, dtype=np.int64)
+    packable = netlist.num_signals <= 1 << _SIGNAL_BITS
     for idx in gates_by_level(netlist):
         op_l, a_l, b_l = canonical_form(ops[idx], rep[a[idx]], rep[b[idx]])
         ops[idx], a[idx], b[idx] = op_l, a_l, b_l
         if idx.size < 2:
             continue
-        order = np.lexsort((b_l, a_l, op_l))  # stable: ascending gate index within a group
-        so, sa, sb = op_l[order], a_l[order], b_l[order]
         starts = np.ones(idx.size, dtype=bool)
-        starts[1:] = (so[1:] != so[:-1]) | (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
+        # Sort by (op, a, b), stably so a group lists its gates in ascending index order.
+        if packable:  # one int64 key per gate sorts much faster than a three-key lexsort
+            key = (op_l.astype(np.int64) << 58) | (a_l << _SIGNAL_BITS) | b_l
+            order = np.argsort(key, kind="stable")
+            sk = key[order]
+            starts[1:] = sk[1:] != sk[:-1]
+        else:
+            order = np.lexsort((b_l, a_l, op_l))
+            so, sa, sb = op_l[order], a_l[order], b_l[order]
+            starts[1:] = (so[1:] != so[:-1]) | (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
         first = np.maximum.accumulate(np.where(starts, np.arange(idx.size), 0))
         rep[n + idx[order]] = n + idx[order][first]
     outputs = rep[netlist.outputs]
