@@ -8,6 +8,9 @@ variables (the numbers always come from the Python reference, never from this fi
   LGN2HW_TB_NUM_INPUTS       N, the width of in_bits
   LGN2HW_TB_EXPECTED_SCORES  .npy, (V, C) int64 expected class scores
   LGN2HW_TB_EXPECTED_CLASS   .npy, (V,) int64 expected class ids (argmax, lowest index on ties)
+  LGN2HW_TB_INDEX            .npy, (V,) int64, optional: the caller's index of each driven vector
+                             (verify_rtl drives vectors in a low-switching order); mismatches are
+                             reported by this index, the lowest ones first
   LGN2HW_TB_RESULT           JSON file this test writes: counts, timing and the first mismatches
   LGN2HW_TB_MAX_REPORT       how many mismatching vectors to describe in full (default 10)
 
@@ -18,6 +21,7 @@ The test fails (after writing the result file) when any vector mismatches.
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import time
@@ -31,6 +35,7 @@ ENV_VECTORS = "LGN2HW_TB_VECTORS"
 ENV_NUM_INPUTS = "LGN2HW_TB_NUM_INPUTS"
 ENV_SCORES = "LGN2HW_TB_EXPECTED_SCORES"
 ENV_CLASS = "LGN2HW_TB_EXPECTED_CLASS"
+ENV_INDEX = "LGN2HW_TB_INDEX"
 ENV_RESULT = "LGN2HW_TB_RESULT"
 ENV_MAX_REPORT = "LGN2HW_TB_MAX_REPORT"
 
@@ -52,7 +57,8 @@ def _field(value, cls: int, width: int):
 
 
 def _as_int_or_text(value):
-    return value.to_unsigned() if value.is_resolvable else str(value)
+    # int() rather than .to_unsigned(): a 1-bit port (class_id with 2 classes) reads as a Logic
+    return int(value) if value.is_resolvable else str(value)
 
 
 @cocotb.test()
@@ -66,7 +72,8 @@ async def compare_with_reference(dut):
     max_report = int(os.environ.get(ENV_MAX_REPORT, "10"))
 
     total, num_classes = exp_scores.shape
-    if vectors.shape[0] != total or exp_class.shape != (total,):
+    index = np.load(os.environ[ENV_INDEX]) if os.environ.get(ENV_INDEX) else np.arange(total)
+    if vectors.shape[0] != total or exp_class.shape != (total,) or index.shape != (total,):
         raise ValueError("vector and expected-value files disagree on the number of vectors")
     if len(dut.in_bits) != num_inputs:
         raise ValueError(f"in_bits is {len(dut.in_bits)} bits wide, the netlist has {num_inputs} inputs")
@@ -91,34 +98,37 @@ async def compare_with_reference(dut):
     settle = Timer(1, unit="ns")
 
     mismatches = 0
-    first: list[dict] = []
+    kept: list[tuple[int, dict]] = []  # max-heap (by negated index) of the lowest-index mismatches
     valid_errors: list[str] = []
     hex_digits = max(1, -(-num_inputs // 4))
+    original = index.tolist()
     start = time.perf_counter()
     for i in range(total):
         in_bits.value = stimulus[i]
         await settle
         got_scores = scores.value
         got_class = class_id.value
-        if (
+        if (  # int(): 1-bit ports read as Logic, wider ones as LogicArray; both convert when resolvable
             got_scores.is_resolvable
             and got_class.is_resolvable
-            and got_scores.to_unsigned() == expected_words[i]
-            and got_class.to_unsigned() == expected_ids[i]
+            and int(got_scores) == expected_words[i]
+            and int(got_class) == expected_ids[i]
         ):
             continue
         mismatches += 1
-        if len(first) < max_report:
-            first.append(
-                {
-                    "vector": i,
-                    "input_hex": f"{stimulus[i]:0{hex_digits}x}",
-                    "expected_scores": [int(s) for s in exp_scores[i]],
-                    "actual_scores": [_field(got_scores, cls, width) for cls in range(num_classes)],
-                    "expected_class": expected_ids[i],
-                    "actual_class": _as_int_or_text(got_class),
-                }
-            )
+        if max_report > 0 and (len(kept) < max_report or original[i] < -kept[0][0]):
+            record = {
+                "vector": original[i],
+                "input_hex": f"{stimulus[i]:0{hex_digits}x}",
+                "expected_scores": [int(s) for s in exp_scores[i]],
+                "actual_scores": [_field(got_scores, cls, width) for cls in range(num_classes)],
+                "expected_class": expected_ids[i],
+                "actual_class": _as_int_or_text(got_class),
+            }
+            if len(kept) < max_report:
+                heapq.heappush(kept, (-original[i], record))
+            else:
+                heapq.heapreplace(kept, (-original[i], record))
     sim_seconds = time.perf_counter() - start
 
     # out_valid follows in_valid in the same cycle (combinational build).
@@ -129,6 +139,7 @@ async def compare_with_reference(dut):
     if str(dut.out_valid.value) != "0":
         valid_errors.append(f"out_valid is {dut.out_valid.value} while in_valid is 0")
 
+    first = [record for _, record in sorted(kept, key=lambda item: -item[0])]
     _write_json(
         result_path,
         {

@@ -100,12 +100,18 @@ def verify_rtl(
     simulator: str = "icarus",
     timeout_s: float | None = DEFAULT_TIMEOUT_S,
     max_report: int = 10,
+    reorder: bool = True,
 ) -> VerifyResult:
     """Simulate ``rtl_files`` (top module ``module_name``) on ``bits`` and compare with the reference.
 
     ``bits`` is (vectors, num_inputs) of 0/1. Expected scores default to Simulator(netlist).scores(bits);
     the expected class is their argmax (lowest index on ties). Returns a VerifyResult whatever the
     comparison says; raises ToolError when the simulation itself fails or times out.
+
+    With ``reorder`` (the default) the vectors are driven in a low-switching order (each next vector
+    close in Hamming distance to the previous one): the module is combinational, so the order cannot
+    change any result, but Icarus's work per vector grows with the number of toggling signals.
+    Mismatches are always reported by their index in ``bits``, lowest first.
     """
     started = time.perf_counter()
     if simulator not in SIMULATORS:
@@ -143,6 +149,7 @@ def verify_rtl(
         "vectors": work / "vectors.npy",
         "scores": work / "expected_scores.npy",
         "classes": work / "expected_class.npy",
+        "index": work / "vector_index.npy",
         "result": work / "tb_result.json",
         "xml": work / "results.xml",
         "log": work / "verify.log",
@@ -150,9 +157,11 @@ def verify_rtl(
     }
     for key in ("result", "xml", "log"):
         files[key].unlink(missing_ok=True)
-    np.save(files["vectors"], np.packbits(bits, axis=1, bitorder="little"))
-    np.save(files["scores"], scores.astype(np.int64))
-    np.save(files["classes"], classes.astype(np.int64))
+    order = low_switching_order(bits) if reorder else np.arange(bits.shape[0])
+    np.save(files["vectors"], np.packbits(bits[order], axis=1, bitorder="little"))
+    np.save(files["scores"], scores[order].astype(np.int64))
+    np.save(files["classes"], classes[order].astype(np.int64))
+    np.save(files["index"], order.astype(np.int64))
     spec = {
         "simulator": simulator,
         "sources": [str(p) for p in rtl],
@@ -165,6 +174,7 @@ def verify_rtl(
             "LGN2HW_TB_NUM_INPUTS": str(n),
             "LGN2HW_TB_EXPECTED_SCORES": str(files["scores"]),
             "LGN2HW_TB_EXPECTED_CLASS": str(files["classes"]),
+            "LGN2HW_TB_INDEX": str(files["index"]),
             "LGN2HW_TB_RESULT": str(files["result"]),
             "LGN2HW_TB_MAX_REPORT": str(max_report),
             # cocotb lets pytest rewrite the asserts of every module imported after the test starts
@@ -193,7 +203,16 @@ def verify_rtl(
     if num_tests < 1:
         raise ToolError(f"{simulator}: no cocotb test ran:\n{log_tail}")
 
-    extra = {"num_inputs": n, "num_classes": c, "num_gates": netlist.num_gates}
+    extra = {
+        "num_inputs": n,
+        "num_classes": c,
+        "num_gates": netlist.num_gates,
+        "order": "low-switching" if reorder else "as given",
+        "input_toggles_per_vector": {
+            "as_given": round(_mean_toggles(bits), 2),
+            "driven": round(_mean_toggles(bits[order]), 2),
+        },
+    }
     if valid_errors:
         extra["out_valid_errors"] = valid_errors
     return VerifyResult(
@@ -209,6 +228,48 @@ def verify_rtl(
         log=str(files["log"]),
         extra=extra,
     )
+
+
+def low_switching_order(bits: np.ndarray, block: int = 4096) -> np.ndarray:
+    """A permutation of the vectors in which each is close (Hamming) to the one before it.
+
+    Greedy nearest neighbour within blocks of ``block`` vectors (quadratic in the block, linear in the
+    number of blocks); each block starts from the vector nearest to where the previous block ended.
+    On thresholded Fashion-MNIST it cuts the input bits that change per vector about 3x.
+    """
+    count = bits.shape[0]
+    packed = np.packbits(bits, axis=1)
+    packed = np.pad(packed, ((0, 0), (0, (-packed.shape[1]) % 8))).view(np.uint64)
+    order = np.empty(count, dtype=np.int64)
+    pos = 0
+    last = None
+    for start in range(0, count, block):
+        chunk = packed[start : start + block]
+        taken = np.zeros(chunk.shape[0], dtype=bool)
+        big = np.iinfo(np.int64).max
+        current = 0 if last is None else int(np.argmin(_hamming(chunk, last)))
+        for _ in range(chunk.shape[0]):
+            taken[current] = True
+            order[pos] = start + current
+            pos += 1
+            last = chunk[current]
+            if taken.all():
+                break
+            distance = _hamming(chunk, last)
+            distance[taken] = big
+            current = int(np.argmin(distance))
+    return order
+
+
+def _hamming(rows: np.ndarray, row: np.ndarray) -> np.ndarray:
+    x = rows ^ row
+    if hasattr(np, "bitwise_count"):  # numpy >= 2.0
+        return np.bitwise_count(x).sum(axis=1, dtype=np.int64)
+    return np.unpackbits(x.view(np.uint8), axis=1).sum(axis=1, dtype=np.int64)
+
+
+def _mean_toggles(bits: np.ndarray) -> float:
+    return float((bits[1:] != bits[:-1]).sum(axis=1).mean()) if bits.shape[0] > 1 else 0.0
 
 
 # --------------------------------------------------------------------------------------- internals

@@ -64,6 +64,21 @@ def test_argmax_ties_resolve_to_the_lowest_class(tmp_path):
     assert result.passed and result.vectors == 64
 
 
+@pytest.mark.parametrize(
+    "netlist",
+    [
+        Netlist(3, 1, np.array([6]), np.array([0]), np.array([1]), np.array([3])),  # 1-bit scores and class_id
+        Netlist(3, 2, np.array([6, 1]), np.array([0, 1]), np.array([1, 2]), np.array([3, 2, 4, 0])),  # 1-bit class_id
+        Netlist(2, 2, np.array([TRUE, FALSE]), np.array([0, 0]), np.array([0, 0]), np.array([2, 3, 3, 2])),  # constant
+    ],
+    ids=["one_class_one_bit", "two_classes", "all_constant"],
+)
+def test_one_bit_ports_and_constant_scores(tmp_path, netlist):
+    bits = exhaustive(netlist.num_inputs)
+    result = verify_rtl(netlist, write_rtl(netlist, tmp_path), bits, work_dir=tmp_path / "work")
+    assert result.passed and result.vectors == len(bits), result.first_mismatches
+
+
 def test_thousands_of_gates_several_classes_random_vectors(tmp_path):
     netlist = random_netlist(22, num_inputs=64, widths=(1200, 1200, 1000), num_classes=5, constants=6, from_inputs=5, repeats=5)
     assert netlist.num_gates > 3000
