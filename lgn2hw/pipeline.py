@@ -89,6 +89,8 @@ def run_all(
 ) -> RunResult:
     """Train, compile and verify into ``outdir`` (model.pt, model.metrics.jsonl, rtl/...), atomically."""
     outdir = Path(outdir)
+    # Check and verify on the same test vectors training reported accuracy on.
+    vectors = vectors or settings.get("limit_test")
     with atomic_dir(outdir) as tmp:
         def epoch_line(r: dict) -> None:
             echo(
