@@ -189,7 +189,10 @@ def verify_rtl(
     if status.get("stage") == "build":
         raise ToolError(f"{simulator}: compiling {', '.join(p.name for p in rtl)} failed:\n{log_tail}")
     if not files["result"].is_file():
-        raise ToolError(f"{simulator}: the simulation wrote no result file (crash?); log {files['log']}:\n{log_tail}")
+        raise ToolError(
+            f"{simulator}: the simulation wrote no result file (testbench error or simulator crash); "
+            f"log {files['log']}:\n{log_tail}"
+        )
     tb = json.loads(files["result"].read_text())
     num_tests, num_failed = _read_results_xml(files["xml"], log_tail)
     if not tb.get("complete") or tb.get("vectors") != bits.shape[0]:

@@ -15,7 +15,7 @@ from lgn2hw.errors import ConfigError, DataError, ToolError
 from lgn2hw.gates import FALSE, TRUE, compose_id
 from lgn2hw.netlist import Netlist
 from lgn2hw.simulate import Simulator
-from lgn2hw.verify import VerifyResult, verify_rtl
+from lgn2hw.verify import VerifyResult, low_switching_order, verify_rtl
 from test_emit import random_netlist
 
 pytestmark = pytest.mark.skipif(
@@ -207,3 +207,32 @@ def test_bad_arguments(tmp_path, small):
         verify_rtl(netlist, rtl, bits * 2, work_dir=tmp_path / "w")
     with pytest.raises(DataError, match="no such RTL"):
         verify_rtl(netlist, [tmp_path / "missing.v"], bits, work_dir=tmp_path / "w")
+
+
+# ------------------------------------------------------------------------------------ stimulus order
+def test_low_switching_order_is_a_permutation_that_cuts_toggles():
+    rng = np.random.default_rng(7)
+    centres = rng.integers(0, 2, (8, 100), dtype=np.uint8)
+    noise = (rng.random((600, 100)) < 0.05).astype(np.uint8)
+    bits = centres[rng.integers(0, 8, 600)] ^ noise  # clustered, shuffled: like real images
+    for block in (64, 4096):
+        order = low_switching_order(bits, block=block)
+        assert sorted(order.tolist()) == list(range(600))
+        before = (bits[1:] != bits[:-1]).sum(axis=1).mean()
+        after = (bits[order][1:] != bits[order][:-1]).sum(axis=1).mean()
+        assert after < before / 2
+    assert low_switching_order(bits[:1]).tolist() == [0]
+
+
+def test_results_do_not_depend_on_the_drive_order(tmp_path, small):
+    netlist, bits = small
+    (path,) = write_rtl(netlist, tmp_path)
+    broken_text, _ = _break_one_output_gate(netlist, path.read_text())
+    path.write_text(broken_text)
+    runs = [
+        verify_rtl(netlist, [path], bits, work_dir=tmp_path / f"w{flag}", reorder=flag, max_report=5)
+        for flag in (True, False)
+    ]
+    assert runs[0].mismatches == runs[1].mismatches > 0
+    assert runs[0].first_mismatches == runs[1].first_mismatches
+    assert [m["vector"] for m in runs[0].first_mismatches] == sorted(m["vector"] for m in runs[0].first_mismatches)
