@@ -221,6 +221,7 @@ def test_argmax_prefers_the_lower_class_on_ties():
 # ------------------------------------------------------------------------------------ external tools
 NETLISTS = {
     "random": lambda: random_netlist(10),
+    "wide_groups": lambda: random_netlist(12, num_inputs=16, widths=(64, 64, 210), num_classes=3),  # masked levels
     "one_class_one_output": lambda: Netlist(3, 1, np.array([1]), np.array([0]), np.array([2]), np.array([3])),
     "all_constant": lambda: Netlist(2, 2, np.array([TRUE, FALSE]), np.array([0, 0]), np.array([0, 0]), np.array([2, 3, 3, 2])),
     "outputs_are_inputs": lambda: Netlist(4, 2, np.array([6]), np.array([0]), np.array([1]), np.array([0, 1, 2, 3])),
