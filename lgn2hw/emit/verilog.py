@@ -78,6 +78,7 @@ class Port:
     waiver: str | None = None  # a Verilator lint id waived around this port, or None
     lint_off: bool = False  # the template opens the waiver before this port (set by _group_waivers)
     lint_on: bool = False  # ... and closes it after this port
+    line: str = ""  # the finished declaration line, comma and aligned comment (set by _layout_ports)
 
     @property
     def range(self) -> str:
@@ -293,6 +294,14 @@ def _group_waivers(ports: list[Port]) -> None:
         port.lint_on = bool(port.waiver) and port.waiver != after
 
 
+def _layout_ports(ports: list[Port]) -> None:
+    """Each port's full line: declaration, separating comma, comment aligned in one column."""
+    column = max(len(p.declaration) for p in ports) + 1
+    for j, port in enumerate(ports):
+        text = port.declaration + ("," if j + 1 < len(ports) else "")
+        port.line = f"{text.ljust(column)} // {port.comment}"
+
+
 def _header_value(value) -> str:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     if any(ch in text for ch in "\r\n\t") or not text.isprintable():
@@ -386,6 +395,7 @@ def _prepare(netlist: Netlist, module_name: str, header: dict) -> dict:
     ]
 
     _group_waivers(ports)
+    _layout_ports(ports)
 
     dead = netlist.num_gates - len(emitted)
     header_lines = [
@@ -406,7 +416,6 @@ def _prepare(netlist: Netlist, module_name: str, header: dict) -> dict:
         "module_name": module_name,
         "header_lines": header_lines,
         "ports": ports,
-        "port_column": max(len(p.declaration) for p in ports) + 1,
         "sections": sections,
         "assigns": assigns,
     }
