@@ -88,6 +88,28 @@ def test_identical_inputs_give_byte_identical_text():
     assert first != _rtl(random_netlist(2), header=header)
 
 
+def test_text_does_not_depend_on_the_process(tmp_path):
+    """Same bytes from fresh interpreters with different hash seeds (no set or dict-order leaks)."""
+    import os
+    import sys
+
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from test_emit import random_netlist; "
+        "from lgn2hw.emit.verilog import emit_verilog; "
+        "sys.stdout.write(emit_verilog(random_netlist(1), header={'b': 1, 'a': [2, 3]})['lgn_top.v'])"
+    )
+    tests_dir = os.path.dirname(__file__)
+    texts = {
+        subprocess.run(
+            [sys.executable, "-c", script, tests_dir],
+            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(texts) == 1
+    assert texts == {_rtl(random_netlist(1), header={"a": [2, 3], "b": 1})}
+
+
 def test_header_has_provenance_and_no_timestamp():
     text = _rtl(random_netlist(3), header={"source_sha256": "deadbeef", "note": "line1\nline2"})
     head = text.split("module lgn_top", 1)[0]
