@@ -219,8 +219,8 @@ def test_popcount_is_explicit_assigns_with_trimmed_widths():
     text = _rtl(netlist)
     code = re.sub(r"//.*", "", text)
     assert not re.search(r"\b(always|for|reg|initial)\b", code)
-    masked = re.findall(r"assign pc0_l(\d+)_\d+ = \(.*\) & \{(\d+)\{1'b1\}\};", text)
-    assert masked and {int(level) for level, _ in masked} == {3, 4, 5}  # the settle levels, no others
+    settled = re.findall(r"assign pc0_l(\d+)_\d+ = \(.*\) \| (\d+)'b0;", text)
+    assert settled and {int(level) for level, _ in settled} == {3, 4, 5}  # the settle levels, no others
     nodes = re.findall(r"^\s*wire \[(\d+):0\] (pc0_l\d+_\d+);", text, re.M)
     assert nodes
     widths = {name: int(msb) + 1 for msb, name in nodes}
@@ -243,7 +243,7 @@ def test_argmax_prefers_the_lower_class_on_ties():
 # ------------------------------------------------------------------------------------ external tools
 NETLISTS = {
     "random": lambda: random_netlist(10),
-    "wide_groups": lambda: random_netlist(12, num_inputs=16, widths=(64, 64, 210), num_classes=3),  # masked levels
+    "wide_groups": lambda: random_netlist(12, num_inputs=16, widths=(64, 64, 210), num_classes=3),  # settle levels
     "one_class_one_output": lambda: Netlist(3, 1, np.array([1]), np.array([0]), np.array([2]), np.array([3])),
     "all_constant": lambda: Netlist(2, 2, np.array([TRUE, FALSE]), np.array([0, 0]), np.array([0, 0]), np.array([2, 3, 3, 2])),
     "outputs_are_inputs": lambda: Netlist(4, 2, np.array([6]), np.array([0]), np.array([1]), np.array([0, 1, 2, 3])),
@@ -272,3 +272,23 @@ def test_verilator_lint_is_clean(tmp_path, case):
 def test_lint_waivers_are_only_the_documented_ones():
     text = _rtl(random_netlist(11))
     assert set(re.findall(r"verilator lint_off (\w+)", text)) <= {"UNUSEDSIGNAL"}
+
+
+def test_settle_levels_cost_no_luts(tmp_path, monkeypatch):
+    """Regression: the first Icarus barrier, ``& {w{1'b1}}``, survived Yosys's opt_expr and cost 13 % more
+    LUTs; the OR with zero must synthesize to exactly what the plain adder tree gives."""
+    import lgn2hw.emit.verilog as ev
+
+    yosys = _require("yosys")
+    netlist = random_netlist(13, num_inputs=16, widths=(48, 48, 200), num_classes=2)
+    counts = []
+    for level in (ev.POPCOUNT_SETTLE_LEVEL, 99):
+        monkeypatch.setattr(ev, "POPCOUNT_SETTLE_LEVEL", level)
+        (path,) = write_rtl(netlist, tmp_path / f"l{level}")
+        stat = tmp_path / f"stat{level}.txt"
+        script = f"read_verilog {path}; synth -top lgn_top -lut 6; tee -q -o {stat} stat"
+        subprocess.run([yosys, "-q", "-p", script], check=True, capture_output=True)
+        counts.append(int(re.search(r"\$lut\s+(\d+)", stat.read_text()).group(1)))
+    settled = (tmp_path / f"l{ev.POPCOUNT_SETTLE_LEVEL}" / "lgn_top.v").read_text()
+    assert re.search(r"\) \| \d+'b0;", settled)  # the comparison really involves settle nodes
+    assert counts[0] == counts[1], counts
