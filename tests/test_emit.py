@@ -282,13 +282,14 @@ def test_settle_levels_cost_no_luts(tmp_path, monkeypatch):
     yosys = _require("yosys")
     netlist = random_netlist(13, num_inputs=16, widths=(48, 48, 200), num_classes=2)
     counts = []
-    for level in (ev.POPCOUNT_SETTLE_LEVEL, 99):
+    settle_level = ev.POPCOUNT_SETTLE_LEVEL
+    for level in (settle_level, 99):
         monkeypatch.setattr(ev, "POPCOUNT_SETTLE_LEVEL", level)
         (path,) = write_rtl(netlist, tmp_path / f"l{level}")
         stat = tmp_path / f"stat{level}.txt"
         script = f"read_verilog {path}; synth -top lgn_top -lut 6; tee -q -o {stat} stat"
         subprocess.run([yosys, "-q", "-p", script], check=True, capture_output=True)
         counts.append(int(re.search(r"\$lut\s+(\d+)", stat.read_text()).group(1)))
-    settled = (tmp_path / f"l{ev.POPCOUNT_SETTLE_LEVEL}" / "lgn_top.v").read_text()
+    settled = (tmp_path / f"l{settle_level}" / "lgn_top.v").read_text()
     assert re.search(r"\) \| \d+'b0;", settled)  # the comparison really involves settle nodes
     assert counts[0] == counts[1], counts
