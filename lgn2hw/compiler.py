@@ -30,6 +30,7 @@ from .simulate import Simulator
 NETLIST_FILE = "netlist.json"
 REPORT_FILE = "compile_report.json"
 VERIFY_FILE = "verify.json"
+VERIFY_LOG = "verify.log"
 
 
 @dataclass
@@ -246,8 +247,14 @@ def verify_build(
         described.append(f"{count} random vectors (seed {seed})")
     bits = np.concatenate(parts)
     if work_dir is None:
+        # Simulator build files go to a temporary directory; the log is kept beside verify.json.
         with tempfile.TemporaryDirectory(prefix="lgn2hw-verify-") as tmp:
             result = verify_rtl(netlist, [rtl], bits, work_dir=tmp, module_name=module_name, simulator=simulator)
+            if result.log and Path(result.log).is_file():
+                with atomic_file(outdir / VERIFY_LOG) as handle:
+                    handle.write(Path(result.log).read_text(errors="replace"))
+                result.log = VERIFY_LOG  # relative to the compiled directory, which may still move
+            result.work_dir = ""
     else:
         result = verify_rtl(netlist, [rtl], bits, work_dir=work_dir, module_name=module_name, simulator=simulator)
     result.extra["stimulus"] = ", ".join(described)

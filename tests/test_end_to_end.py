@@ -43,10 +43,11 @@ def test_run_prints_accuracy_gate_counts_and_bit_exact_line(demo_run):
 def test_run_writes_the_documented_files(demo_run):
     out, _ = demo_run
     assert (out / "model.pt").is_file() and (out / "model.metrics.jsonl").is_file()
-    for name in ("netlist.json", "lgn_top.v", "compile_report.json", "verify.json"):
+    for name in ("netlist.json", "lgn_top.v", "compile_report.json", "verify.json", "verify.log"):
         assert (out / "rtl" / name).is_file(), name
     verify = json.loads((out / "rtl" / "verify.json").read_text())
     assert verify["vectors"] == 400 and verify["mismatches"] == 0 and verify["passed"]
+    assert verify["log"] == "verify.log"
     netlist = Netlist.load(out / "rtl" / "netlist.json")
     assert netlist.input_encoding["kind"] == "threshold" and len(netlist.input_encoding["feature"]) == 784
     assert netlist.metadata["dataset"] == "fashion-mnist"
