@@ -26,28 +26,13 @@ from lgn2hw.model import LogicNet, NetConfig
 from lgn2hw.passes.manager import optimize
 from lgn2hw.simulate import Simulator
 from lgn2hw.verify import verify_rtl
+from train_speed import measure  # benchmarks/ is on sys.path when this script runs
 
 
-def train_speed(config: NetConfig, steps: int, threads: int, batch: int = 100) -> float:
+def train_speed(config: NetConfig, steps: int, threads: int) -> float:
     torch.set_num_threads(threads)
     net = LogicNet(config)
-    opt = torch.optim.Adam(net.parameters(), lr=0.01)
-    x = (torch.rand(batch, config.num_inputs) > 0.5).float()
-    y = torch.randint(0, config.num_classes, (batch,))
-
-    def step():
-        loss = torch.nn.functional.cross_entropy(net(x) / config.tau, y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        net.update_cage()
-
-    for _ in range(3):
-        step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return steps * batch / (time.perf_counter() - start)
+    return measure(net, config.num_inputs, steps, batch=100, after_step=net.update_cage)
 
 
 def main() -> None:

@@ -90,14 +90,6 @@ def _settings(kw: dict) -> dict:
     return settings
 
 
-def _epoch_printer(r: dict) -> None:
-    click.echo(
-        f"epoch {r['epoch']}: loss {r['loss']:.4f}  soft test acc {100 * r['soft_test_acc']:.2f}%  "
-        f"hard test acc {100 * r['hard_test_acc']:.2f}%  gap {100 * r['discretization_gap']:+.2f} pts  "
-        f"T_b {r['backward_temperature']:.2f}"
-    )
-
-
 @main.command()
 @training_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -110,9 +102,10 @@ def train(output: Path, no_progress: bool, **kw) -> None:
       lgn2hw train --dataset fashion-mnist --layers 6 --width 8000 --epochs 4 -o runs/fm.pt
     """
     from .pipeline import train_and_save
+    from .train import format_epoch
 
     settings = _settings(kw)
-    result, _ = train_and_save(settings, output, progress=not no_progress, on_epoch=_epoch_printer)
+    result, _ = train_and_save(settings, output, progress=not no_progress, on_epoch=lambda r: click.echo(format_epoch(r)))
     last = result.history[-1]
     click.echo(
         f"trained {result.checkpoint.model.num_gates:,} gates in {result.seconds:.0f} s "

@@ -10,7 +10,7 @@ from pathlib import Path
 from .compiler import CompileResult, compile_source, verify_build
 from .fsutil import atomic_dir
 from .model import NetConfig
-from .train import EncodedData, TrainConfig, TrainResult, encode_dataset, train
+from .train import EncodedData, TrainConfig, TrainResult, encode_dataset, format_epoch, train
 
 CHECKPOINT_FILE = "model.pt"
 METRICS_FILE = "metrics.jsonl"
@@ -92,14 +92,7 @@ def run_all(
     # Check and verify on the same test vectors training reported accuracy on.
     vectors = vectors or settings.get("limit_test")
     with atomic_dir(outdir) as tmp:
-        def epoch_line(r: dict) -> None:
-            echo(
-                f"epoch {r['epoch']}: loss {r['loss']:.4f}  soft test acc {100 * r['soft_test_acc']:.2f}%  "
-                f"hard test acc {100 * r['hard_test_acc']:.2f}%  gap {100 * r['discretization_gap']:+.2f} pts  "
-                f"T_b {r['backward_temperature']:.2f}"
-            )
-
-        trained, data = train_and_save(settings, tmp / CHECKPOINT_FILE, progress=progress, on_epoch=epoch_line)
+        trained, data = train_and_save(settings, tmp / CHECKPOINT_FILE, progress=progress, on_epoch=lambda r: echo(format_epoch(r)))
         last = trained.history[-1]
         echo(
             f"trained {trained.checkpoint.model.num_gates:,} gates in {trained.seconds:.0f} s "

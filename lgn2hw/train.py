@@ -193,6 +193,15 @@ def train(
     )
 
 
+def format_epoch(record: dict) -> str:
+    """One human line per epoch, as the CLI prints it."""
+    return (
+        f"epoch {record['epoch']}: loss {record['loss']:.4f}  soft test acc {100 * record['soft_test_acc']:.2f}%  "
+        f"hard test acc {100 * record['hard_test_acc']:.2f}%  gap {100 * record['discretization_gap']:+.2f} pts  "
+        f"T_b {record['backward_temperature']:.2f}"
+    )
+
+
 def _write_jsonl(path: Path, records: list[dict]) -> None:
     with atomic_file(path) as handle:
         for record in records:
