@@ -1,0 +1,115 @@
+"""lgn2hw synth: Yosys LUT counts on tiny compiled designs, report files, and the error paths."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from lgn2hw.cli import main
+from lgn2hw.compiler import compile_source
+from lgn2hw.errors import Lgn2hwError, ToolError
+from lgn2hw.gates import GATE_BY_NAME
+from lgn2hw.netlist import Netlist
+from lgn2hw.synth import SYNTH_JSON, SYNTH_MD, core_verilog, synthesize
+
+pytestmark = pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
+
+AND = GATE_BY_NAME["and"].id
+
+
+def _compiled(tmp_path, netlist: Netlist, name: str = "rtl"):
+    src = tmp_path / f"{name}.json"
+    netlist.save(src)
+    out = tmp_path / name
+    compile_source(src, out, opt_level=0, check_vectors=None)
+    return out
+
+
+def _and_per_output() -> Netlist:
+    """2 classes x 1 output, each output one AND of two inputs: score_c = and, class_id = s1 & ~s0."""
+    return Netlist(4, 2, np.array([AND, AND]), np.array([0, 2]), np.array([1, 3]), np.array([4, 5]))
+
+
+def _random(seed: int, n: int = 32, widths=(64, 64), classes: int = 4) -> Netlist:
+    rng = np.random.default_rng(seed)
+    ops, a, b, lo, hi = [], [], [], 0, n
+    for w in widths:
+        ops.append(rng.integers(1, 15, w))
+        a.append(rng.integers(lo, hi, w))
+        b.append(rng.integers(lo, hi, w))
+        lo, hi = hi, hi + w
+    return Netlist(n, classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), np.arange(lo, hi))
+
+
+def test_single_and_per_output_gives_tiny_exact_count(tmp_path):
+    out = _compiled(tmp_path, _and_per_output())
+    report = synthesize(out, flows=("generic",), pnr=False)
+    full, core = report.get("generic"), report.get("generic", "core")
+    assert core.luts == 2  # one LUT per AND
+    assert full.luts == 3  # the two ANDs + class_id = (a1 & b1) & ~(a0 & b0) in one LUT4
+    assert full.depth is not None and full.depth >= 1
+    assert "synth -top lgn_top -lut 6" in full.script
+    assert report.yosys_version.startswith("Yosys")
+    doc = json.loads((out / SYNTH_JSON).read_text())
+    assert doc["table"][0] == {**doc["table"][0], "flow": "generic", "luts": 3, "core_luts": 2, "head_luts": 1}
+    assert "| generic | 3 | 2 | 1 |" in (out / SYNTH_MD).read_text()
+
+
+def test_larger_netlist_needs_more_luts_all_flows(tmp_path):
+    small = synthesize(_compiled(tmp_path, _random(0, widths=(32, 32)), "small"), flows=("generic",), pnr=False)
+    big_dir = _compiled(tmp_path, _random(0, widths=(128, 128)), "big")
+    big = synthesize(big_dir, flows=("generic", "xilinx", "ice40"))
+    assert big.get("generic").luts > small.get("generic").luts > 0
+    for flow in ("generic", "xilinx", "ice40"):
+        full, core = big.get(flow), big.get(flow, "core")
+        assert 0 < core.luts < full.luts
+    assert big.get("ice40").carries >= 0 and "SB_LUT4" in big.get("ice40").cells
+    assert not any(k.startswith(("IBUF", "OBUF", "MUXF")) for k in big.get("xilinx").cells)
+    if shutil.which("nextpnr-ice40"):
+        assert big.pnr.status == "routed", big.pnr
+        assert big.pnr.logic_cells_used > 0 and big.pnr.critical_path_ns > 0
+    else:
+        assert big.pnr.status == "missing" and "nextpnr-ice40" in big.pnr.detail
+
+
+def test_core_verilog_skips_constant_outputs():
+    net = Netlist(2, 2, np.array([AND, GATE_BY_NAME["true"].id]), np.array([0, 0]), np.array([1, 0]), np.array([2, 3]))
+    text = core_verilog(net, "m")
+    assert "output [0:0] out_bits" in text and "assign out_bits[0] = g0;" in text and "g1" not in text
+
+
+def test_cli_summary_and_json(tmp_path):
+    out = _compiled(tmp_path, _and_per_output())
+    result = CliRunner().invoke(main, ["synth", str(out), "--flow", "generic"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("synth lgn_top") and "generic 3 LUT6" in result.output
+    result = CliRunner().invoke(main, ["synth", str(out), "--flow", "generic", "--json"])
+    assert json.loads(result.output)["table"][0]["luts"] == 3
+
+
+def test_bad_directory(tmp_path):
+    with pytest.raises(Lgn2hwError, match="no such directory"):
+        synthesize(tmp_path / "missing")
+    with pytest.raises(Lgn2hwError, match="netlist.json"):
+        synthesize(tmp_path)
+    result = CliRunner().invoke(main, ["synth", str(tmp_path / "missing")])
+    assert result.exit_code == 1 and "no such directory" in result.output
+
+
+def test_missing_yosys_names_debian_package(tmp_path, monkeypatch):
+    out = _compiled(tmp_path, _and_per_output())
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ToolError, match="`yosys`"):
+        synthesize(out)
+    assert not (out / SYNTH_JSON).exists()
+
+
+def test_timeout_writes_no_report(tmp_path):
+    out = _compiled(tmp_path, _and_per_output())
+    with pytest.raises(ToolError, match="time limit"):
+        synthesize(out, flows=("xilinx",), timeout_s=0.5)
+    assert not (out / SYNTH_JSON).exists() and not (out / SYNTH_MD).exists()
