@@ -137,15 +137,19 @@ class SynthReport:
         parts = []
         for row in self.table():
             unit = "SB_LUT4" if row["flow"] == "ice40" else "LUT6" if row["flow"] == "generic" else "LUT"
-            parts.append(f"{row['flow']} {row['luts']:,} {unit} (core {row['core_luts']:,}, head {row['head_luts']:,}"
-                         + (f", depth {row['depth']}" if row["depth"] is not None else "") + ")")
+            extra = [f"core {row['core_luts']:,}", f"head {row['head_luts']:,}"] if row["core_luts"] is not None else []
+            extra += [f"depth {row['depth']}"] if row["depth"] is not None else []
+            parts.append(f"{row['flow']} {row['luts']:,} {unit}" + (f" ({', '.join(extra)})" if extra else ""))
         text = f"synth {self.module_name} ({self.gates:,} gates, {self.yosys_version}): " + "; ".join(parts)
         if self.pnr is not None:
             p = self.pnr
             if p.status == "routed":
                 text += f"; {p.device}: {p.logic_cells_used}/{p.logic_cells_available} LCs, {p.critical_path_ns:.1f} ns ({p.fmax_mhz:.0f} MHz)"
+            elif p.status == "does not fit":
+                why = f"{p.io_used:,} IO pins" if p.io_used else f"{p.logic_cells_used:,} LUTs > {p.logic_cells_available:,} LCs"
+                text += f"; {p.device}: does not fit ({why})"
             else:
-                text += f"; pnr: {p.status}"
+                text += f"; nextpnr-ice40: {p.status}"
         return text
 
     def to_dict(self) -> dict:
@@ -307,6 +311,9 @@ def _place_and_route(design_json: Path, ice: FlowResult | None, deadline: float,
         return PnrResult("does not fit", f"{flag}-{package}",
                          f"{luts:,} SB_LUT4 > {lcs:,} logic cells of the iCE40 {flag.upper()} (UP5K has 5,280)",
                          logic_cells_used=luts, logic_cells_available=lcs)
+    design = json.loads(design_json.read_text())
+    io_bits = sum(len(port["bits"]) for mod in design.get("modules", {}).values()
+                  if mod.get("attributes", {}).get("top") for port in mod.get("ports", {}).values())
     argv = [nextpnr, f"--{flag}", "--package", package, "--json", design_json.name, "--pcf-allow-unconstrained",
             "--report", "pnr_report.json", "-q"]
     t0 = time.perf_counter()
@@ -314,12 +321,15 @@ def _place_and_route(design_json: Path, ice: FlowResult | None, deadline: float,
     seconds = round(time.perf_counter() - t0, 3)
     command = " ".join(a if a != nextpnr else "nextpnr-ice40" for a in argv)
     if rc != 0:
-        fit = re.search(r"Unable to place cell|Design too large|too many|does not fit|Failed to place", out)
-        io = re.search(r"SB_IO.*?(\d+)/\s*(\d+)", out)
-        detail = out.strip().splitlines()[-1] if out.strip() else f"exit {rc}"
+        errors = [line for line in out.splitlines() if line.startswith("ERROR")]
+        detail = errors[0] if errors else (out.strip().splitlines() or [f"exit {rc}"])[-1]
+        io_full = "$sb_io" in detail and "placement location" in detail
+        if io_full:
+            detail = (f"{io_bits:,} IO pins needed (every port bit is a pin): more than the {flag.upper()} "
+                      f"{package} package offers ({detail}); a wider design needs serialized inputs")
+        fit = io_full or re.search(r"Unable to find a placement|Unable to place|too many|does not fit", detail)
         return PnrResult("does not fit" if fit else "failed", f"{flag}-{package}", detail[-500:],
-                         logic_cells_used=luts, logic_cells_available=lcs,
-                         io_used=int(io.group(1)) if io else None, io_available=int(io.group(2)) if io else None,
+                         logic_cells_used=luts, logic_cells_available=lcs, io_used=io_bits,
                          seconds=seconds, command=command)
     rep = json.loads((work / "pnr_report.json").read_text())
     util = rep.get("utilization", {})
