@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the child process imports this module too: keep its start-u
     from .netlist import Netlist
 
 TEST_MODULE = "tb_lgn_top"
+PIPELINED_TEST_MODULE = "tb_lgn_top_pipelined"
 SIMULATORS = ("icarus",)
 DEFAULT_TIMEOUT_S = 3600.0
 _LOG_TAIL = 3000
@@ -101,6 +102,8 @@ def verify_rtl(
     timeout_s: float | None = DEFAULT_TIMEOUT_S,
     max_report: int = 10,
     reorder: bool = True,
+    latency: int | None = None,
+    seed: int = 1,
 ) -> VerifyResult:
     """Simulate ``rtl_files`` (top module ``module_name``) on ``bits`` and compare with the reference.
 
@@ -112,6 +115,11 @@ def verify_rtl(
     close in Hamming distance to the previous one): the module is combinational, so the order cannot
     change any result, but Icarus's work per vector grows with the number of toggling signals.
     Mismatches are always reported by their index in ``bits``, lowest first.
+
+    ``latency`` is the module's LATENCY in cycles; None takes it from the netlist metadata ("pipeline":
+    N, as `lgn2hw compile --pipeline N` stores it; absent means 0). With a latency > 0 the clocked
+    testbench hw_tests/tb_lgn_top_pipelined.py runs (back-to-back and gapped streams, mid-stream
+    resets, stimulus pattern from ``seed``).
     """
     started = time.perf_counter()
     if simulator not in SIMULATORS:
@@ -120,6 +128,19 @@ def verify_rtl(
             "(cocotb 2.1 needs Verilator >= 5.036, newer than Debian's)"
         )
     _require_tools(("iverilog", "vvp"), package="iverilog")
+
+    if latency is None:
+        from .emit.verilog import pipeline_latency
+        from .errors import EmitError
+
+        try:
+            latency = pipeline_latency(netlist, netlist.metadata.get("pipeline", 0))
+        except EmitError as exc:
+            raise ConfigError(f"netlist metadata: {exc}") from None
+    if isinstance(latency, bool) or not isinstance(latency, (int, np.integer)) or latency < 0:
+        raise ConfigError(f"latency must be an integer >= 0, got {latency!r}")
+    latency = int(latency)
+    test_module = PIPELINED_TEST_MODULE if latency else TEST_MODULE
 
     bits = np.asarray(bits)
     n, c = netlist.num_inputs, netlist.num_classes
@@ -168,6 +189,7 @@ def verify_rtl(
         "toplevel": module_name,
         "build_dir": str(work / "sim_build"),
         "test_dir": str(hw_tests_dir()),
+        "test_module": test_module,
         "results_xml": str(files["xml"]),
         "env": {
             "LGN2HW_TB_VECTORS": str(files["vectors"]),
@@ -177,9 +199,11 @@ def verify_rtl(
             "LGN2HW_TB_INDEX": str(files["index"]),
             "LGN2HW_TB_RESULT": str(files["result"]),
             "LGN2HW_TB_MAX_REPORT": str(max_report),
+            "LGN2HW_TB_LATENCY": str(latency),
+            "LGN2HW_TB_SEED": str(int(seed)),
             # cocotb lets pytest rewrite the asserts of every module imported after the test starts
             # ("*.py"), numpy included: about a second per run. Only the testbench needs it.
-            "COCOTB_REWRITE_ASSERTION_FILES": f"{TEST_MODULE}.py",
+            "COCOTB_REWRITE_ASSERTION_FILES": f"{test_module}.py",
         },
     }
     files["spec"].write_text(json.dumps(spec, indent=1) + "\n")
@@ -211,11 +235,15 @@ def verify_rtl(
         "num_classes": c,
         "num_gates": netlist.num_gates,
         "order": "low-switching" if reorder else "as given",
+        "latency": latency,
         "input_toggles_per_vector": {
             "as_given": round(_mean_toggles(bits), 2),
             "driven": round(_mean_toggles(bits[order]), 2),
         },
     }
+    for key in ("cycles", "resets", "killed_in_flight"):
+        if key in tb:
+            extra[key] = tb[key]
     if valid_errors:
         extra["out_valid_errors"] = valid_errors
     return VerifyResult(
@@ -367,7 +395,7 @@ def _child_main() -> None:
     status_path.write_text(json.dumps(status))
     try:
         runner.test(
-            test_module=TEST_MODULE,
+            test_module=spec.get("test_module", TEST_MODULE),
             hdl_toplevel=spec["toplevel"],
             test_dir=spec["build_dir"],
             results_xml=spec["results_xml"],

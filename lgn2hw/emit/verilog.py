@@ -102,11 +102,24 @@ class Wire:
         return f"[{self.width - 1}:0] " if self.width > 1 else ""
 
 
+@dataclass(frozen=True)
+class Reg:
+    name: str
+    width: int
+    src: str
+
+    @property
+    def range(self) -> str:
+        return f"[{self.width - 1}:0] " if self.width > 1 else ""
+
+
 @dataclass
 class Section:
     title: str
     wires: list[Wire] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # extra comment lines under the title
+    regs: list[Reg] = field(default_factory=list)  # pipelined builds: registers clocked after the wires
+    regs_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -144,15 +157,54 @@ def check_module_name(name: str) -> None:
         raise EmitError(f"invalid Verilog module name {name!r}: it is a Verilog/SystemVerilog keyword")
 
 
-def emit_verilog(netlist: Netlist, module_name: str = "lgn_top", header: dict | None = None) -> dict[str, str]:
+def check_pipeline(pipeline) -> int:
+    """The pipeline depth as an int; EmitError unless it is an integer >= 0."""
+    if isinstance(pipeline, bool) or not isinstance(pipeline, (int, np.integer)):
+        raise EmitError(f"pipeline depth must be an integer >= 0, got {pipeline!r}")
+    if pipeline < 0:
+        raise EmitError(f"pipeline depth must be >= 0, got {pipeline}")
+    return int(pipeline)
+
+
+def core_stages(netlist: Netlist, pipeline: int) -> int:
+    """Register stages in the gate core: ceil(depth / pipeline) over the emitted gates (0 if combinational).
+
+    ``depth`` is the deepest logic level (Netlist.levels()) among the signals that feed a non-constant
+    output, i.e. of the gates the emitter writes.
+    """
+    pipeline = check_pipeline(pipeline)
+    if pipeline == 0:
+        return 0
+    groups, _ = _class_groups(netlist)
+    summed = np.array([s for g in groups for s in g], dtype=np.int64)
+    if summed.size == 0:
+        return 0
+    live = live_signals(netlist, summed)
+    depth = int(netlist.levels()[live].max(initial=0))
+    return -(-depth // pipeline)
+
+
+def pipeline_latency(netlist: Netlist, pipeline: int) -> int:
+    """Cycles from in_valid/in_bits to out_valid/scores/class_id: 0 if combinational, else
+    core_stages + 1 (popcount register) + 1 (argmax register)."""
+    pipeline = check_pipeline(pipeline)
+    return 0 if pipeline == 0 else core_stages(netlist, pipeline) + 2
+
+
+def emit_verilog(
+    netlist: Netlist, module_name: str = "lgn_top", header: dict | None = None, pipeline: int = 0
+) -> dict[str, str]:
     """Render ``netlist`` as Verilog-2005: returns {file name: text}, e.g. {"lgn_top.v": "..."}.
 
     ``header`` holds provenance (checkpoint hash, options, ...) written as comments at the top; keys are
     sorted so that the text depends only on the contents. Raises EmitError for a bad module name.
+    ``pipeline`` = 0 gives the combinational module; N > 0 puts registers after every N logic levels of
+    the gate core, after the popcount and after the argmax (latency: pipeline_latency()).
     """
     check_module_name(module_name)
+    pipeline = check_pipeline(pipeline)
     netlist.validate()
-    context = _prepare(netlist, module_name, header or {})
+    context = _prepare(netlist, module_name, header or {}, pipeline)
     text = _environment().get_template(TEMPLATE).render(**context)
     return {f"{module_name}.v": text}
 
@@ -162,9 +214,10 @@ def write_rtl(
     outdir: str | os.PathLike,
     module_name: str = "lgn_top",
     header: dict | None = None,
+    pipeline: int = 0,
 ) -> list[Path]:
     """Emit the RTL and write each file atomically into ``outdir``; returns the written paths, sorted."""
-    files = emit_verilog(netlist, module_name=module_name, header=header)
+    files = emit_verilog(netlist, module_name=module_name, header=header, pipeline=pipeline)
     outdir = Path(outdir)
     paths = []
     for name in sorted(files):
@@ -312,12 +365,10 @@ def _header_value(value) -> str:
     return text
 
 
-def _prepare(netlist: Netlist, module_name: str, header: dict) -> dict:
-    n, c, k = netlist.num_inputs, netlist.num_classes, netlist.group_size
-    width, id_width = score_width(netlist), class_id_width(netlist)
+def _class_groups(netlist: Netlist) -> tuple[list[list[int]], list[int]]:
+    """Every class group split into summed signals and a constant offset."""
+    c, k = netlist.num_classes, netlist.group_size
     outputs = netlist.outputs.tolist()
-
-    # Split every class group into summed signals and a constant offset.
     groups: list[list[int]] = []
     offsets: list[int] = []
     for cls in range(c):
@@ -330,6 +381,17 @@ def _prepare(netlist: Netlist, module_name: str, header: dict) -> dict:
                 summed.append(s)
         groups.append(summed)
         offsets.append(offset)
+    return groups, offsets
+
+
+def _prepare(netlist: Netlist, module_name: str, header: dict, pipeline: int = 0) -> dict:
+    if pipeline:
+        return _prepare_pipelined(netlist, module_name, header, pipeline)
+    n, c, k = netlist.num_inputs, netlist.num_classes, netlist.group_size
+    width, id_width = score_width(netlist), class_id_width(netlist)
+
+    # Split every class group into summed signals and a constant offset.
+    groups, offsets = _class_groups(netlist)
 
     live = live_signals(netlist, np.array([s for g in groups for s in g], dtype=np.int64))
     emitted = np.flatnonzero(live[n:]).tolist()
@@ -421,4 +483,150 @@ def _prepare(netlist: Netlist, module_name: str, header: dict) -> dict:
         "ports": ports,
         "sections": sections,
         "assigns": assigns,
+        "latency": 0,
+    }
+
+
+def _prepare_pipelined(netlist: Netlist, module_name: str, header: dict, pipeline: int) -> dict:
+    """Records for the pipelined module (docs/verilog-interface.md, "Pipelined build").
+
+    A gate at logic level L (Netlist.levels()) is computed in core stage (L - 1) // pipeline; after
+    every core stage j (j = 1 .. S) every value still needed later is registered as ``<name>_r<j>``
+    (inputs as ``i<s>_r<j>``). The popcount reads the values after stage S; the class scores are
+    registered (``score<c>_r``), the argmax reads those, and then class_id and the scores are registered
+    once more (``class_id_q``, ``score<c>_q``). LATENCY = S + 2. Only the valid shift register is reset.
+    """
+    n, c, k = netlist.num_inputs, netlist.num_classes, netlist.group_size
+    width, id_width = score_width(netlist), class_id_width(netlist)
+    groups, offsets = _class_groups(netlist)
+    summed = np.array([s for g in groups for s in g], dtype=np.int64)
+    live = live_signals(netlist, summed)
+    emitted = np.flatnonzero(live[n:]).tolist()
+    unused_inputs = int(n - live[:n].sum())
+    levels = netlist.levels()
+    stages = core_stages(netlist, pipeline)
+    latency = stages + 2
+
+    def stage_of(s: int) -> int:  # the stage whose combinational logic produces s (inputs: 0)
+        return 0 if s < n else (int(levels[s]) - 1) // pipeline
+
+    def base(s: int) -> str:
+        return f"i{s}" if s < n else f"g{s - n}"
+
+    def name_at(s: int, stage: int) -> str:  # s as seen by logic of ``stage`` (>= stage_of(s))
+        own = stage_of(s)
+        if stage == own:
+            return _signal_name(netlist, s)
+        return f"{base(s)}_r{stage}"
+
+    # The last stage each live signal is needed in: its consumers' stages, and `stages` for outputs.
+    ops, a, b = netlist.ops.tolist(), netlist.a.tolist(), netlist.b.tolist()
+    needed: dict[int, int] = {}
+    for i in emitted:
+        gate, st = GATES[ops[i]], stage_of(n + i)
+        for used, s in ((gate.uses_a, a[i]), (gate.uses_b, b[i])):
+            if used:
+                needed[s] = max(needed.get(s, 0), st)
+    for s in summed.tolist():
+        needed[s] = max(needed.get(s, 0), stages)
+
+    sections: list[Section] = []
+    by_stage: list[list[int]] = [[] for _ in range(max(stages, 1))]
+    for i in emitted:
+        by_stage[stage_of(n + i)].append(i)
+    for st in range(stages):
+        lo, hi = st * pipeline + 1, (st + 1) * pipeline
+        section = Section(f"gate core, stage {st}: logic levels {lo}..{hi}, {len(by_stage[st])} gates")
+        for i in by_stage[st]:
+            gate = GATES[ops[i]]
+            section.wires.append(
+                Wire(f"g{i}", 1, gate.verilog_expr(name_at(a[i], st), name_at(b[i], st)))
+            )
+        boundary = st + 1
+        for s in sorted(needed, key=lambda s: (s >= n, s)):
+            if stage_of(s) < boundary <= needed[s]:
+                section.regs.append(Reg(f"{base(s)}_r{boundary}", 1, name_at(s, st)))
+        section.regs_title = f"pipeline register {boundary} of {latency}: values needed after stage {st}"
+        sections.append(section)
+
+    score_section = Section(f"class scores: popcount of the class's output bits + constant offset ({width} bits)")
+    for cls in range(c):
+        leaves = [name_at(s, stages) for s in groups[cls]]
+        title = f"class {cls}: popcount of {len(leaves)} bits"
+        if len(leaves) != k:
+            title += f" + offset {offsets[cls]} from {k - len(leaves)} constant outputs"
+        section = Section(title)
+        if leaves:
+            tree, root, root_width, _ = _popcount_tree(f"pc{cls}", leaves)
+            section.wires.extend(tree)
+            expr = _zext(root, root_width, width)
+            if offsets[cls]:
+                expr = f"{expr} + {width}'d{offsets[cls]}"
+        else:
+            expr = f"{width}'d{offsets[cls]}"
+        if section.wires:
+            sections.append(section)
+        score_section.wires.append(Wire(f"score{cls}", width, expr))
+    score_section.regs = [Reg(f"score{cls}_r", width, f"score{cls}") for cls in range(c)]
+    score_section.regs_title = f"pipeline register {stages + 1} of {latency}: class scores"
+    sections.append(score_section)
+
+    entries = [(f"score{cls}_r", f"{id_width}'d{cls}") for cls in range(c)]
+    argmax_wires, class_expr = _argmax_tree(entries, width, id_width)
+    argmax = Section("argmax: comparator tree, ties keep the lower class index", argmax_wires)
+    argmax.regs = [Reg("class_id_q", id_width, class_expr)]
+    argmax.regs += [Reg(f"score{cls}_q", width, f"score{cls}_r") for cls in range(c)]
+    argmax.regs_title = f"pipeline register {latency} of {latency}: class id and scores"
+    sections.append(argmax)
+
+    assigns = [Assign("out_valid", "valid_sr[LATENCY-1]")]
+    for cls in range(c):
+        lo = cls * width
+        hi = lo + width - 1
+        assigns.append(Assign(f"scores[{hi}:{lo}]" if c * width > 1 else "scores", f"score{cls}_q"))
+    assigns.append(Assign("class_id", "class_id_q"))
+
+    ports = [
+        Port("input", "clk", 1, "clock: every register is on its rising edge"),
+        Port("input", "rst", 1, "synchronous, active high: clears the valid pipeline"),
+        Port("input", "in_valid", 1, "input vector valid"),
+        Port(
+            "input",
+            "in_bits",
+            n,
+            "bit i = input signal i" + (f"; {unused_inputs} bits reach no output" if unused_inputs else ""),
+            "UNUSEDSIGNAL" if unused_inputs else None,
+        ),
+        Port("output", "out_valid", 1, f"= in_valid delayed by LATENCY = {latency} cycles"),
+        Port("output", "scores", c * width, f"class c at scores[c*{width} +: {width}]"),
+        Port("output", "class_id", id_width, "argmax of scores, ties -> lowest class index"),
+    ]
+    _group_waivers(ports)
+    _layout_ports(ports)
+
+    dead = netlist.num_gates - len(emitted)
+    header_lines = [
+        f"Generated by lgn2hw {__version__} (lgn2hw.emit.verilog). Do not edit; regenerate instead.",
+        f"Logic Gate Network: {n} inputs, {netlist.num_gates} gates, {c} classes x {k} outputs",
+        f"emitted gates: {len(emitted)} ({dead} reach no non-constant output and are not emitted)",
+        f"netlist sha256: {netlist.sha256()}",
+        f"scores: {c} x {width} bits; class_id: {id_width} bits; pipelined, LATENCY = {latency} cycles",
+        f"pipeline {pipeline}: registers after every {pipeline} logic levels ({stages} core stages), "
+        "after the popcount and after the argmax",
+        f"out_valid = in_valid delayed by {latency} cycles; synchronous active-high rst clears it",
+    ]
+    if any(offsets) or any(len(g) != k for g in groups):
+        header_lines.append("constant offsets per class: " + " ".join(str(o) for o in offsets))
+    provenance = [f"  {_header_value(str(key))}: {_header_value(header[key])}" for key in sorted(header, key=str)]
+    if provenance:
+        header_lines.append("provenance:")
+        header_lines.extend(provenance)
+
+    return {
+        "module_name": module_name,
+        "header_lines": header_lines,
+        "ports": ports,
+        "sections": sections,
+        "assigns": assigns,
+        "latency": latency,
     }

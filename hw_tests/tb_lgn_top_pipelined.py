@@ -1,0 +1,231 @@
+"""cocotb testbench for a pipelined LGN top module (emit_verilog(..., pipeline=N), N > 0).
+
+Same environment variables as tb_lgn_top.py, plus:
+
+  LGN2HW_TB_LATENCY   LATENCY of the module (cycles from in_bits/in_valid to the outputs), > 0
+  LGN2HW_TB_SEED      seed of the stimulus pattern (gaps, resets); default 1
+
+A 10 ns clock runs on clk. Inputs change and outputs are read on the falling edge, so that every value
+is stable around the rising edge where the registers sample. After a reset the vectors are driven in
+order: the first third back to back (in_valid = 1 every cycle), the rest with random gaps (in_valid = 0
+on about 40 % of the cycles). Twice in the middle of the stream, rst is held high for 2 cycles while
+in_valid stays 1: every vector still in flight (sampled at or after LATENCY - 1 cycles before the reset)
+is lost, is checked to be lost (out_valid low where it would have come out), and is driven again later.
+
+Every cycle the model predicts out_valid: high exactly when in_valid was high LATENCY cycles earlier
+and no reset was sampled since. A wrong out_valid is an out_valid error; when out_valid is expected
+high, scores and class_id must equal the expected values of that vector (results in order, exactly
+LATENCY cycles later). Each vector is compared once (its surviving drive). The result file has the
+tb_lgn_top.py keys plus latency, cycles, resets and killed_in_flight.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+import time
+from collections import deque
+
+import numpy as np
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge
+
+from tb_lgn_top import (
+    ENV_CLASS,
+    ENV_INDEX,
+    ENV_MAX_REPORT,
+    ENV_NUM_INPUTS,
+    ENV_RESULT,
+    ENV_SCORES,
+    ENV_VECTORS,
+    _as_int_or_text,
+    _field,
+    _write_json,
+)
+
+ENV_LATENCY = "LGN2HW_TB_LATENCY"
+ENV_SEED = "LGN2HW_TB_SEED"
+MAX_VALID_ERRORS = 20
+RESET_CYCLES = 2
+
+
+@cocotb.test()
+async def pipelined_stream_matches_reference(dut):
+    """Streams with and without gaps and with mid-stream resets: every result LATENCY cycles later."""
+    vectors = np.load(os.environ[ENV_VECTORS])
+    num_inputs = int(os.environ[ENV_NUM_INPUTS])
+    exp_scores = np.load(os.environ[ENV_SCORES]).astype(np.int64)
+    exp_class = np.load(os.environ[ENV_CLASS]).astype(np.int64)
+    result_path = os.environ[ENV_RESULT]
+    max_report = int(os.environ.get(ENV_MAX_REPORT, "10"))
+    latency = int(os.environ[ENV_LATENCY])
+    rng = np.random.default_rng(int(os.environ.get(ENV_SEED, "1")))
+    if latency < 1:
+        raise ValueError(f"latency must be >= 1 for the pipelined testbench, got {latency}")
+
+    total, num_classes = exp_scores.shape
+    index = np.load(os.environ[ENV_INDEX]) if os.environ.get(ENV_INDEX) else np.arange(total)
+    if vectors.shape[0] != total or exp_class.shape != (total,) or index.shape != (total,):
+        raise ValueError("vector and expected-value files disagree on the number of vectors")
+    if len(dut.in_bits) != num_inputs:
+        raise ValueError(f"in_bits is {len(dut.in_bits)} bits wide, the netlist has {num_inputs} inputs")
+    if len(dut.scores) % num_classes:
+        raise ValueError(f"scores is {len(dut.scores)} bits wide, not a multiple of {num_classes} classes")
+    width = len(dut.scores) // num_classes
+    if int(exp_scores.max(initial=0)) >= 1 << width:
+        raise ValueError(f"expected scores do not fit the module's {width}-bit score fields")
+
+    stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
+    packed = np.zeros(total, dtype=object)
+    for cls in range(num_classes):
+        packed = packed + (exp_scores[:, cls].astype(object) << (cls * width))
+    expected_words = packed.tolist()
+    expected_ids = exp_class.tolist()
+    original = index.tolist()
+    hex_digits = max(1, -(-num_inputs // 4))
+
+    # Reset plan: after about 1/2 and 3/4 of the vectors have been driven (once each).
+    reset_at = sorted({max(1, total // 2), max(1, (3 * total) // 4)})
+    gaps_from = total // 3
+
+    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+    dut.rst.value = 1
+    dut.in_valid.value = 0
+    dut.in_bits.value = 0
+    # history[f] = (in_valid, vector or None, rst) driven at falling edge f (sampled at the next rising edge)
+    history: list[tuple[int, int | None, int]] = []
+    pending: deque[int] = deque(range(total))
+    checked = [False] * total
+    mismatches = 0
+    kept: list[tuple[int, dict]] = []
+    valid_errors: list[str] = []
+    valid_error_count = 0
+    resets = 0
+    killed = 0
+    issued = 0  # vectors driven so far (counting re-drives)
+    reset_left = 0
+    next_reset = 0
+
+    in_bits, scores, class_id, out_valid = dut.in_bits, dut.scores, dut.class_id, dut.out_valid
+    start = time.perf_counter()
+    f = 0
+    tail = 0
+    while True:
+        await FallingEdge(dut.clk)
+        # ---- check what the registers produced at the rising edge just before this falling edge
+        if f >= 1:
+            src = f - latency
+            if src >= 0:
+                valid_src, vec_src, _ = history[src]
+                reset_since = any(history[j][2] for j in range(src, f))
+                want_valid = bool(valid_src) and not reset_since
+            else:
+                want_valid, vec_src = False, None
+            got_valid = out_valid.value
+            if str(got_valid) != ("1" if want_valid else "0"):
+                valid_error_count += 1
+                if len(valid_errors) < MAX_VALID_ERRORS:
+                    valid_errors.append(
+                        f"cycle {f}: out_valid is {got_valid}, expected {int(want_valid)}"
+                        + (f" (vector {original[vec_src]} driven at cycle {src})" if vec_src is not None else "")
+                    )
+            if want_valid:
+                i = vec_src
+                checked[i] = True
+                got_scores = scores.value
+                got_class = class_id.value
+                if not (
+                    got_scores.is_resolvable
+                    and got_class.is_resolvable
+                    and int(got_scores) == expected_words[i]
+                    and int(got_class) == expected_ids[i]
+                ):
+                    mismatches += 1
+                    if max_report > 0 and (len(kept) < max_report or original[i] < -kept[0][0]):
+                        record = {
+                            "vector": original[i],
+                            "input_hex": f"{stimulus[i]:0{hex_digits}x}",
+                            "expected_scores": [int(s) for s in exp_scores[i]],
+                            "actual_scores": [_field(got_scores, cls, width) for cls in range(num_classes)],
+                            "expected_class": expected_ids[i],
+                            "actual_class": _as_int_or_text(got_class),
+                        }
+                        if len(kept) < max_report:
+                            heapq.heappush(kept, (-original[i], record))
+                        else:
+                            heapq.heapreplace(kept, (-original[i], record))
+        # ---- drive the next cycle
+        if f == 0:
+            history.append((0, None, 1))  # initial reset
+            f += 1
+            continue
+        if not pending:
+            tail += 1
+            if tail > latency + 1:
+                break
+            dut.rst.value = 0
+            dut.in_valid.value = 0
+            history.append((0, None, 0))
+            f += 1
+            continue
+        rst = 0
+        if reset_left == 0 and next_reset < len(reset_at) and issued >= reset_at[next_reset]:
+            next_reset += 1
+            reset_left = RESET_CYCLES
+            resets += 1
+        if reset_left:
+            rst = 1
+            reset_left -= 1
+        valid = 1 if (issued < gaps_from or rst or rng.random() >= 0.4) else 0
+        vec = None
+        if valid:
+            vec = pending.popleft()
+            issued += 1
+            in_bits.value = stimulus[vec]
+        dut.rst.value = rst
+        dut.in_valid.value = valid
+        history.append((valid, vec, rst))
+        if rst:
+            # every valid vector driven in the last LATENCY cycles (this one included) is lost: drive again
+            lost = [history[j][1] for j in range(max(0, f - latency + 1), f + 1) if history[j][0]]
+            queued = set(pending)
+            lost = [v for v in dict.fromkeys(lost) if v is not None and v not in queued]
+            killed += sum(1 for j in range(max(0, f - latency + 1), f) if history[j][0] and not history[j][2])
+            for v in reversed(lost):
+                pending.appendleft(v)
+        f += 1
+    sim_seconds = time.perf_counter() - start
+
+    unchecked = [original[i] for i in range(total) if not checked[i]]
+    if unchecked:
+        valid_errors.append(f"{len(unchecked)} vectors never came out with out_valid high, e.g. {unchecked[:5]}")
+    elif valid_error_count > len(valid_errors):
+        valid_errors.append(f"... {valid_error_count} out_valid errors in all")
+    first = [record for _, record in sorted(kept, key=lambda item: -item[0])]
+    _write_json(
+        result_path,
+        {
+            "complete": True,
+            "vectors": total,
+            "mismatches": mismatches,
+            "first_mismatches": first,
+            "out_valid_errors": valid_errors,
+            "score_width": width,
+            "sim_seconds": sim_seconds,
+            "latency": latency,
+            "cycles": f,
+            "resets": resets,
+            "killed_in_flight": killed,
+        },
+    )
+    assert not valid_errors, "; ".join(valid_errors)
+    if mismatches:
+        m = first[0]
+        raise AssertionError(
+            f"{mismatches} of {total} vectors mismatch; first at vector {m['vector']} "
+            f"(in_bits=0x{m['input_hex']}): expected scores {m['expected_scores']} class {m['expected_class']}, "
+            f"got {m['actual_scores']} class {m['actual_class']}"
+        )
