@@ -126,7 +126,11 @@ def train(output: Path, no_progress: bool, **kw) -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the model's data set lives, for the agreement check on its test set.")
 @click.option("--report", is_flag=True, default=False, help="Print the per-pass optimization report.")
-def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, check_vectors: int, data_dir, report: bool) -> None:
+@click.option("--pipeline", type=int, default=0, show_default=True,
+              help="Register every N logic levels of the gate core, plus after the popcount and the argmax "
+                   "(0: combinational; latency in netlist.json and the RTL's LATENCY).")
+def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, check_vectors: int, data_dir, report: bool,
+                pipeline: int) -> None:
     """Freeze a checkpoint (or read a netlist.json), optimize it and emit Verilog.
 
     \b
@@ -136,7 +140,7 @@ def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, ch
     from .compiler import compile_source
 
     result = compile_source(source, output, opt_level=opt_level, module_name=module_name,
-                            check_vectors=check_vectors or None, data_dir=data_dir)
+                            check_vectors=check_vectors or None, data_dir=data_dir, pipeline=pipeline)
     if report:
         click.echo(result.report.format().rstrip())
     if result.checks:

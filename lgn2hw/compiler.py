@@ -19,7 +19,7 @@ import torch
 
 from . import __version__
 from .checkpoint import Checkpoint
-from .emit.verilog import check_module_name, write_rtl
+from .emit.verilog import check_module_name, check_pipeline, pipeline_latency, write_rtl
 from .errors import CheckpointError, DataError, Lgn2hwError, VerificationError
 from .freeze import freeze
 from .fsutil import atomic_dir, atomic_file
@@ -120,6 +120,7 @@ def compile_source(
     check_vectors: int | None = 10000,
     data_dir=None,
     progress=None,
+    pipeline: int = 0,
 ) -> CompileResult:
     """Freeze (if a checkpoint), optimize, check and emit into ``outdir`` (atomically).
 
@@ -127,6 +128,7 @@ def compile_source(
     and the optimized netlist must give identical class scores on ``check_vectors`` vectors.
     """
     check_module_name(module_name)
+    pipeline = check_pipeline(pipeline)  # EmitError "pipeline depth must be >= 0" before any work
     seconds = {}
     t0 = time.perf_counter()
     source = load_source(source_path)
@@ -146,6 +148,9 @@ def compile_source(
             "lgn2hw_version": __version__,
         }
     )
+    if pipeline:  # only pipelined builds carry it, so combinational outputs stay as they were
+        optimized.metadata["pipeline"] = pipeline
+        optimized.metadata["latency"] = pipeline_latency(optimized, pipeline)
     seconds["optimize"] = time.perf_counter() - t0
 
     checks = {}
@@ -162,10 +167,12 @@ def compile_source(
         "gates": f"{raw.num_gates} raw, {optimized.num_gates} optimized",
         "generator": f"lgn2hw {__version__}",
     }
+    if pipeline:
+        header["pipeline"] = pipeline
     outdir = Path(outdir)
     with atomic_dir(outdir) as tmp:
         optimized.save(tmp / NETLIST_FILE)
-        files = write_rtl(optimized, tmp, module_name=module_name, header=header)
+        files = write_rtl(optimized, tmp, module_name=module_name, header=header, pipeline=pipeline)
         seconds["emit"] = time.perf_counter() - t0
         doc = {
             "source": str(source.path),

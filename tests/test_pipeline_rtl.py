@@ -179,3 +179,20 @@ def test_bad_latency_is_a_config_error(tmp_path):
     netlist.metadata["pipeline"] = -2
     with pytest.raises(ConfigError, match="pipeline depth must be >= 0"):
         verify_rtl(netlist, [tmp_path / "x.v"], exhaustive(8), work_dir=tmp_path / "w")
+
+
+@needs_icarus
+def test_compile_stores_the_pipeline_and_verify_uses_it(tmp_path):
+    from lgn2hw.compiler import compile_source
+
+    _small().save(tmp_path / "n.json")
+    result = compile_source(tmp_path / "n.json", tmp_path / "out", pipeline=2, check_vectors=50)
+    loaded = Netlist.load(tmp_path / "out" / "netlist.json")
+    assert loaded.metadata["pipeline"] == 2
+    assert loaded.metadata["latency"] == pipeline_latency(loaded, 2)
+    assert f"localparam LATENCY = {loaded.metadata['latency']};" in (tmp_path / "out" / "lgn_top.v").read_text()
+    check = verify_rtl(loaded, result.files, exhaustive(8)[:100], work_dir=tmp_path / "work")
+    assert check.passed and check.extra["latency"] == loaded.metadata["latency"]
+    with pytest.raises(EmitError, match="pipeline depth must be >= 0"):
+        compile_source(tmp_path / "n.json", tmp_path / "bad", pipeline=-1, check_vectors=0)
+    assert not (tmp_path / "bad").exists()
