@@ -169,7 +169,8 @@ class SynthReport:
         ]
         for r in self.table():
             depth = f"{r['depth'] if r['depth'] is not None else 'n/a'} / {r['core_depth'] if r['core_depth'] is not None else 'n/a'}"
-            lines.append(f"| {r['flow']} | {r['luts']} | {r['core_luts']} | {r['head_luts']} | {r['carries']} | {depth} | {r['seconds']} |")
+            core, head = ("n/a", "n/a") if r["core_luts"] is None else (r["core_luts"], r["head_luts"])
+            lines.append(f"| {r['flow']} | {r['luts']} | {core} | {head} | {r['carries']} | {depth} | {r['seconds']} |")
         if self.pnr is not None:
             p = self.pnr
             lines += ["", f"nextpnr-ice40: **{p.status}**" + (f" on {p.device}" if p.device else "")

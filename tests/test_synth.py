@@ -113,3 +113,14 @@ def test_timeout_writes_no_report(tmp_path):
     with pytest.raises(ToolError, match="time limit"):
         synthesize(out, flows=("xilinx",), timeout_s=0.5)
     assert not (out / SYNTH_JSON).exists() and not (out / SYNTH_MD).exists()
+
+
+def test_ice40_too_many_io_pins_says_does_not_fit(tmp_path):
+    if shutil.which("nextpnr-ice40") is None:
+        pytest.skip("nextpnr-ice40 not installed")
+    rng = np.random.default_rng(1)
+    n = 300  # more input pins than the HX8K ct256 package has
+    net = Netlist(n, 4, rng.integers(1, 15, 8), rng.integers(0, n, 8), rng.integers(0, n, 8), np.arange(n, n + 8))
+    report = synthesize(_compiled(tmp_path, net), flows=("ice40",), split=False)
+    assert report.pnr.status == "does not fit" and report.pnr.io_used > n
+    assert "IO pins" in report.summary() and "n/a" in (tmp_path / "rtl" / SYNTH_MD).read_text()
