@@ -5,7 +5,10 @@ lint waivers); the Jinja template in templates/ only loops over them. Gate expre
 gate table (lgn2hw.gates), never from here. The output is deterministic: the same netlist, module name
 and header give byte-identical text, and there are no timestamps.
 
-The module is combinational: out_valid = in_valid, clk and rst are unused (kept for the port contract).
+By default (pipeline=0) the module is combinational: out_valid = in_valid, clk and rst are unused (kept
+for the port contract). With pipeline=N > 0 there are registers after every N logic levels of the gate
+core, after the popcount and after the argmax (LATENCY = ceil(depth / N) + 2, see pipeline_latency);
+only the valid shift register is reset (synchronous, active-high rst).
 Only the logic cone that reaches a non-constant output is emitted; outputs driven by a constant gate
 (FALSE / TRUE) are folded into a per-class constant offset instead of being summed.
 """
