@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything lgn2hw needs on a fresh Debian machine: simulators, synthesis, the embedded
+# Installs everything lgn2hw needs on a fresh Debian machine: simulators, synthesis and iCE40
+# place-and-route, the embedded
 # data set, and a virtual environment at .venv with the package (editable) and its test extras.
 # Idempotent: skips what is already there.
 set -euo pipefail
@@ -9,6 +10,8 @@ need_apt=()
 command -v iverilog >/dev/null 2>&1 || need_apt+=(iverilog)
 command -v yosys >/dev/null 2>&1 || need_apt+=(yosys)
 command -v verilator >/dev/null 2>&1 || need_apt+=(verilator)
+command -v nextpnr-ice40 >/dev/null 2>&1 || need_apt+=(nextpnr-ice40)
+command -v icepack >/dev/null 2>&1 || need_apt+=(fpga-icestorm)
 [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need_apt+=(dataset-fashion-mnist)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
