@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything lgn2hw needs on a fresh Debian machine: simulators, synthesis and iCE40
-# place-and-route, the embedded
-# data set, and a virtual environment at .venv with the package (editable) and its test extras.
+# Installs everything lgn2hw needs on a fresh Debian machine: simulators, synthesis, iCE40
+# place-and-route, the embedded data set, and a virtual environment at .venv with the package
+# (editable) and its test extras.
 # Idempotent: skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
