@@ -148,7 +148,7 @@ def train(
         order = torch.randperm(n, generator=shuffle)
         total_loss = 0.0
         epoch_start = time.perf_counter()
-        bar = tqdm(range(steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not progress, leave=False)
+        bar = tqdm(range(steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=None if progress else True, leave=False)  # None: hidden when not a terminal
         for step in bar:
             idx = order[step * config.batch_size : (step + 1) * config.batch_size]
             x = data.train_bits[idx].to(device).float()
