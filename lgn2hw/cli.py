@@ -129,18 +129,29 @@ def train(output: Path, no_progress: bool, **kw) -> None:
 @click.option("--pipeline", type=int, default=0, show_default=True,
               help="Register every N logic levels of the gate core, plus after the popcount and the argmax "
                    "(0: combinational; latency in netlist.json and the RTL's LATENCY).")
+@click.option("--num-classes", type=click.IntRange(min=1), default=None,
+              help="difflogic checkpoints: GroupSum's class count k (not stored in a state dict) "
+                   "[default: the file's num_classes entry].")
+@click.option("--num-inputs", type=click.IntRange(min=1), default=None,
+              help="difflogic checkpoints: input bits [default: the file's num_inputs, else the first layer's "
+                   "largest index + 1].")
 def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, check_vectors: int, data_dir, report: bool,
-                pipeline: int) -> None:
+                pipeline: int, num_classes, num_inputs) -> None:
     """Freeze a checkpoint (or read a netlist.json), optimize it and emit Verilog.
+
+    SOURCE is an lgn2hw checkpoint, a netlist.json, or a difflogic state dict with its saved wiring
+    (docs/difflogic-import.md).
 
     \b
     Example:
       lgn2hw compile runs/fm.pt -o runs/fm_rtl -O2 --report
+      lgn2hw compile difflogic_mnist.pt --num-classes 10 -o runs/dl_rtl
     """
     from .compiler import compile_source
 
     result = compile_source(source, output, opt_level=opt_level, module_name=module_name,
-                            check_vectors=check_vectors or None, data_dir=data_dir, pipeline=pipeline)
+                            check_vectors=check_vectors or None, data_dir=data_dir, pipeline=pipeline,
+                            num_classes=num_classes, num_inputs=num_inputs)
     if report:
         click.echo(result.report.format().rstrip())
     if result.checks:
@@ -156,15 +167,23 @@ def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, ch
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random vectors.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the model's data set lives.")
 @click.option("--simulator", type=click.Choice(["icarus"]), default="icarus", show_default=True, help="HDL simulator driven by cocotb.")
-def verify(outdir: Path, vectors, random_vectors: int, seed: int, data_dir, simulator: str) -> None:
+@click.option("--formal", is_flag=True, default=False,
+              help="Also prove with Yosys that the RTL equals the unoptimized (-O0) netlist's RTL for every input "
+                   "(writes OUTDIR/formal.json; exits 1 unless proven).")
+@click.option("--formal-timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
+              help="Seconds the proof may take; past it the answer is 'not proven', never a pass.")
+def verify(outdir: Path, vectors, random_vectors: int, seed: int, data_dir, simulator: str, formal: bool,
+           formal_timeout: float) -> None:
     """Simulate a compiled directory's RTL with cocotb and compare every score and class_id with Python.
 
     Stimulus: the encoded test set of the model's data set (when known), plus --random vectors; with no
-    data set, 1000 random vectors. Writes OUTDIR/verify.json; exits 1 on any mismatch.
+    data set, 1000 random vectors. Writes OUTDIR/verify.json; exits 1 on any mismatch. With --formal,
+    then proves the RTL equivalent to the unoptimized netlist's (docs/formal.md).
 
     \b
     Example:
       lgn2hw verify runs/fm_rtl --vectors 2000 --random 500
+      lgn2hw verify runs/fm_rtl --vectors 100 --formal --formal-timeout 600
     """
     from .compiler import verify_build
 
@@ -175,6 +194,15 @@ def verify(outdir: Path, vectors, random_vectors: int, seed: int, data_dir, simu
             click.echo(f"  vector {m.get('vector')}: expected {m.get('expected_scores')} class {m.get('expected_class')}, "
                        f"got {m.get('actual_scores')} class {m.get('actual_class')}", err=True)
         raise click.ClickException(f"RTL does not match the Python reference (details in {outdir / 'verify.json'})")
+    if formal:
+        from .formal import FORMAL_FILE, prove_build
+
+        proof = prove_build(outdir, timeout_s=formal_timeout)
+        click.echo(proof.summary())
+        if not proof.proven:
+            what = ("the RTL is NOT equivalent to the unoptimized netlist's RTL" if proof.status == "counterexample"
+                    else f"equivalence not proven within {formal_timeout:g} s")
+            raise click.ClickException(f"{what} (details in {outdir / FORMAL_FILE})")
 
 
 @main.command()

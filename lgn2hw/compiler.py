@@ -20,7 +20,7 @@ import torch
 from . import __version__
 from .checkpoint import Checkpoint
 from .emit.verilog import check_module_name, check_pipeline, pipeline_latency, write_rtl
-from .errors import CheckpointError, DataError, Lgn2hwError, VerificationError
+from .errors import CheckpointError, ConfigError, DataError, Lgn2hwError, VerificationError
 from .freeze import freeze
 from .fsutil import atomic_dir, atomic_file
 from .netlist import Netlist
@@ -28,6 +28,7 @@ from .passes.manager import OptimizeReport, optimize
 from .simulate import Simulator
 
 NETLIST_FILE = "netlist.json"
+RAW_NETLIST_FILE = "raw_netlist.json"  # the unoptimized (-O0) netlist, for `lgn2hw verify --formal`
 REPORT_FILE = "compile_report.json"
 VERIFY_FILE = "verify.json"
 VERIFY_LOG = "verify.log"
@@ -51,8 +52,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_source(path: str | os.PathLike) -> Source:
-    """Load an lgn2hw checkpoint (.pt) or a netlist.json; the format is told by content, not by name."""
+def load_source(path: str | os.PathLike, num_classes: int | None = None, num_inputs: int | None = None) -> Source:
+    """Load an lgn2hw checkpoint (.pt), a difflogic checkpoint (state dict + saved wiring,
+    docs/difflogic-import.md) or a netlist.json; the format is told by content, not by name.
+
+    ``num_classes`` / ``num_inputs`` supply what a difflogic state dict lacks; for other sources they
+    must match the file (ConfigError otherwise)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file")
@@ -60,11 +65,28 @@ def load_source(path: str | os.PathLike) -> Source:
         head = handle.read(64).lstrip()
     sha = file_sha256(path)
     if head.startswith(b"{"):
-        return Source(Netlist.load(path), None, path, sha)
+        return _given_match(Source(Netlist.load(path), None, path, sha), num_classes, num_inputs)
+    from .importers.difflogic import import_difflogic, load_difflogic_file
+
+    doc = load_difflogic_file(path)
+    if doc is not None:
+        netlist, model = import_difflogic(doc, num_classes=num_classes, num_inputs=num_inputs, source=str(path))
+        return Source(netlist, model, path, sha)
     checkpoint = Checkpoint.load(path)
     metadata = {"dataset": checkpoint.dataset} if checkpoint.dataset else {}
     netlist = freeze(checkpoint.model, checkpoint.input_encoding, metadata)
-    return Source(netlist, checkpoint.model, path, sha)
+    return _given_match(Source(netlist, checkpoint.model, path, sha), num_classes, num_inputs)
+
+
+def _given_match(source: Source, num_classes: int | None, num_inputs: int | None) -> Source:
+    for name, given in (("num_classes", num_classes), ("num_inputs", num_inputs)):
+        actual = getattr(source.netlist, name)
+        if given is not None and given != actual:
+            raise ConfigError(
+                f"{source.path}: --{name.replace('_', '-')} {given} does not match the file ({actual}); "
+                "the option is needed only for difflogic checkpoints"
+            )
+    return source
 
 
 def reference_vectors(netlist: Netlist, count: int | None, data_dir=None, seed: int = 0) -> tuple[np.ndarray, str]:
@@ -121,6 +143,8 @@ def compile_source(
     data_dir=None,
     progress=None,
     pipeline: int = 0,
+    num_classes: int | None = None,
+    num_inputs: int | None = None,
 ) -> CompileResult:
     """Freeze (if a checkpoint), optimize, check and emit into ``outdir`` (atomically).
 
@@ -131,7 +155,7 @@ def compile_source(
     pipeline = check_pipeline(pipeline)  # EmitError "pipeline depth must be >= 0" before any work
     seconds = {}
     t0 = time.perf_counter()
-    source = load_source(source_path)
+    source = load_source(source_path, num_classes=num_classes, num_inputs=num_inputs)
     raw = source.netlist
     seconds["load_freeze"] = time.perf_counter() - t0
 
@@ -172,6 +196,7 @@ def compile_source(
     outdir = Path(outdir)
     with atomic_dir(outdir) as tmp:
         optimized.save(tmp / NETLIST_FILE)
+        raw.save(tmp / RAW_NETLIST_FILE)
         files = write_rtl(optimized, tmp, module_name=module_name, header=header, pipeline=pipeline)
         seconds["emit"] = time.perf_counter() - t0
         doc = {

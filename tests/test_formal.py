@@ -1,0 +1,286 @@
+"""Formal equivalence (lgn2hw.formal, ``lgn2hw verify --formal``) against the ground truth of exhaustive simulation.
+
+A proof is only worth something if it can fail: next to "optimized netlists are proven equivalent" the
+tests alter netlists (gate functions, wiring, outputs) and require a counterexample that the simulator
+confirms, check every verdict against all 2^N input vectors on small nets, and check that a time
+limit is reported as "not proven", never as a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from lgn2hw import formal
+from lgn2hw.cli import main
+from lgn2hw.errors import NetlistError, ToolError
+from lgn2hw.formal import COUNTEREXAMPLE, NOT_PROVEN, PROVEN, prove_build, prove_equivalent
+from lgn2hw.netlist import Netlist
+from lgn2hw.passes.manager import optimize
+from lgn2hw.simulate import Simulator
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("yosys") is None or shutil.which("yosys-abc") is None, reason="yosys (Debian package) not installed"
+)
+
+
+def layered(num_inputs: int, widths: list[int], num_classes: int, seed: int = 0) -> Netlist:
+    """Random LGN-shaped netlist: each layer reads two random signals of the layer before, random ops."""
+    rng = np.random.default_rng(seed)
+    ops, a, b = [], [], []
+    lo, width, base = 0, num_inputs, num_inputs
+    for w in widths:
+        ops.append(rng.integers(0, 16, w))
+        a.append(lo + rng.integers(0, width, w))
+        b.append(lo + rng.integers(0, width, w))
+        lo, width, base = base, w, base + w
+    netlist = Netlist(
+        num_inputs, num_classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), np.arange(lo, base)
+    )
+    netlist.validate()
+    return netlist
+
+
+def all_vectors(n: int) -> np.ndarray:
+    return ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1).astype(np.uint8)
+
+
+def same_scores_everywhere(x: Netlist, y: Netlist) -> bool:
+    bits = all_vectors(x.num_inputs)
+    return np.array_equal(Simulator(x).scores(bits), Simulator(y).scores(bits))
+
+
+# ---------------------------------------------------------------------------------------- proven
+@pytest.mark.parametrize("seed", range(4))
+def test_optimized_random_netlists_are_proven(seed):
+    raw = layered(14, [48, 48, 24], 3, seed=seed)
+    opt = optimize(raw, level=2).netlist
+    assert opt.num_gates < raw.num_gates
+    result = prove_equivalent(raw, opt, timeout_s=120, labels=("raw", "optimized"))
+    assert result.status == PROVEN, result.summary()
+    assert result.proven and result.method == "decomposed"
+    assert [s.outcome for s in result.steps if s.name[:2] in ("A:", "B:", "C:")] == ["proven"] * 3
+    assert result.summary().startswith("formal: PROVEN")
+    assert result.counterexample is None
+
+
+def test_outputs_permuted_within_a_class_are_proven_by_the_whole_miter():
+    raw = layered(10, [30, 12], 2, seed=5)
+    permuted = raw.copy()
+    outputs = permuted.outputs.copy()
+    outputs[[0, 4]] = outputs[[4, 0]]  # both in class 0 (k = 6): bits move, scores do not
+    permuted.outputs = outputs
+    result = prove_equivalent(raw, permuted, timeout_s=120)
+    assert result.status == PROVEN, result.summary()
+    assert result.method == "miter"
+    step_a = next(s for s in result.steps if s.name.startswith("A:"))
+    assert step_a.outcome == "counterexample"  # the bits differ; the decomposition hands over
+
+
+def test_score_step_falls_back_to_bdds(monkeypatch):
+    def not_linear(*args, **kwargs):
+        raise formal._NotLinear("forced by the test")
+
+    monkeypatch.setattr(formal, "linear_scores", not_linear)
+    raw = layered(12, [40, 40, 20], 4, seed=7)
+    result = prove_equivalent(raw, optimize(raw, 2).netlist, timeout_s=120)
+    assert result.status == PROVEN, result.summary()
+    engines = [(s.name, s.engine, s.outcome) for s in result.steps if s.name.startswith("B:")]
+    assert engines == [
+        ("B: score wires equal", "sums over cut bits", "undecided"),
+        ("B: score wires equal", "abc collapse (BDD)", "proven"),
+    ]
+
+
+# -------------------------------------------------------------------------------- counterexamples
+def _altered(raw: Netlist, seed: int) -> tuple[Netlist, int]:
+    """The optimized netlist with one gate's function changed so that some class score changes."""
+    opt = optimize(raw, 2).netlist
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        bad = opt.copy()
+        i = int(rng.integers(bad.num_gates))
+        bad.ops[i] = (int(bad.ops[i]) + int(rng.integers(1, 16))) % 16
+        if not same_scores_everywhere(raw, bad):
+            return bad, i
+    raise AssertionError("no score-changing alteration found")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_altered_gate_gives_a_counterexample_the_simulator_confirms(seed):
+    raw = layered(12, [40, 40, 18], 3, seed=seed)
+    bad, gate = _altered(raw, seed)
+    result = prove_equivalent(raw, bad, timeout_s=120, labels=("raw", "altered"))
+    assert result.status == COUNTEREXAMPLE, f"gate {gate}: {result.summary()}"
+    assert not result.proven
+    x = result.counterexample_bits()
+    assert x.shape == (1, raw.num_inputs)
+    raw_scores, bad_scores = Simulator(raw).scores(x)[0], Simulator(bad).scores(x)[0]
+    assert not np.array_equal(raw_scores, bad_scores)
+    assert result.scores == {"raw": raw_scores.tolist(), "altered": bad_scores.tolist()}
+    assert result.class_ids == {"raw": int(np.argmax(raw_scores)), "altered": int(np.argmax(bad_scores))}
+    assert "COUNTEREXAMPLE" in result.summary() and str(raw_scores.tolist()) in result.summary()
+
+
+def test_difference_in_the_last_output_only_is_found():
+    """Regression: ABC's ``&cec -m`` checks only the first output of a miter; every miter here has one."""
+    n = 6
+    ops = [1] * 12
+    a = [i % n for i in range(12)]
+    b = [(i + 1) % n for i in range(12)]
+    first = Netlist(n, 3, ops, a, b, np.arange(n, n + 12))
+    last_changed = Netlist(n, 3, ops[:-1] + [7], a, b, np.arange(n, n + 12))
+    result = prove_equivalent(first, last_changed, timeout_s=60)
+    assert result.status == COUNTEREXAMPLE, result.summary()
+    x = result.counterexample_bits()
+    assert Simulator(first).scores(x)[0, 2] != Simulator(last_changed).scores(x)[0, 2]
+
+
+def test_verdicts_match_exhaustive_simulation():
+    """Mutations of all kinds on small nets: proven exactly when all 2^N inputs give equal scores."""
+    rng = np.random.default_rng(2024)
+    seen = set()
+    for case in range(24):
+        n, classes, k = int(rng.integers(3, 10)), int(rng.integers(1, 4)), int(rng.integers(1, 5))
+        widths = [int(rng.integers(classes * k, 3 * classes * k + 4)) for _ in range(int(rng.integers(0, 3)))]
+        raw = layered(n, widths + [classes * k], classes, seed=case)
+        other = optimize(raw, 2).netlist if case % 3 else raw.copy()
+        kind = ["none", "op", "wire", "swap", "output"][case % 5]
+        if kind == "op" and other.num_gates:
+            i = int(rng.integers(other.num_gates))
+            other.ops[i] = int(rng.integers(16))
+        elif kind == "wire" and other.num_gates:
+            i = int(rng.integers(other.num_gates))
+            other.a[i] = int(rng.integers(other.num_inputs + i))
+        elif kind in ("swap", "output"):
+            outputs = other.outputs.copy()
+            i, j = rng.integers(len(outputs), size=2)
+            if kind == "swap":
+                outputs[[i, j]] = outputs[[j, i]]
+            else:
+                outputs[i] = int(rng.integers(other.num_signals))
+            other.outputs = outputs
+        truth = same_scores_everywhere(raw, other)
+        result = prove_equivalent(raw, other, timeout_s=60)
+        assert result.status == (PROVEN if truth else COUNTEREXAMPLE), f"case {case} ({kind}): {result.summary()}"
+        if not truth:
+            x = result.counterexample_bits()
+            assert not np.array_equal(Simulator(raw).scores(x), Simulator(other).scores(x))
+        seen.add(result.status)
+    assert seen == {PROVEN, COUNTEREXAMPLE}
+
+
+# ------------------------------------------------------------------------------------- time limits
+def test_larger_network_proves_or_reports_the_time_limit():
+    raw = layered(100, [1000, 1000], 10, seed=0)
+    result = prove_equivalent(raw, optimize(raw, 2).netlist, timeout_s=120)
+    assert result.status in (PROVEN, NOT_PROVEN)
+    if result.status == NOT_PROVEN:
+        assert "NOT PROVEN within 120 s" in result.summary() and "not a pass" in result.summary()
+    assert result.seconds < 150
+
+
+def test_time_limit_is_not_a_pass():
+    raw = layered(40, [200, 200], 4, seed=1)
+    result = prove_equivalent(raw, optimize(raw, 2).netlist, timeout_s=0.001)
+    assert result.status == NOT_PROVEN and not result.proven
+    assert result.summary().startswith("formal: NOT PROVEN within 0.001 s")
+    assert "time limit" in result.reason
+    assert any(s.outcome == "timeout" for s in result.steps)
+
+
+# ---------------------------------------------------------------------------------------- errors
+def test_missing_yosys_names_the_debian_package(monkeypatch):
+    monkeypatch.setattr(formal.shutil, "which", lambda name: None)
+    raw = layered(4, [4], 2)
+    with pytest.raises(ToolError, match=r"Debian package `yosys`"):
+        prove_equivalent(raw, raw)
+
+
+def test_different_interfaces_are_an_error():
+    with pytest.raises(NetlistError, match="interfaces differ"):
+        prove_equivalent(layered(6, [8], 2), layered(7, [8], 2))
+
+
+def test_linear_scores_refuses_a_sum_that_can_wrap(tmp_path):
+    """Step B only trusts an adder whose maximum fits its width; a 2-bit sum of four bits can wrap."""
+    (tmp_path / "m.v").write_text(
+        "module m(input wire [3:0] in_bits, output wire [1:0] score0);\n"
+        "    assign score0 = {1'b0, in_bits[0]} + {1'b0, in_bits[1]} + {1'b0, in_bits[2]} + {1'b0, in_bits[3]};\n"
+        "endmodule\n"
+        "module ok(input wire [2:0] in_bits, output wire [1:0] score0);\n"
+        "    assign score0 = {1'b0, in_bits[0]} + {1'b0, in_bits[1]};\n"
+        "endmodule\n"
+    )
+    import subprocess
+
+    subprocess.run(["yosys", "-q", "-p", "read_verilog m.v; write_json m.json"], cwd=tmp_path, check=True)
+    sums = formal.linear_scores(tmp_path / "m.json", ["ok"], {}, 1)
+    assert sums["ok"] == [(0, {"in_bits[0]": 1, "in_bits[1]": 1})]
+    with pytest.raises(formal._NotLinear, match="overflow"):
+        formal.linear_scores(tmp_path / "m.json", ["m"], {}, 1)
+
+
+# ------------------------------------------------------------------------------- compiled builds
+def test_verify_formal_on_a_compiled_directory(tmp_path):
+    source = tmp_path / "net.json"
+    layered(16, [60, 60, 30], 3, seed=3).save(source)
+    out = tmp_path / "rtl"
+    runner = CliRunner()
+    result = runner.invoke(main, ["compile", str(source), "-o", str(out), "--check-vectors", "500"])
+    assert result.exit_code == 0, result.output
+    assert (out / "raw_netlist.json").is_file()
+    result = runner.invoke(main, ["verify", str(out), "--random", "50", "--formal", "--formal-timeout", "120"])
+    assert result.exit_code == 0, result.output
+    assert "formal: PROVEN" in result.output
+    doc = json.loads((out / "formal.json").read_text())
+    assert doc["status"] == PROVEN and doc["subject"] == "lgn_top.v as compiled"
+
+
+def test_edited_rtl_file_gives_a_counterexample(tmp_path):
+    source = tmp_path / "net.json"
+    layered(16, [60, 60, 30], 3, seed=4).save(source)
+    out = tmp_path / "rtl"
+    assert CliRunner().invoke(main, ["compile", str(source), "-o", str(out), "--check-vectors", "0"]).exit_code == 0
+    rtl = out / "lgn_top.v"
+    lines = rtl.read_text().splitlines()
+    edited = False
+    for i, line in enumerate(lines):
+        if line.strip().startswith("assign g") and " & " in line:
+            lines[i] = line.replace(" & ", " | ", 1)
+            edited = True
+            break
+    assert edited
+    rtl.write_text("\n".join(lines) + "\n")
+    result = prove_build(out, timeout_s=120)
+    if result.status == PROVEN:  # the edited gate may not reach any score; then equality is the truth
+        pytest.skip("edited gate does not change any score")
+    assert result.status == COUNTEREXAMPLE, result.summary()
+    assert "does not match its netlist" in next(s.detail for s in result.steps if s.outcome == "counterexample")
+
+
+def test_verify_formal_needs_the_raw_netlist(tmp_path):
+    source = tmp_path / "net.json"
+    layered(8, [16, 8], 2).save(source)
+    out = tmp_path / "rtl"
+    assert CliRunner().invoke(main, ["compile", str(source), "-o", str(out), "--check-vectors", "0"]).exit_code == 0
+    (out / "raw_netlist.json").unlink()
+    result = CliRunner().invoke(main, ["verify", str(out), "--random", "10", "--formal"])
+    assert result.exit_code != 0
+    assert "raw_netlist.json" in result.output and "compile again" in result.output
+
+
+def test_verify_formal_time_limit_exits_non_zero(tmp_path):
+    source = tmp_path / "net.json"
+    layered(16, [60, 30], 3, seed=6).save(source)
+    out = tmp_path / "rtl"
+    assert CliRunner().invoke(main, ["compile", str(source), "-o", str(out), "--check-vectors", "0"]).exit_code == 0
+    result = CliRunner().invoke(main, ["verify", str(out), "--random", "10", "--formal", "--formal-timeout", "0.001"])
+    assert result.exit_code == 1
+    assert "formal: NOT PROVEN within 0.001 s" in result.output and "not a pass" in result.output
+    assert "Error: equivalence not proven within 0.001 s" in result.output
+    assert json.loads((out / "formal.json").read_text())["status"] == NOT_PROVEN
