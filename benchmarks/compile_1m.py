@@ -14,23 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from lgn2hw.emit.verilog import write_rtl
 from lgn2hw.netlist import Netlist
 from lgn2hw.passes.manager import optimize
-
-
-def random_layered(inputs: int, layers: int, width: int, classes: int, seed: int = 0) -> Netlist:
-    rng = np.random.default_rng(seed)
-    ops, a, b = [], [], []
-    prev_base, prev_width, base = 0, inputs, inputs
-    for _ in range(layers):
-        ops.append(rng.integers(0, 16, width))
-        a.append(prev_base + rng.integers(0, prev_width, width))
-        b.append(prev_base + rng.integers(0, prev_width, width))
-        prev_base, prev_width, base = base, width, base + width
-    return Netlist(inputs, classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), np.arange(prev_base, base))
+from lgn2hw.synthetic import random_layered
 
 
 def peak_mib() -> float:

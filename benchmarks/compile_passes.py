@@ -11,26 +11,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 from lgn2hw.netlist import Netlist
 from lgn2hw.passes import check_equivalent, optimize
-
-
-def random_layered(num_inputs: int, layers: int, width: int, num_classes: int, seed: int) -> Netlist:
-    """``layers`` x ``width`` gates, each reading two random signals of the previous layer (or inputs)."""
-    rng = np.random.default_rng(seed)
-    ops = rng.integers(0, 16, size=layers * width, dtype=np.uint8)
-    a = np.empty(layers * width, dtype=np.int64)
-    b = np.empty(layers * width, dtype=np.int64)
-    prev_lo, prev_n = 0, num_inputs
-    for layer in range(layers):
-        sl = slice(layer * width, (layer + 1) * width)
-        a[sl] = prev_lo + rng.integers(0, prev_n, size=width)
-        b[sl] = prev_lo + rng.integers(0, prev_n, size=width)
-        prev_lo, prev_n = num_inputs + layer * width, width
-    outputs = num_inputs + (layers - 1) * width + np.arange(width - width % num_classes, dtype=np.int64)
-    return Netlist(num_inputs, num_classes, ops, a, b, outputs)
+from lgn2hw.synthetic import random_layered  # also imported from here by other benchmarks
 
 
 def bench(name: str, netlist: Netlist, vectors: int) -> None:

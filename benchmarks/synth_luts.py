@@ -14,26 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from lgn2hw.compiler import compile_source
-from lgn2hw.netlist import Netlist
 from lgn2hw.synth import FLOWS, synthesize
-
-
-def random_layered(num_inputs: int, layers: int, width: int, num_classes: int, seed: int) -> Netlist:
-    rng = np.random.default_rng(seed)
-    ops = rng.integers(0, 16, size=layers * width, dtype=np.uint8)
-    a = np.empty(layers * width, dtype=np.int64)
-    b = np.empty(layers * width, dtype=np.int64)
-    lo, count = 0, num_inputs
-    for layer in range(layers):
-        sl = slice(layer * width, (layer + 1) * width)
-        a[sl] = lo + rng.integers(0, count, size=width)
-        b[sl] = lo + rng.integers(0, count, size=width)
-        lo, count = num_inputs + layer * width, width
-    outputs = np.arange(num_inputs + (layers - 1) * width, num_inputs + layers * width)
-    return Netlist(num_inputs, num_classes, ops, a, b, outputs)
+from lgn2hw.synthetic import random_layered
 
 
 def main(argv=None) -> int:

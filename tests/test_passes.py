@@ -37,6 +37,7 @@ from lgn2hw.passes import registry
 from lgn2hw.passes.base import IS_CONSTANT, USES_A, USES_B
 from lgn2hw.passes.merge import canonical_form
 from lgn2hw.simulate import Simulator
+from lgn2hw.synthetic import random_layered
 
 # The package exports each pass function under its module's name; the module itself via importlib.
 merge_module = importlib.import_module("lgn2hw.passes.merge")
@@ -108,22 +109,6 @@ def netlists(draw, max_inputs: int = 10, max_gates: int = 30) -> Netlist:
     netlist = Netlist(n, classes, np.array(ops, np.uint8), np.array(a, np.int64), np.array(b, np.int64), np.array(outputs, np.int64))
     netlist.validate()
     return netlist
-
-
-def random_layered(num_inputs: int, layers: int, width: int, num_classes: int, seed: int) -> Netlist:
-    """A layered LGN-like netlist with uniformly random ops and wiring between consecutive layers."""
-    rng = np.random.default_rng(seed)
-    ops = rng.integers(0, 16, size=layers * width, dtype=np.uint8)
-    a = np.empty(layers * width, np.int64)
-    b = np.empty(layers * width, np.int64)
-    lo, size = 0, num_inputs
-    for layer in range(layers):
-        sl = slice(layer * width, (layer + 1) * width)
-        a[sl] = lo + rng.integers(0, size, width)
-        b[sl] = lo + rng.integers(0, size, width)
-        lo, size = num_inputs + layer * width, width
-    outputs = num_inputs + (layers - 1) * width + np.arange(width - width % num_classes)
-    return Netlist(num_inputs, num_classes, ops, a, b, outputs)
 
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
