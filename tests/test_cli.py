@@ -94,6 +94,34 @@ def test_compile_forward_reference(tmp_path, netlist_doc):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (lambda d: d["gates"].__setitem__(1, [6, 1, 4]), "a cycle"),  # gate 1 reads its own signal
+        (lambda d: d.pop("outputs"), "missing key 'outputs'"),
+        (lambda d: d.__setitem__("outputs", []), "non-empty list"),
+        (lambda d: d.__setitem__("outputs", [3, 4, 5, 9]), "names no signal"),
+        (lambda d: d.__setitem__("num_classes", 3), "equal class groups"),
+    ],
+    ids=["self-loop", "no-outputs", "empty-outputs", "output-out-of-range", "groups-do-not-divide"],
+)
+def test_compile_rejects_malformed_netlists(tmp_path, netlist_doc, edit, needle):
+    edit(netlist_doc)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(netlist_doc))
+    result = invoke("compile", path, "-o", tmp_path / "out")
+    assert_one_line_error(result, "bad.json", needle)
+    assert not (tmp_path / "out").exists()
+
+
+def test_compile_rejects_negative_pipeline_depth(tmp_path, netlist_doc):
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(netlist_doc))
+    result = invoke("compile", path, "-o", tmp_path / "out", "--pipeline", -1)
+    assert_one_line_error(result, "pipeline depth must be >= 0")
+    assert not (tmp_path / "out").exists()
+
+
 def test_compile_corrupt_json(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{"format": "lgn2hw-netlist", "gates": [[1, 0')
