@@ -1,0 +1,148 @@
+"""cocotb testbench for the serial-input top written by ``lgn2hw export --target ice40`` (<top>_serial).
+
+Same environment variables as tb_lgn_top.py, plus:
+
+  LGN2HW_TB_LATENCY       LATENCY of the serial top (cycles from in_valid to out_valid), > 0
+  LGN2HW_TB_SERIAL_BITS   S, the width of in_data (input bits loaded per in_shift cycle)
+
+A 10 ns clock runs on clk; inputs change and outputs are read on the falling edge. After a 2-cycle
+reset, each vector is loaded in ceil(N/S) cycles with in_shift = 1 (chunk j = bits j*S .. j*S+S-1,
+chunk 0 first), then in_valid is pulsed for one cycle while the first chunk of the next vector is
+already shifting in (the buffer is sampled before that shift lands). Every cycle out_valid must be
+high exactly LATENCY cycles after an in_valid pulse; then scores and class_id must equal the expected
+values of that vector. The result file has the tb_lgn_top.py keys plus latency and cycles.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import time
+from collections import deque
+
+import numpy as np
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge
+
+from tb_lgn_top import (
+    ENV_CLASS,
+    ENV_INDEX,
+    ENV_MAX_REPORT,
+    ENV_NUM_INPUTS,
+    ENV_RESULT,
+    ENV_SCORES,
+    ENV_VECTORS,
+    _as_int_or_text,
+    _field,
+    _write_json,
+)
+
+ENV_LATENCY = "LGN2HW_TB_LATENCY"
+ENV_SERIAL_BITS = "LGN2HW_TB_SERIAL_BITS"
+MAX_VALID_ERRORS = 20
+
+
+@cocotb.test()
+async def serial_load_matches_reference(dut):
+    """Load every vector through in_data/in_shift; each result LATENCY cycles after its in_valid."""
+    vectors = np.load(os.environ[ENV_VECTORS])
+    num_inputs = int(os.environ[ENV_NUM_INPUTS])
+    exp_scores = np.load(os.environ[ENV_SCORES]).astype(np.int64)
+    exp_class = np.load(os.environ[ENV_CLASS]).astype(np.int64)
+    result_path = os.environ[ENV_RESULT]
+    max_report = int(os.environ.get(ENV_MAX_REPORT, "10"))
+    latency = int(os.environ[ENV_LATENCY])
+    bits = int(os.environ[ENV_SERIAL_BITS])
+    total, num_classes = exp_scores.shape
+    index = np.load(os.environ[ENV_INDEX]) if os.environ.get(ENV_INDEX) else np.arange(total)
+    if vectors.shape[0] != total or exp_class.shape != (total,) or index.shape != (total,):
+        raise ValueError("vector and expected-value files disagree on the number of vectors")
+    if len(dut.in_data) != bits:
+        raise ValueError(f"in_data is {len(dut.in_data)} bits wide, expected {bits}")
+    width = len(dut.scores) // num_classes
+    chunks = -(-num_inputs // bits)
+    mask = (1 << bits) - 1
+    stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
+
+    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
+    dut.rst.value = 1
+    dut.in_valid.value = 0
+    dut.in_shift.value = 0
+    dut.in_data.value = 0
+    for _ in range(2):
+        await FallingEdge(dut.clk)
+    dut.rst.value = 0
+
+    # One entry per cycle: the vector whose in_valid was sampled that cycle, or None.
+    # After the read in cycle k, out_valid reflects the vector sampled LATENCY - 1 cycles earlier.
+    sampled: deque = deque([None] * (latency - 1), maxlen=latency)
+    mismatches, cycles = 0, 0
+    kept: list[tuple[int, dict]] = []
+    valid_errors: list[str] = []
+    original = index.tolist()
+    compared = 0
+    start = time.perf_counter()
+
+    async def cycle(data: int, shift: int, valid: int, vector):
+        nonlocal mismatches, cycles, compared
+        dut.in_data.value = data
+        dut.in_shift.value = shift
+        dut.in_valid.value = valid
+        await FallingEdge(dut.clk)  # the rising edge in between sampled the inputs above
+        cycles += 1
+        sampled.append(vector if valid else None)
+        due = sampled[0] if len(sampled) == latency else None
+        got_valid = str(dut.out_valid.value)
+        if got_valid != ("1" if due is not None else "0"):
+            if len(valid_errors) < MAX_VALID_ERRORS:
+                valid_errors.append(f"cycle {cycles}: out_valid {got_valid}, expected {int(due is not None)}")
+            return
+        if due is None:
+            return
+        compared += 1
+        got_scores, got_class = dut.scores.value, dut.class_id.value
+        fields = [_field(got_scores, c, width) for c in range(num_classes)]
+        if fields == [int(s) for s in exp_scores[due]] and _as_int_or_text(got_class) == int(exp_class[due]):
+            return
+        mismatches += 1
+        record = {
+            "vector": original[due],
+            "input_hex": f"{stimulus[due]:x}",
+            "expected_scores": [int(s) for s in exp_scores[due]],
+            "actual_scores": fields,
+            "expected_class": int(exp_class[due]),
+            "actual_class": _as_int_or_text(got_class),
+        }
+        if max_report > 0 and len(kept) < max_report:
+            heapq.heappush(kept, (-original[due], record))
+        elif max_report > 0 and original[due] < -kept[0][0]:
+            heapq.heapreplace(kept, (-original[due], record))
+
+    pending = None  # the vector fully loaded and waiting for its in_valid pulse
+    for v in range(total):
+        word = stimulus[v]
+        for j in range(chunks):
+            data = (word >> (j * bits)) & mask
+            if j == 0 and pending is not None:
+                await cycle(data, 1, 1, pending)  # in_valid samples the old buffer, the shift lands after
+                pending = None
+            else:
+                await cycle(data, 1, 0, None)
+        pending = v
+    await cycle(0, 0, 1, pending)
+    for _ in range(latency + 1):
+        await cycle(0, 0, 0, None)
+    sim_seconds = time.perf_counter() - start
+
+    first = [record for _, record in sorted(kept, key=lambda item: -item[0])]
+    if compared != total and not valid_errors:
+        valid_errors.append(f"only {compared} of {total} results came out")
+    _write_json(result_path, {
+        "complete": True, "vectors": total, "mismatches": mismatches, "first_mismatches": first,
+        "out_valid_errors": valid_errors, "score_width": width, "sim_seconds": sim_seconds,
+        "latency": latency, "cycles": cycles,
+    })
+    assert not valid_errors, "; ".join(valid_errors)
+    assert not mismatches, f"{mismatches} of {total} vectors mismatch; first: {first[0] if first else '?'}"
