@@ -13,6 +13,8 @@ variables (the numbers always come from the Python reference, never from this fi
                              reported by this index, the lowest ones first
   LGN2HW_TB_RESULT           JSON file this test writes: counts, timing and the first mismatches
   LGN2HW_TB_MAX_REPORT       how many mismatching vectors to describe in full (default 10)
+  LGN2HW_TB_INPUT_PORT       optional: the port the vectors drive (default in_bits; in_features for
+                             the raw-input front end, LGN2HW_TB_NUM_INPUTS then being its width)
 
 Per vector: set in_bits, wait 1 ns (the module is combinational), read scores and class_id and compare
 them, as whole words, with the expected values. X or Z on an output is a mismatch, never a crash.
@@ -38,6 +40,12 @@ ENV_CLASS = "LGN2HW_TB_EXPECTED_CLASS"
 ENV_INDEX = "LGN2HW_TB_INDEX"
 ENV_RESULT = "LGN2HW_TB_RESULT"
 ENV_MAX_REPORT = "LGN2HW_TB_MAX_REPORT"
+ENV_INPUT_PORT = "LGN2HW_TB_INPUT_PORT"  # the port the vectors drive: in_bits, or in_features (raw inputs)
+
+
+def input_port(dut):
+    """The input port the vectors drive (``LGN2HW_TB_INPUT_PORT``, default in_bits)."""
+    return getattr(dut, os.environ.get(ENV_INPUT_PORT) or "in_bits")
 
 
 def _write_json(path: str, doc: dict) -> None:
@@ -75,8 +83,8 @@ async def compare_with_reference(dut):
     index = np.load(os.environ[ENV_INDEX]) if os.environ.get(ENV_INDEX) else np.arange(total)
     if vectors.shape[0] != total or exp_class.shape != (total,) or index.shape != (total,):
         raise ValueError("vector and expected-value files disagree on the number of vectors")
-    if len(dut.in_bits) != num_inputs:
-        raise ValueError(f"in_bits is {len(dut.in_bits)} bits wide, the netlist has {num_inputs} inputs")
+    if len(input_port(dut)) != num_inputs:
+        raise ValueError(f"the input port is {len(input_port(dut))} bits wide, the vectors have {num_inputs}")
     if len(dut.scores) % num_classes:
         raise ValueError(f"scores is {len(dut.scores)} bits wide, not a multiple of {num_classes} classes")
     width = len(dut.scores) // num_classes
@@ -91,7 +99,7 @@ async def compare_with_reference(dut):
     expected_words = packed.tolist()
     expected_ids = exp_class.tolist()
 
-    in_bits, scores, class_id = dut.in_bits, dut.scores, dut.class_id
+    in_bits, scores, class_id = input_port(dut), dut.scores, dut.class_id
     dut.clk.value = 0
     dut.rst.value = 0
     dut.in_valid.value = 1

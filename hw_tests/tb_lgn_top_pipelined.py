@@ -44,6 +44,7 @@ from tb_lgn_top import (
     _as_int_or_text,
     _field,
     _write_json,
+    input_port,
 )
 
 ENV_LATENCY = "LGN2HW_TB_LATENCY"
@@ -70,8 +71,8 @@ async def pipelined_stream_matches_reference(dut):
     index = np.load(os.environ[ENV_INDEX]) if os.environ.get(ENV_INDEX) else np.arange(total)
     if vectors.shape[0] != total or exp_class.shape != (total,) or index.shape != (total,):
         raise ValueError("vector and expected-value files disagree on the number of vectors")
-    if len(dut.in_bits) != num_inputs:
-        raise ValueError(f"in_bits is {len(dut.in_bits)} bits wide, the netlist has {num_inputs} inputs")
+    if len(input_port(dut)) != num_inputs:
+        raise ValueError(f"the input port is {len(input_port(dut))} bits wide, the vectors have {num_inputs}")
     if len(dut.scores) % num_classes:
         raise ValueError(f"scores is {len(dut.scores)} bits wide, not a multiple of {num_classes} classes")
     width = len(dut.scores) // num_classes
@@ -94,7 +95,7 @@ async def pipelined_stream_matches_reference(dut):
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.rst.value = 1
     dut.in_valid.value = 0
-    dut.in_bits.value = 0
+    input_port(dut).value = 0
     # history[f] = (in_valid, vector or None, rst) driven at falling edge f (sampled at the next rising edge)
     history: list[tuple[int, int | None, int]] = []
     pending: deque[int] = deque(range(total))
@@ -109,7 +110,7 @@ async def pipelined_stream_matches_reference(dut):
     reset_left = 0
     next_reset = 0
 
-    in_bits, scores, class_id, out_valid = dut.in_bits, dut.scores, dut.class_id, dut.out_valid
+    in_bits, scores, class_id, out_valid = input_port(dut), dut.scores, dut.class_id, dut.out_valid
     start = time.perf_counter()
     f = 0
     tail = 0

@@ -135,8 +135,14 @@ def train(output: Path, no_progress: bool, **kw) -> None:
 @click.option("--num-inputs", type=click.IntRange(min=1), default=None,
               help="difflogic checkpoints: input bits [default: the file's num_inputs, else the first layer's "
                    "largest index + 1].")
+@click.option("--raw-inputs", is_flag=True, default=False,
+              help="The RTL takes raw features (port in_features, feature f at bits f*B +: B, unsigned) and compares "
+                   "them with the model's input_encoding thresholds itself; needs a model with an input encoding. "
+                   "With --pipeline the comparators get a register stage of their own (LATENCY + 1).")
+@click.option("--raw-bits", type=click.IntRange(1, 32), default=8, show_default=True,
+              help="B, bits per raw feature with --raw-inputs (8: uint8 pixels, as every data set here).")
 def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, check_vectors: int, data_dir, report: bool,
-                pipeline: int, num_classes, num_inputs) -> None:
+                pipeline: int, num_classes, num_inputs, raw_inputs: bool, raw_bits: int) -> None:
     """Freeze a checkpoint (or read a netlist.json), optimize it and emit Verilog.
 
     SOURCE is an lgn2hw checkpoint, a netlist.json, or a difflogic state dict with its saved wiring
@@ -146,12 +152,13 @@ def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, ch
     Example:
       lgn2hw compile runs/fm.pt -o runs/fm_rtl -O2 --report
       lgn2hw compile difflogic_mnist.pt --num-classes 10 -o runs/dl_rtl
+      lgn2hw compile runs/fm.pt -o runs/fm_raw_rtl --raw-inputs --pipeline 2
     """
     from .compiler import compile_source
 
     result = compile_source(source, output, opt_level=opt_level, module_name=module_name,
                             check_vectors=check_vectors or None, data_dir=data_dir, pipeline=pipeline,
-                            num_classes=num_classes, num_inputs=num_inputs)
+                            num_classes=num_classes, num_inputs=num_inputs, raw_inputs=raw_inputs, raw_bits=raw_bits)
     if report:
         click.echo(result.report.format().rstrip())
     if result.checks:

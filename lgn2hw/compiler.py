@@ -19,12 +19,16 @@ import torch
 
 from . import __version__
 from .checkpoint import Checkpoint
-from .emit.verilog import check_module_name, check_pipeline, pipeline_latency, write_rtl
+from .emit.verilog import RAW_BITS, check_module_name, check_pipeline, check_raw_inputs, pipeline_latency, write_rtl
 from .errors import CheckpointError, ConfigError, DataError, Lgn2hwError, VerificationError
 from .freeze import freeze
 from .fsutil import atomic_dir, atomic_file
 from .netlist import Netlist
 from .passes.manager import OptimizeReport, optimize
+from .raw_inputs import PORT as RAW_PORT
+from .raw_inputs import is_raw_build, raw_spec, raw_stimulus
+from .raw_inputs import encode as encode_raw
+from .raw_inputs import port_bits as raw_port_bits
 from .simulate import Simulator
 
 NETLIST_FILE = "netlist.json"
@@ -145,11 +149,16 @@ def compile_source(
     pipeline: int = 0,
     num_classes: int | None = None,
     num_inputs: int | None = None,
+    raw_inputs: bool = False,
+    raw_bits: int = RAW_BITS,
 ) -> CompileResult:
     """Freeze (if a checkpoint), optimize, check and emit into ``outdir`` (atomically).
 
     Checks before anything is written: Python hard inference (when a model is given), the raw netlist
     and the optimized netlist must give identical class scores on ``check_vectors`` vectors.
+    ``raw_inputs``: the RTL takes ``raw_bits``-bit raw features and compares them with the
+    input_encoding itself (EmitError, nothing written, when the model has no encoding); stored as
+    "raw_inputs" in netlist.json's metadata so that verify drives raw features.
     """
     check_module_name(module_name)
     pipeline = check_pipeline(pipeline)  # EmitError "pipeline depth must be >= 0" before any work
@@ -157,6 +166,8 @@ def compile_source(
     t0 = time.perf_counter()
     source = load_source(source_path, num_classes=num_classes, num_inputs=num_inputs)
     raw = source.netlist
+    if raw_inputs:
+        raw_bits = check_raw_inputs(raw, raw_bits)
     seconds["load_freeze"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -174,7 +185,9 @@ def compile_source(
     )
     if pipeline:  # only pipelined builds carry it, so combinational outputs stay as they were
         optimized.metadata["pipeline"] = pipeline
-        optimized.metadata["latency"] = pipeline_latency(optimized, pipeline)
+        optimized.metadata["latency"] = pipeline_latency(optimized, pipeline, raw_inputs=raw_inputs)
+    if raw_inputs:
+        optimized.metadata["raw_inputs"] = raw_spec(optimized, raw_bits).to_metadata()
     seconds["optimize"] = time.perf_counter() - t0
 
     checks = {}
@@ -193,11 +206,14 @@ def compile_source(
     }
     if pipeline:
         header["pipeline"] = pipeline
+    rtl_options = {"raw_inputs": True, "raw_bits": raw_bits} if raw_inputs else {}
+    if raw_inputs:
+        header["raw_inputs"] = f"{raw_bits}-bit features"
     outdir = Path(outdir)
     with atomic_dir(outdir) as tmp:
         optimized.save(tmp / NETLIST_FILE)
         raw.save(tmp / RAW_NETLIST_FILE)
-        files = write_rtl(optimized, tmp, module_name=module_name, header=header, pipeline=pipeline)
+        files = write_rtl(optimized, tmp, module_name=module_name, header=header, pipeline=pipeline, **rtl_options)
         seconds["emit"] = time.perf_counter() - t0
         doc = {
             "source": str(source.path),
@@ -266,13 +282,18 @@ def verify_build(
     rtl = outdir / f"{module_name}.v"
     if not rtl.is_file():
         raise Lgn2hwError(f"{rtl}: RTL file missing from the compiled directory")
-    parts, described = [], []
+    parts, described, drive = [], [], {}
     dataset = netlist.metadata.get("dataset")
-    if dataset and netlist.input_encoding is not None and vectors != 0:
+    if is_raw_build(netlist):  # compile --raw-inputs: drive raw features on in_features
+        spec = raw_spec(netlist)
+        raw_vectors, described = raw_stimulus(netlist, spec, vectors, random_vectors, seed, data_dir)
+        parts.append(encode_raw(netlist, raw_vectors))
+        drive = {"input_port": RAW_PORT, "port_bits": raw_port_bits(raw_vectors, spec)}
+    elif dataset and netlist.input_encoding is not None and vectors != 0:
         bits = encoded_test_set(netlist, dataset, data_dir)[:vectors]
         parts.append(bits)
         described.append(f"{bits.shape[0]} {dataset} test vectors")
-    if random_vectors or not parts:
+    if not drive and (random_vectors or not parts):
         count = random_vectors or vectors or 1000
         rng = np.random.default_rng(seed)
         parts.append(rng.integers(0, 2, size=(count, netlist.num_inputs), dtype=np.uint8))
@@ -281,14 +302,14 @@ def verify_build(
     if work_dir is None:
         # Simulator build files go to a temporary directory; the log is kept beside verify.json.
         with tempfile.TemporaryDirectory(prefix="lgn2hw-verify-") as tmp:
-            result = verify_rtl(netlist, [rtl], bits, work_dir=tmp, module_name=module_name, simulator=simulator)
+            result = verify_rtl(netlist, [rtl], bits, work_dir=tmp, module_name=module_name, simulator=simulator, **drive)
             if result.log and Path(result.log).is_file():
                 with atomic_file(outdir / VERIFY_LOG) as handle:
                     handle.write(Path(result.log).read_text(errors="replace"))
                 result.log = VERIFY_LOG  # relative to the compiled directory, which may still move
             result.work_dir = ""
     else:
-        result = verify_rtl(netlist, [rtl], bits, work_dir=work_dir, module_name=module_name, simulator=simulator)
+        result = verify_rtl(netlist, [rtl], bits, work_dir=work_dir, module_name=module_name, simulator=simulator, **drive)
     result.extra["stimulus"] = ", ".join(described)
     with atomic_file(outdir / VERIFY_FILE) as handle:
         handle.write(result.to_json())

@@ -104,6 +104,8 @@ def verify_rtl(
     reorder: bool = True,
     latency: int | None = None,
     seed: int = 1,
+    input_port: str = "in_bits",
+    port_bits: np.ndarray | None = None,
 ) -> VerifyResult:
     """Simulate ``rtl_files`` (top module ``module_name``) on ``bits`` and compare with the reference.
 
@@ -120,6 +122,10 @@ def verify_rtl(
     N, as `lgn2hw compile --pipeline N` stores it; absent means 0). With a latency > 0 the clocked
     testbench hw_tests/tb_lgn_top_pipelined.py runs (back-to-back and gapped streams, mid-stream
     resets, stimulus pattern from ``seed``).
+
+    ``port_bits`` (vectors, width) of 0/1, when given, is what the testbench drives on ``input_port``
+    instead of ``bits`` on ``in_bits``: the raw-input front end (`compile --raw-inputs`) takes raw
+    features on ``in_features`` while ``bits`` (their encoding) still gives the expected values.
     """
     started = time.perf_counter()
     if simulator not in SIMULATORS:
@@ -134,7 +140,8 @@ def verify_rtl(
         from .errors import EmitError
 
         try:
-            latency = pipeline_latency(netlist, netlist.metadata.get("pipeline", 0))
+            raw_front = isinstance(netlist.metadata.get("raw_inputs"), dict)  # comparator stage (compile --raw-inputs)
+            latency = pipeline_latency(netlist, netlist.metadata.get("pipeline", 0), raw_inputs=raw_front)
         except EmitError as exc:
             raise ConfigError(f"netlist metadata: {exc}") from None
     if isinstance(latency, bool) or not isinstance(latency, (int, np.integer)) or latency < 0:
@@ -151,6 +158,12 @@ def verify_rtl(
     if not np.isin(bits, (0, 1)).all():
         raise DataError("input bits must be 0 or 1")
     bits = bits.astype(np.uint8)
+    drive = bits
+    if port_bits is not None:
+        drive = np.asarray(port_bits)
+        if drive.ndim != 2 or drive.shape[0] != bits.shape[0] or not np.isin(drive, (0, 1)).all():
+            raise DataError(f"port_bits must be (vectors, width) of 0/1 with {bits.shape[0]} vectors, got {drive.shape}")
+        drive = drive.astype(np.uint8)
     if expected_scores is None:
         scores, classes = expected_outputs(netlist, bits)
     else:
@@ -179,7 +192,7 @@ def verify_rtl(
     for key in ("result", "xml", "log"):
         files[key].unlink(missing_ok=True)
     order = low_switching_order(bits) if reorder else np.arange(bits.shape[0])
-    np.save(files["vectors"], np.packbits(bits[order], axis=1, bitorder="little"))
+    np.save(files["vectors"], np.packbits(drive[order], axis=1, bitorder="little"))
     np.save(files["scores"], scores[order].astype(np.int64))
     np.save(files["classes"], classes[order].astype(np.int64))
     np.save(files["index"], order.astype(np.int64))
@@ -193,7 +206,8 @@ def verify_rtl(
         "results_xml": str(files["xml"]),
         "env": {
             "LGN2HW_TB_VECTORS": str(files["vectors"]),
-            "LGN2HW_TB_NUM_INPUTS": str(n),
+            "LGN2HW_TB_NUM_INPUTS": str(drive.shape[1]),
+            "LGN2HW_TB_INPUT_PORT": input_port,
             "LGN2HW_TB_EXPECTED_SCORES": str(files["scores"]),
             "LGN2HW_TB_EXPECTED_CLASS": str(files["classes"]),
             "LGN2HW_TB_INDEX": str(files["index"]),

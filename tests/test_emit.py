@@ -204,7 +204,7 @@ def test_constant_outputs_are_folded_into_a_per_class_offset():
     # class 1: FALSE, FALSE, FALSE, FALSE -> constant 0;  class 2: i0, i0, g2, TRUE -> popcount(...) + 1
     ops = np.array([TRUE, FALSE, 6])
     netlist = Netlist(2, 3, ops, np.array([0, 0, 0]), np.array([0, 0, 1]), np.array([2, 2, 4, 3, 3, 3, 3, 3, 0, 0, 4, 2]))
-    text = _rtl(netlist)
+    text = _rtl(netlist, popcount="adder")
     # the constant gates themselves are not summed and not even emitted
     assert "wire g0;" not in text and "wire g1;" not in text
     assert re.search(r"assign score0 = \{2'b0, g2\} \+ 3'd2;", text), text
@@ -216,7 +216,7 @@ def test_constant_outputs_are_folded_into_a_per_class_offset():
 
 def test_popcount_is_explicit_assigns_with_trimmed_widths():
     netlist = random_netlist(8, num_inputs=16, widths=(64, 64, 800), num_classes=1, constants=0, from_inputs=0, repeats=0)
-    text = _rtl(netlist)
+    text = _rtl(netlist, popcount="adder")
     code = re.sub(r"//.*", "", text)
     assert not re.search(r"\b(always|for|reg|initial)\b", code)
     settled = re.findall(r"assign pc0_l(\d+)_\d+ = \(.*\) \| (\d+)'b0;", text)
@@ -285,7 +285,7 @@ def test_settle_levels_cost_no_luts(tmp_path, monkeypatch):
     settle_level = ev.POPCOUNT_SETTLE_LEVEL
     for level in (settle_level, 99):
         monkeypatch.setattr(ev, "POPCOUNT_SETTLE_LEVEL", level)
-        (path,) = write_rtl(netlist, tmp_path / f"l{level}")
+        (path,) = write_rtl(netlist, tmp_path / f"l{level}", popcount="adder")
         stat = tmp_path / f"stat{level}.txt"
         script = f"read_verilog {path}; synth -top lgn_top -lut 6; tee -q -o {stat} stat"
         subprocess.run([yosys, "-q", "-p", script], check=True, capture_output=True)

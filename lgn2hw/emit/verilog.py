@@ -16,6 +16,7 @@ Only the logic cone that reaches a non-constant output is emitted; outputs drive
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -40,6 +41,11 @@ POPCOUNT_ARITY = 4  # operands per adder-tree node
 # and schedules bitwise operators. Measured 1.7x fewer simulator instructions per vector on 10 x 800
 # outputs (docs/verilog-interface.md).
 POPCOUNT_SETTLE_LEVEL = 3
+POPCOUNT_KINDS = ("compressor", "adder")
+RAW_BITS = 8  # default raw feature width: uint8 pixels, as every data set here stores them
+MAX_RAW_BITS = 32
+COUNTER_SETTLE_STAGE = 2
+COUNTER_INPUTS = 6  # inputs per counter of the compressor tree: each output bit is one LUT6
 
 # IEEE 1364-2005 (Verilog) and IEEE 1800-2017 (SystemVerilog) reserved words: none may be a module name.
 VERILOG_KEYWORDS = frozenset(
@@ -187,15 +193,44 @@ def core_stages(netlist: Netlist, pipeline: int) -> int:
     return -(-depth // pipeline)
 
 
-def pipeline_latency(netlist: Netlist, pipeline: int) -> int:
+def pipeline_latency(netlist: Netlist, pipeline: int, raw_inputs: bool = False) -> int:
     """Cycles from in_valid/in_bits to out_valid/scores/class_id: 0 if combinational, else
-    core_stages + 1 (popcount register) + 1 (argmax register)."""
+    core_stages + 1 (popcount register) + 1 (argmax register), + 1 (comparator register) with the
+    raw-input front end."""
     pipeline = check_pipeline(pipeline)
-    return 0 if pipeline == 0 else core_stages(netlist, pipeline) + 2
+    return 0 if pipeline == 0 else core_stages(netlist, pipeline) + 2 + (1 if raw_inputs else 0)
+
+
+def check_raw_inputs(netlist: Netlist, raw_bits) -> int:
+    """The raw feature width as an int; EmitError unless the netlist has an input_encoding (the
+    comparators' thresholds) and ``raw_bits`` is an integer 1..MAX_RAW_BITS."""
+    if isinstance(raw_bits, bool) or not isinstance(raw_bits, (int, np.integer)) or not 1 <= raw_bits <= MAX_RAW_BITS:
+        raise EmitError(f"raw feature width must be an integer 1..{MAX_RAW_BITS} bits, got {raw_bits!r}")
+    if netlist.input_encoding is None:
+        raise EmitError(
+            "raw inputs need the netlist's input_encoding (the thresholds that turn raw features into "
+            "input bits); this netlist has none: compile a model trained from raw data, or drop --raw-inputs"
+        )
+    return int(raw_bits)
+
+
+def raw_input_width(netlist: Netlist, raw_bits: int = RAW_BITS) -> int:
+    """Width of the raw-input port ``in_features``: F * raw_bits, F = the encoding's feature count."""
+    from ..data.encoding import ThresholdEncoding
+
+    check_raw_inputs(netlist, raw_bits)
+    return ThresholdEncoding.from_json(netlist.input_encoding).num_features * int(raw_bits)
 
 
 def emit_verilog(
-    netlist: Netlist, module_name: str = "lgn_top", header: dict | None = None, pipeline: int = 0
+    netlist: Netlist,
+    module_name: str = "lgn_top",
+    header: dict | None = None,
+    pipeline: int = 0,
+    *,
+    raw_inputs: bool = False,
+    raw_bits: int = RAW_BITS,
+    popcount: str = "compressor",
 ) -> dict[str, str]:
     """Render ``netlist`` as Verilog-2005: returns {file name: text}, e.g. {"lgn_top.v": "..."}.
 
@@ -203,11 +238,18 @@ def emit_verilog(
     sorted so that the text depends only on the contents. Raises EmitError for a bad module name.
     ``pipeline`` = 0 gives the combinational module; N > 0 puts registers after every N logic levels of
     the gate core, after the popcount and after the argmax (latency: pipeline_latency()).
+    ``raw_inputs``: the module takes raw unsigned features of ``raw_bits`` bits (port ``in_features``)
+    and compares them with the input_encoding's thresholds itself (EmitError without an encoding).
+    ``popcount``: "compressor" (counter tree, fewest LUTs; the default) or "adder" (the earlier
+    4-input adder tree, kept for comparison in benchmarks/head_luts.py).
     """
     check_module_name(module_name)
     pipeline = check_pipeline(pipeline)
+    if popcount not in POPCOUNT_KINDS:
+        raise EmitError(f"popcount must be one of {', '.join(POPCOUNT_KINDS)}, got {popcount!r}")
     netlist.validate()
-    context = _prepare(netlist, module_name, header or {}, pipeline)
+    raw = check_raw_inputs(netlist, raw_bits) if raw_inputs else 0
+    context = _prepare(netlist, module_name, header or {}, pipeline, raw, popcount)
     text = _environment().get_template(TEMPLATE).render(**context)
     return {f"{module_name}.v": text}
 
@@ -218,9 +260,12 @@ def write_rtl(
     module_name: str = "lgn_top",
     header: dict | None = None,
     pipeline: int = 0,
+    **options,
 ) -> list[Path]:
-    """Emit the RTL and write each file atomically into ``outdir``; returns the written paths, sorted."""
-    files = emit_verilog(netlist, module_name=module_name, header=header, pipeline=pipeline)
+    """Emit the RTL and write each file atomically into ``outdir``; returns the written paths, sorted.
+
+    ``options`` go to emit_verilog (raw_inputs, raw_bits, popcount)."""
+    files = emit_verilog(netlist, module_name=module_name, header=header, pipeline=pipeline, **options)
     outdir = Path(outdir)
     paths = []
     for name in sorted(files):
@@ -261,9 +306,57 @@ def live_signals(netlist: Netlist, signals: np.ndarray) -> np.ndarray:
     return live
 
 
-def _signal_name(netlist: Netlist, s: int) -> str:
+def _signal_name(netlist: Netlist, s: int, inputs: str = "in_bits[{}]") -> str:
+    """Verilog name of signal ``s``: ``gI`` for gate I, ``inputs`` formatted with s for an input bit."""
     n = netlist.num_inputs
-    return f"in_bits[{s}]" if s < n else f"g{s - n}"
+    return inputs.format(s) if s < n else f"g{s - n}"
+
+
+def _raw_front_end(netlist: Netlist, live: np.ndarray, raw_bits: int, pipelined: bool) -> tuple[Section, Port, str]:
+    """Comparators of the raw-input front end: (section, the in_features port, name format of input bits).
+
+    One ``wire x<i>`` per input bit i that reaches an output: ``in_features[f*B +: B] > B'd<t>`` with
+    f, t the input_encoding's feature and threshold of bit i (B = raw_bits, unsigned). For integer raw
+    values ``x > t`` equals ``x > floor(t)``; a threshold below 0 gives constant 1, one at or above
+    2**B - 1 constant 0 (as lgn2hw.data.encoding does for the data's own type). Pipelined builds
+    register every comparator (``x<i>_q``), a stage of its own, and the gate core reads the registers.
+    """
+    from ..data.encoding import ThresholdEncoding
+
+    encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=netlist.num_inputs)
+    features, thresholds = encoding.feature.tolist(), encoding.threshold.tolist()
+    num_features, top = encoding.num_features, (1 << raw_bits) - 1
+    bits = np.flatnonzero(live[: netlist.num_inputs]).tolist()
+    read = np.zeros(num_features, dtype=bool)
+    section = Section(
+        f"raw-input front end: {len(bits)} comparators, input bit i = feature f_i > threshold t_i "
+        f"(unsigned {raw_bits}-bit features)"
+    )
+    for i in bits:
+        f, t = features[i], math.floor(thresholds[i])
+        if t < 0:
+            expr = "1'b1"
+        elif t >= top:
+            expr = "1'b0"
+        else:
+            lo = f * raw_bits
+            field_ = f"in_features[{lo + raw_bits - 1}:{lo}]" if raw_bits > 1 else f"in_features[{lo}]"
+            expr = f"{field_} > {raw_bits}'d{t}"
+            read[f] = True
+        section.wires.append(Wire(f"x{i}", 1, expr))
+    if pipelined:
+        section.regs = [Reg(f"x{i}_q", 1, f"x{i}") for i in bits]
+        section.regs_title = "pipeline register 1: comparator outputs (the front end's own stage)"
+    unread = int(num_features - read.sum())
+    port = Port(
+        "input",
+        "in_features",
+        num_features * raw_bits,
+        f"raw feature f (unsigned) at in_features[f*{raw_bits} +: {raw_bits}]"
+        + (f"; {unread} of {num_features} features reach no output" if unread else ""),
+        "UNUSEDSIGNAL" if unread else None,
+    )
+    return section, port, ("x{}_q" if pipelined else "x{}")
 
 
 def _is_constant_signal(netlist: Netlist, s: int) -> tuple[bool, int]:
@@ -315,6 +408,67 @@ def _popcount_tree(prefix: str, leaves: list[str]) -> tuple[list[Wire], str, int
         nodes = nxt
     root, width, maximum = nodes[0]
     return wires, root, width, maximum
+
+
+def _compressor_tree(
+    prefix: str, leaves: list[str], width: int, offset: int = 0
+) -> tuple[list[Wire], str]:
+    """Counter (compressor) tree over 1-bit ``leaves``: (wires, ``width``-bit expression for the sum + ``offset``).
+
+    Bits are kept in columns by weight (2**j). Every stage replaces each column of 3 or more bits by
+    counters of COUNTER_INPUTS (6) bits, plus one counter of the 3..5 left over: a counter is a small
+    ``+`` of its input bits (``wire [2:0] cs_…``), and each of its output bits depends on at most six
+    input bits, so it maps to one LUT6. Its output bit b goes to column j + b of the next stage.
+    When every column holds at most two bits, the two rows and the constant ``offset`` are added in
+    one ``width``-bit ``+``. Columns at or above ``width`` are left out (their bits are provably zero:
+    the sum never reaches 2**width), and a counter near the top is only as wide as the columns left.
+    """
+    cols: list[list[str]] = [list(leaves)] + [[] for _ in range(width - 1)]
+    wires: list[Wire] = []
+    stage = 0
+    while max(len(col) for col in cols) > 2:
+        stage += 1
+        nxt: list[list[str]] = [[] for _ in range(width)]
+        for j, col in enumerate(cols):
+            if len(col) <= 2:
+                nxt[j].extend(col)
+                continue
+            chunks = [col[i : i + COUNTER_INPUTS] for i in range(0, len(col), COUNTER_INPUTS)]
+            for index, chunk in enumerate(chunks):
+                if len(chunk) < 3:  # 1-2 bits pass to the next stage unchanged
+                    nxt[j].extend(chunk)
+                    continue
+                w = min(bits_for(len(chunk)), width - j)
+                name = f"{prefix}_s{stage}_c{j}_{index}"
+                expr = " + ".join(_zext(x, 1, w) for x in chunk)
+                if stage >= COUNTER_SETTLE_STAGE:
+                    expr = f"({expr}) | {w}'b0"
+                wires.append(Wire(name, w, expr))
+                for b in range(w):
+                    nxt[j + b].append(f"{name}[{b}]" if w > 1 else name)
+        cols = nxt
+    rows = []
+    for r in range(2):
+        bits = [col[r] if len(col) > r else "1'b0" for col in cols]
+        if any(bit != "1'b0" for bit in bits):
+            rows.append(bits[0] if width == 1 else "{" + ", ".join(reversed(bits)) + "}")
+    if offset:
+        rows.append(f"{width}'d{offset}")
+    return wires, " + ".join(rows) if rows else f"{width}'d0"
+
+
+def _class_score(section: Section, prefix: str, leaves: list[str], width: int, offset: int, popcount: str) -> str:
+    """Add the popcount wires of one class to ``section``; return the ``width``-bit score expression."""
+    if not leaves:
+        return f"{width}'d{offset}"
+    if popcount == "compressor":
+        tree, expr = _compressor_tree(prefix, leaves, width, offset)
+        section.wires.extend(tree)
+        return expr
+    tree, root, root_width, _ = _popcount_tree(prefix, leaves)
+    section.wires.extend(tree)
+    expr = _zext(root, root_width, width)
+    return f"{expr} + {width}'d{offset}" if offset else expr
 
 
 def _argmax_tree(entries: list[tuple[str, str]], width: int, id_width: int) -> tuple[list[Wire], str]:
@@ -387,9 +541,12 @@ def _class_groups(netlist: Netlist) -> tuple[list[list[int]], list[int]]:
     return groups, offsets
 
 
-def _prepare(netlist: Netlist, module_name: str, header: dict, pipeline: int = 0) -> dict:
+def _prepare(
+    netlist: Netlist, module_name: str, header: dict, pipeline: int = 0, raw_bits: int = 0, popcount: str = "compressor"
+) -> dict:
+    """Template records; ``raw_bits`` > 0 adds the raw-input front end (features of that many bits)."""
     if pipeline:
-        return _prepare_pipelined(netlist, module_name, header, pipeline)
+        return _prepare_pipelined(netlist, module_name, header, pipeline, raw_bits, popcount)
     n, c, k = netlist.num_inputs, netlist.num_classes, netlist.group_size
     width, id_width = score_width(netlist), class_id_width(netlist)
 
@@ -401,29 +558,26 @@ def _prepare(netlist: Netlist, module_name: str, header: dict, pipeline: int = 0
     unused_inputs = int(n - live[:n].sum())
 
     sections: list[Section] = []
+    inputs = "in_bits[{}]"
+    if raw_bits:
+        front, in_port, inputs = _raw_front_end(netlist, live, raw_bits, pipelined=False)
+        sections.append(front)
     core = Section(f"gate core: {len(emitted)} gates, one assign each (signal names follow netlist.json)")
     ops, a, b = netlist.ops.tolist(), netlist.a.tolist(), netlist.b.tolist()
     for i in emitted:
         gate = GATES[ops[i]]
-        expr = gate.verilog_expr(_signal_name(netlist, a[i]), _signal_name(netlist, b[i]))
+        expr = gate.verilog_expr(_signal_name(netlist, a[i], inputs), _signal_name(netlist, b[i], inputs))
         core.wires.append(Wire(f"g{i}", 1, expr))
     sections.append(core)
 
     score_section = Section(f"class scores: popcount of the class's output bits + constant offset ({width} bits)")
     for cls in range(c):
-        leaves = [_signal_name(netlist, s) for s in groups[cls]]
+        leaves = [_signal_name(netlist, s, inputs) for s in groups[cls]]
         title = f"class {cls}: popcount of {len(leaves)} bits"
         if len(leaves) != k:
             title += f" + offset {offsets[cls]} from {k - len(leaves)} constant outputs"
         section = Section(title)
-        if leaves:
-            tree, root, root_width, _ = _popcount_tree(f"pc{cls}", leaves)
-            section.wires.extend(tree)
-            expr = _zext(root, root_width, width)
-            if offsets[cls]:
-                expr = f"{expr} + {width}'d{offsets[cls]}"
-        else:
-            expr = f"{width}'d{offsets[cls]}"
+        expr = _class_score(section, f"pc{cls}", leaves, width, offsets[cls], popcount)
         if section.wires:
             if not any(sec.notes for sec in sections) and any(w.expr.endswith("'b0") for w in section.wires):
                 section.notes.append(
@@ -450,7 +604,9 @@ def _prepare(netlist: Netlist, module_name: str, header: dict, pipeline: int = 0
         Port("input", "clk", 1, "unused: this build is combinational", "UNUSEDSIGNAL"),
         Port("input", "rst", 1, "unused: this build is combinational", "UNUSEDSIGNAL"),
         Port("input", "in_valid", 1, "input vector valid"),
-        Port(
+        in_port
+        if raw_bits
+        else Port(
             "input",
             "in_bits",
             n,
@@ -473,6 +629,8 @@ def _prepare(netlist: Netlist, module_name: str, header: dict, pipeline: int = 0
         f"netlist sha256: {netlist.sha256()}",
         f"scores: {c} x {width} bits; class_id: {id_width} bits; combinational (out_valid = in_valid)",
     ]
+    if raw_bits:
+        header_lines.append(f"raw inputs: in_features, {raw_bits}-bit unsigned features, compared with input_encoding")
     if any(offsets) or any(len(g) != k for g in groups):
         header_lines.append("constant offsets per class: " + " ".join(str(o) for o in offsets))
     provenance = [f"  {_header_value(str(key))}: {_header_value(header[key])}" for key in sorted(header, key=str)]
@@ -490,7 +648,9 @@ def _prepare(netlist: Netlist, module_name: str, header: dict, pipeline: int = 0
     }
 
 
-def _prepare_pipelined(netlist: Netlist, module_name: str, header: dict, pipeline: int) -> dict:
+def _prepare_pipelined(
+    netlist: Netlist, module_name: str, header: dict, pipeline: int, raw_bits: int = 0, popcount: str = "compressor"
+) -> dict:
     """Records for the pipelined module (docs/verilog-interface.md, "Pipelined build").
 
     A gate at logic level L (Netlist.levels()) is computed in core stage (L - 1) // pipeline; after
@@ -498,6 +658,8 @@ def _prepare_pipelined(netlist: Netlist, module_name: str, header: dict, pipelin
     (inputs as ``i<s>_r<j>``). The popcount reads the values after stage S; the class scores are
     registered (``score<c>_r``), the argmax reads those, and then class_id and the scores are registered
     once more (``class_id_q``, ``score<c>_q``). LATENCY = S + 2. Only the valid shift register is reset.
+    With the raw-input front end (``raw_bits`` > 0) the comparators come first, in a stage of their
+    own (registers ``x<i>_q``), and LATENCY = S + 3.
     """
     n, c, k = netlist.num_inputs, netlist.num_classes, netlist.group_size
     width, id_width = score_width(netlist), class_id_width(netlist)
@@ -508,7 +670,14 @@ def _prepare_pipelined(netlist: Netlist, module_name: str, header: dict, pipelin
     unused_inputs = int(n - live[:n].sum())
     levels = netlist.levels()
     stages = core_stages(netlist, pipeline)
-    latency = stages + 2
+    front = 1 if raw_bits else 0  # the comparators' register stage
+    latency = stages + 2 + front
+    sections: list[Section] = []
+    inputs = "in_bits[{}]"
+    if raw_bits:
+        front_section, in_port, inputs = _raw_front_end(netlist, live, raw_bits, pipelined=True)
+        front_section.regs_title = f"pipeline register 1 of {latency}: comparator outputs (the front end's own stage)"
+        sections.append(front_section)
 
     def stage_of(s: int) -> int:  # the stage whose combinational logic produces s (inputs: 0)
         return 0 if s < n else (int(levels[s]) - 1) // pipeline
@@ -519,7 +688,7 @@ def _prepare_pipelined(netlist: Netlist, module_name: str, header: dict, pipelin
     def name_at(s: int, stage: int) -> str:  # s as seen by logic of ``stage`` (>= stage_of(s))
         own = stage_of(s)
         if stage == own:
-            return _signal_name(netlist, s)
+            return _signal_name(netlist, s, inputs)
         return f"{base(s)}_r{stage}"
 
     # The last stage each live signal is needed in: its consumers' stages, and `stages` for outputs.
@@ -533,7 +702,6 @@ def _prepare_pipelined(netlist: Netlist, module_name: str, header: dict, pipelin
     for s in summed.tolist():
         needed[s] = max(needed.get(s, 0), stages)
 
-    sections: list[Section] = []
     by_stage: list[list[int]] = [[] for _ in range(max(stages, 1))]
     for i in emitted:
         by_stage[stage_of(n + i)].append(i)
@@ -549,7 +717,7 @@ def _prepare_pipelined(netlist: Netlist, module_name: str, header: dict, pipelin
         for s in sorted(needed, key=lambda s: (s >= n, s)):
             if stage_of(s) < boundary <= needed[s]:
                 section.regs.append(Reg(f"{base(s)}_r{boundary}", 1, name_at(s, st)))
-        section.regs_title = f"pipeline register {boundary} of {latency}: values needed after stage {st}"
+        section.regs_title = f"pipeline register {boundary + front} of {latency}: values needed after stage {st}"
         sections.append(section)
 
     score_section = Section(f"class scores: popcount of the class's output bits + constant offset ({width} bits)")
@@ -559,19 +727,12 @@ def _prepare_pipelined(netlist: Netlist, module_name: str, header: dict, pipelin
         if len(leaves) != k:
             title += f" + offset {offsets[cls]} from {k - len(leaves)} constant outputs"
         section = Section(title)
-        if leaves:
-            tree, root, root_width, _ = _popcount_tree(f"pc{cls}", leaves)
-            section.wires.extend(tree)
-            expr = _zext(root, root_width, width)
-            if offsets[cls]:
-                expr = f"{expr} + {width}'d{offsets[cls]}"
-        else:
-            expr = f"{width}'d{offsets[cls]}"
+        expr = _class_score(section, f"pc{cls}", leaves, width, offsets[cls], popcount)
         if section.wires:
             sections.append(section)
         score_section.wires.append(Wire(f"score{cls}", width, expr))
     score_section.regs = [Reg(f"score{cls}_r", width, f"score{cls}") for cls in range(c)]
-    score_section.regs_title = f"pipeline register {stages + 1} of {latency}: class scores"
+    score_section.regs_title = f"pipeline register {stages + 1 + front} of {latency}: class scores"
     sections.append(score_section)
 
     entries = [(f"score{cls}_r", f"{id_width}'d{cls}") for cls in range(c)]
@@ -593,7 +754,9 @@ def _prepare_pipelined(netlist: Netlist, module_name: str, header: dict, pipelin
         Port("input", "clk", 1, "clock: every register is on its rising edge"),
         Port("input", "rst", 1, "synchronous, active high: clears the valid pipeline"),
         Port("input", "in_valid", 1, "input vector valid"),
-        Port(
+        in_port
+        if raw_bits
+        else Port(
             "input",
             "in_bits",
             n,
@@ -615,9 +778,11 @@ def _prepare_pipelined(netlist: Netlist, module_name: str, header: dict, pipelin
         f"netlist sha256: {netlist.sha256()}",
         f"scores: {c} x {width} bits; class_id: {id_width} bits; pipelined, LATENCY = {latency} cycles",
         f"pipeline {pipeline}: registers after every {pipeline} logic levels ({stages} core stages), "
-        "after the popcount and after the argmax",
+        "after the popcount and after the argmax" + (", and after the raw-input comparators" if raw_bits else ""),
         f"out_valid = in_valid delayed by {latency} cycles; synchronous active-high rst clears it",
     ]
+    if raw_bits:
+        header_lines.append(f"raw inputs: in_features, {raw_bits}-bit unsigned features, compared with input_encoding")
     if any(offsets) or any(len(g) != k for g in groups):
         header_lines.append("constant offsets per class: " + " ".join(str(o) for o in offsets))
     provenance = [f"  {_header_value(str(key))}: {_header_value(header[key])}" for key in sorted(header, key=str)]
