@@ -9,10 +9,17 @@ more flows and writes ``OUTDIR/synth.json`` and ``OUTDIR/synth.md`` atomically (
 - ice40: ``synth_ice40 -top M``; LUTs = SB_LUT4, carries = SB_CARRY; then, when ``nextpnr-ice40`` is on
   PATH and the design fits an HX8K, place-and-route with the critical path delay.
 
-Per-block split: every flow also synthesizes the *gate core alone* (a module written here from
-netlist.json: the same live gates, their output bits wired straight to ports, no popcount / argmax).
-head = full - core. ABC optimizes across the boundary in the full design, so the head figure is the
-extra cost of adding the popcount + argmax to the core, not an isolated synthesis of the head.
+Per-block split (BLOCKS, in data-flow order): every flow also synthesizes
+- ``core``: the *gate core alone* (a module written here from netlist.json: the same live gates,
+  their output bits wired straight to ports, no popcount / argmax);
+- ``scores``: the full RTL with class_id left unconnected (a wrapper that exposes only the scores),
+  so Yosys removes the argmax and keeps gate core + popcount;
+- ``encoder`` (raw-input builds only, netlist metadata "raw_inputs"): the threshold comparators alone.
+Block LUTs: core = core; popcount = scores - core (- encoder); argmax = full - scores; encoder =
+encoder. ABC optimizes across block boundaries in the bigger variants, so popcount and argmax are the
+marginal cost of adding that block, not an isolated synthesis of it. Block depth is cumulative: the
+longest path of the variant that ends with that block (core / scores / full).
+FFs: flip-flop cells of the full design (pipelined builds; 0 for the combinational RTL).
 
 Depth: ``ltp -noff`` after synthesis = longest topological path in cells (LUTs, plus carry cells where
 the flow makes them), from inputs to outputs. Every number is stored with the Yosys version and the
@@ -43,6 +50,7 @@ SYNTH_JSON = "synth.json"
 SYNTH_MD = "synth.md"
 DEFAULT_TIMEOUT_S = 600.0
 FLOWS = ("generic", "xilinx", "ice40")
+BLOCKS = ("encoder", "core", "popcount", "argmax")  # data-flow order; encoder only in raw-input builds
 # iCE40 devices tried in order: (nextpnr flag, package, logic cells)
 ICE40_DEVICES = (("hx8k", "ct256", 7680),)
 
@@ -61,6 +69,11 @@ def _lut_count(flow: str, cells: dict) -> int:
     return int(cells.get("SB_LUT4", 0))
 
 
+def _ff_count(cells: dict) -> int:
+    """Flip-flop cells: Yosys's internal $_DFF*/$_SDFF*/$_DFFE* (generic), FD[RSCP]E (xilinx), SB_DFF* (ice40)."""
+    return sum(int(v) for k, v in cells.items() if "DFF" in k or re.fullmatch(r"FD[RSCP]E", k))
+
+
 def _carry_count(flow: str, cells: dict) -> int:
     if flow == "xilinx":
         return int(cells.get("CARRY4", 0)) + int(cells.get("CARRY8", 0))
@@ -75,7 +88,7 @@ class FlowResult:
     """One Yosys run: a flow on one variant (full design or gate core)."""
 
     flow: str
-    variant: str  # "full" or "core"
+    variant: str  # "full", "scores" (no argmax), "core" (gates alone) or "encoder" (comparators alone)
     luts: int
     carries: int
     depth: int | None  # ltp -noff; None when it failed
@@ -83,6 +96,7 @@ class FlowResult:
     seconds: float
     script: str
     depth_note: str = ""
+    ffs: int = 0
 
 
 @dataclass
@@ -118,28 +132,50 @@ class SynthReport:
                 return r
         return None
 
+    def blocks(self, flow: str) -> dict:
+        """Per block of ``flow``: {"luts": marginal LUTs, "depth": depth of the variant ending with it}.
+        Empty when the split was not run; encoder only for raw-input builds."""
+        full, scores, core = self.get(flow, "full"), self.get(flow, "scores"), self.get(flow, "core")
+        encoder = self.get(flow, "encoder")
+        if full is None or scores is None or core is None:
+            return {}
+        enc = encoder.luts if encoder else 0
+        out = {}
+        if encoder is not None:
+            out["encoder"] = {"luts": encoder.luts, "depth": encoder.depth}
+        out["core"] = {"luts": core.luts, "depth": core.depth}
+        out["popcount"] = {"luts": scores.luts - core.luts - enc, "depth": scores.depth}
+        out["argmax"] = {"luts": full.luts - scores.luts, "depth": full.depth}
+        return out
+
     def table(self) -> list[dict]:
-        """One row per flow: full / core / head LUTs, carries and depth."""
+        """One row per flow: full LUTs, FFs, carries, depth, and per-block LUTs (core/popcount/argmax,
+        encoder when the RTL has one; head = everything after the core)."""
         rows = []
         for flow in FLOWS:
             full, core = self.get(flow, "full"), self.get(flow, "core")
             if full is None:
                 continue
-            rows.append({
-                "flow": flow, "luts": full.luts, "core_luts": core.luts if core else None,
-                "head_luts": full.luts - core.luts if core else None, "carries": full.carries,
-                "depth": full.depth, "core_depth": core.depth if core else None,
-                "seconds": round(full.seconds + (core.seconds if core else 0), 2),
-            })
+            blocks = self.blocks(flow)
+            row = {
+                "flow": flow, "luts": full.luts, "ffs": full.ffs, "carries": full.carries, "depth": full.depth,
+                "core_luts": core.luts if core else None, "core_depth": core.depth if core else None,
+                "head_luts": full.luts - core.luts - blocks.get("encoder", {}).get("luts", 0) if core else None,
+                "blocks": blocks,
+                "seconds": round(sum(r.seconds for r in self.runs if r.flow == flow), 2),
+            }
+            for name in BLOCKS:
+                row[f"{name}_luts"] = blocks[name]["luts"] if name in blocks else None
+            rows.append(row)
         return rows
 
     def summary(self) -> str:
         parts = []
         for row in self.table():
             unit = "SB_LUT4" if row["flow"] == "ice40" else "LUT6" if row["flow"] == "generic" else "LUT"
-            extra = [f"core {row['core_luts']:,}", f"head {row['head_luts']:,}"] if row["core_luts"] is not None else []
+            extra = [f"{name} {row['blocks'][name]['luts']:,}" for name in BLOCKS if name in row["blocks"]]
             extra += [f"depth {row['depth']}"] if row["depth"] is not None else []
-            parts.append(f"{row['flow']} {row['luts']:,} {unit}" + (f" ({', '.join(extra)})" if extra else ""))
+            parts.append(f"{row['flow']} {row['luts']:,} {unit}, {row['ffs']:,} FF" + (f" ({', '.join(extra)})" if extra else ""))
         text = f"synth {self.module_name} ({self.gates:,} gates, {self.yosys_version}): " + "; ".join(parts)
         if self.pnr is not None:
             p = self.pnr
@@ -152,25 +188,39 @@ class SynthReport:
                 text += f"; nextpnr-ice40: {p.status}"
         return text
 
+    def _block_names(self) -> list[str]:
+        has_encoder = any(r.variant == "encoder" for r in self.runs)
+        return [b for b in BLOCKS if b != "encoder" or has_encoder]
+
     def to_dict(self) -> dict:
         return {
             "outdir": self.outdir, "module_name": self.module_name, "yosys_version": self.yosys_version,
             "gates": self.gates, "seconds": round(self.seconds, 3), "table": self.table(),
             "runs": [asdict(r) for r in self.runs], "pnr": asdict(self.pnr) if self.pnr else None,
-            "split": "core = the netlist's live gates alone (outputs wired to ports); head = full - core",
+            "split": ("core = the netlist's live gates alone (outputs wired to ports); popcount = scores - core "
+                      "(scores: full RTL without class_id); argmax = full - scores; encoder (raw-input builds) = "
+                      "the comparators alone; head = full - core - encoder; block depth = depth of the variant "
+                      "ending with the block"),
         }
 
     def markdown(self) -> str:
         lines = [
             f"# Synthesis of `{self.module_name}` ({self.gates:,} gates)", "",
-            f"{self.yosys_version}. head = full - core (core: the gates alone, outputs straight to ports).", "",
-            "| flow | LUTs | core LUTs | head LUTs | carries | depth (full / core) | seconds |",
-            "| --- | ---: | ---: | ---: | ---: | --- | ---: |",
+            f"{self.yosys_version}. Blocks: core = the gates alone (outputs straight to ports); popcount = "
+            "(full RTL without class_id) - core; argmax = full - (full without class_id)"
+            + ("; encoder = the threshold comparators alone" if any(r.variant == "encoder" for r in self.runs) else "")
+            + ". Depth in cells; per block, the depth of the design up to and including that block.", "",
+            "| flow | LUTs | FFs | " + " | ".join(f"{b} LUTs" for b in self._block_names()) + " | carries | depth "
+            + " / ".join(self._block_names()) + " | seconds |",
+            "| --- | ---: | ---: | " + " | ".join("---:" for _ in self._block_names()) + " | ---: | --- | ---: |",
         ]
         for r in self.table():
-            depth = f"{r['depth'] if r['depth'] is not None else 'n/a'} / {r['core_depth'] if r['core_depth'] is not None else 'n/a'}"
-            core, head = ("n/a", "n/a") if r["core_luts"] is None else (r["core_luts"], r["head_luts"])
-            lines.append(f"| {r['flow']} | {r['luts']} | {core} | {head} | {r['carries']} | {depth} | {r['seconds']} |")
+            names = self._block_names()
+            luts = [str(r["blocks"][b]["luts"]) if b in r["blocks"] else "n/a" for b in names]
+            depth = " / ".join(_na(r["blocks"][b]["depth"]) if b in r["blocks"] else "n/a" for b in names)
+            if not r["blocks"]:
+                depth = f"full {_na(r['depth'])}"
+            lines.append(f"| {r['flow']} | {r['luts']} | {r['ffs']} | {' | '.join(luts)} | {r['carries']} | {depth} | {r['seconds']} |")
         if self.pnr is not None:
             p = self.pnr
             lines += ["", f"nextpnr-ice40: **{p.status}**" + (f" on {p.device}" if p.device else "")
@@ -181,6 +231,10 @@ class SynthReport:
         for r in self.runs:
             lines.append(f"- {r.flow}/{r.variant}: `{r.script}`")
         return "\n".join(lines) + "\n"
+
+
+def _na(value) -> str:
+    return "n/a" if value is None else str(value)
 
 
 # ---------------------------------------------------------------------------------------- public API
@@ -221,6 +275,55 @@ def core_verilog(netlist: Netlist, module_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scores_verilog(netlist: Netlist, module_name: str, wrapper_name: str) -> str:
+    """A wrapper around the full top module that exposes only ``scores`` (class_id and out_valid left
+    unconnected): synthesized flat, it is the full design without the argmax."""
+    from .emit.verilog import class_id_width, score_width
+
+    port, width = _input_port(netlist)
+    sw, iw = netlist.num_classes * score_width(netlist), class_id_width(netlist)
+    return "\n".join([
+        f"module {wrapper_name}(input clk, input rst, input in_valid, input [{width - 1}:0] {port}, "
+        f"output [{sw - 1}:0] scores);",
+        "  wire unused_valid;",
+        f"  wire [{iw - 1}:0] unused_class_id;",
+        f"  {module_name} u_full(.clk(clk), .rst(rst), .in_valid(in_valid), .{port}({port}), "
+        ".out_valid(unused_valid), .scores(scores), .class_id(unused_class_id));",
+        "endmodule",
+    ]) + "\n"
+
+
+def encoder_verilog(netlist: Netlist, module_name: str) -> str | None:
+    """The input encoder of a raw-input build alone (bit i = feature f_i > threshold t_i, the netlist's
+    input_encoding), or None when the RTL has no encoder (netlist metadata without "raw_inputs")."""
+    raw = netlist.metadata.get("raw_inputs")
+    if not raw or not netlist.input_encoding:
+        return None
+    port, width = _input_port(netlist)
+    bits = int(raw["bits"])
+    lines = [f"module {module_name}(input [{width - 1}:0] {port}, output [{netlist.num_inputs - 1}:0] in_bits);"]
+    enc = netlist.input_encoding
+    for i, (f, t) in enumerate(zip(enc["feature"], enc["threshold"])):
+        t = int(np.floor(float(t)))
+        if t < 0:
+            expr = "1'b1"
+        elif t >= (1 << bits) - 1:
+            expr = "1'b0"
+        else:
+            expr = f"{port}[{int(f) * bits} +: {bits}] > {bits}'d{t}"
+        lines.append(f"  assign in_bits[{i}] = {expr};")
+    lines.append("endmodule")
+    return "\n".join(lines) + "\n"
+
+
+def _input_port(netlist: Netlist) -> tuple[str, int]:
+    """(name, width) of the top module's input port: in_bits, or the raw-feature port of a raw build."""
+    raw = netlist.metadata.get("raw_inputs")
+    if raw:
+        return str(raw.get("port", "in_features")), int(raw["bits"]) * int(raw["features"])
+    return "in_bits", netlist.num_inputs
+
+
 def synthesize(
     outdir: str | os.PathLike,
     flows: tuple[str, ...] | list[str] = FLOWS,
@@ -253,19 +356,26 @@ def synthesize(
 
     with tempfile.TemporaryDirectory(prefix="lgn2hw-synth-") as tmp:
         work = Path(tmp)
-        core_top = f"{top}_core"
-        (work / "core.v").write_text(core_verilog(netlist, core_top))
-        variants = [("full", rtl.resolve(), top)] + ([("core", work / "core.v", core_top)] if split else [])
+        shutil.copy(rtl, work / rtl.name)
+        variants = [("full", [rtl.name], top)]
+        if split:
+            (work / "scores.v").write_text(scores_verilog(netlist, top, f"{top}_scores"))
+            (work / "core.v").write_text(core_verilog(netlist, f"{top}_core"))
+            variants += [("scores", [rtl.name, "scores.v"], f"{top}_scores"), ("core", ["core.v"], f"{top}_core")]
+            encoder = encoder_verilog(netlist, f"{top}_encoder")
+            if encoder is not None:
+                (work / "encoder.v").write_text(encoder)
+                variants.append(("encoder", ["encoder.v"], f"{top}_encoder"))
         ice_json = None
         for flow in flows:
-            for variant, path, module in variants:
+            for variant, files, module in variants:
                 tag = f"{flow}_{variant}"
                 synth_cmd = _SYNTH[flow].format(top=module)
-                script = f"read_verilog {path.name}; {synth_cmd}; tee -q -o {tag}.stat.json stat -json; tee -q -o {tag}.ltp.txt ltp -noff"
+                if flow == "generic" and len(files) > 1:  # a wrapper around the top: synthesize it flat
+                    synth_cmd = synth_cmd.replace("synth -top", "synth -flatten -top")
+                script = f"read_verilog {' '.join(files)}; {synth_cmd}; tee -q -o {tag}.stat.json stat -json; tee -q -o {tag}.ltp.txt ltp -noff"
                 if flow == "ice40" and variant == "full" and pnr:
                     script += f"; write_json {tag}.json"
-                if path.parent != work:
-                    shutil.copy(path, work / path.name)
                 t0 = time.perf_counter()
                 rc, out = _run([yosys, "-q", "-p", script], deadline, f"yosys {flow} ({variant})", cwd=work)
                 seconds = time.perf_counter() - t0
@@ -275,7 +385,7 @@ def synthesize(
                 cells = {k: int(v) for k, v in stats["design"]["num_cells_by_type"].items()}
                 depth, note = _ltp(work / f"{tag}.ltp.txt")
                 report.runs.append(FlowResult(flow, variant, _lut_count(flow, cells), _carry_count(flow, cells),
-                                              depth, cells, round(seconds, 3), script.replace(path.name, f"{module}.v" if variant == "full" else "core.v"), note))
+                                              depth, cells, round(seconds, 3), script, note, ffs=_ff_count(cells)))
                 if flow == "ice40" and variant == "full" and pnr:
                     ice_json = work / f"{tag}.json"
         if ice_json is not None:

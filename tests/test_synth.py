@@ -14,18 +14,18 @@ from lgn2hw.compiler import compile_source
 from lgn2hw.errors import Lgn2hwError, ToolError
 from lgn2hw.gates import GATE_BY_NAME
 from lgn2hw.netlist import Netlist
-from lgn2hw.synth import SYNTH_JSON, SYNTH_MD, core_verilog, synthesize
+from lgn2hw.synth import SYNTH_JSON, SYNTH_MD, core_verilog, encoder_verilog, scores_verilog, synthesize
 
 pytestmark = pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
 
 AND = GATE_BY_NAME["and"].id
 
 
-def _compiled(tmp_path, netlist: Netlist, name: str = "rtl"):
+def _compiled(tmp_path, netlist: Netlist, name: str = "rtl", pipeline: int = 0):
     src = tmp_path / f"{name}.json"
     netlist.save(src)
     out = tmp_path / name
-    compile_source(src, out, opt_level=0, check_vectors=None)
+    compile_source(src, out, opt_level=0, check_vectors=None, pipeline=pipeline)
     return out
 
 
@@ -48,15 +48,18 @@ def _random(seed: int, n: int = 32, widths=(64, 64), classes: int = 4) -> Netlis
 def test_single_and_per_output_gives_tiny_exact_count(tmp_path):
     out = _compiled(tmp_path, _and_per_output())
     report = synthesize(out, flows=("generic",), pnr=False)
-    full, core = report.get("generic"), report.get("generic", "core")
+    full, core, scores = report.get("generic"), report.get("generic", "core"), report.get("generic", "scores")
     assert core.luts == 2  # one LUT per AND
+    assert scores.luts == 2  # a popcount of one bit is a wire: no LUT
     assert full.luts == 3  # the two ANDs + class_id = (a1 & b1) & ~(a0 & b0) in one LUT4
+    assert full.ffs == 0  # combinational RTL
     assert full.depth is not None and full.depth >= 1
     assert "synth -top lgn_top -lut 6" in full.script
     assert report.yosys_version.startswith("Yosys")
     doc = json.loads((out / SYNTH_JSON).read_text())
-    assert doc["table"][0] == {**doc["table"][0], "flow": "generic", "luts": 3, "core_luts": 2, "head_luts": 1}
-    assert "| generic | 3 | 2 | 1 |" in (out / SYNTH_MD).read_text()
+    assert doc["table"][0] == {**doc["table"][0], "flow": "generic", "luts": 3, "ffs": 0, "core_luts": 2,
+                               "popcount_luts": 0, "argmax_luts": 1, "head_luts": 1, "encoder_luts": None}
+    assert "| generic | 3 | 0 | 2 | 0 | 1 | 0 |" in (out / SYNTH_MD).read_text()
 
 
 def test_larger_netlist_needs_more_luts_all_flows(tmp_path):
@@ -67,6 +70,12 @@ def test_larger_netlist_needs_more_luts_all_flows(tmp_path):
     for flow in ("generic", "xilinx", "ice40"):
         full, core = big.get(flow), big.get(flow, "core")
         assert 0 < core.luts < full.luts
+        blocks = big.blocks(flow)
+        assert list(blocks) == ["core", "popcount", "argmax"]
+        assert sum(b["luts"] for b in blocks.values()) == full.luts
+        assert blocks["popcount"]["luts"] > 0 and blocks["argmax"]["luts"] > 0  # 4 classes x 64 outputs
+        assert blocks["core"]["depth"] <= blocks["popcount"]["depth"] <= blocks["argmax"]["depth"] == full.depth
+        assert full.ffs == 0
     assert big.get("ice40").carries >= 0 and "SB_LUT4" in big.get("ice40").cells
     assert not any(k.startswith(("IBUF", "OBUF", "MUXF")) for k in big.get("xilinx").cells)
     if shutil.which("nextpnr-ice40"):
@@ -74,6 +83,33 @@ def test_larger_netlist_needs_more_luts_all_flows(tmp_path):
         assert big.pnr.logic_cells_used > 0 and big.pnr.critical_path_ns > 0
     else:
         assert big.pnr.status == "missing" and "nextpnr-ice40" in big.pnr.detail
+
+
+def test_pipelined_build_counts_flip_flops_per_flow(tmp_path):
+    net = _random(2, n=16, widths=(24, 24), classes=4)
+    comb = synthesize(_compiled(tmp_path, net, "comb"), flows=("generic", "ice40"), pnr=False)
+    piped = synthesize(_compiled(tmp_path, net, "piped", pipeline=1), flows=("generic", "ice40"), pnr=False)
+    for flow in ("generic", "ice40"):
+        assert comb.get(flow).ffs == 0
+        # at least the valid shift register (LATENCY = 2 core stages + 2) and the 4 x 4-bit output scores
+        assert piped.get(flow).ffs >= 4 + 16
+        assert piped.table()[[r["flow"] for r in piped.table()].index(flow)]["ffs"] == piped.get(flow).ffs
+    assert ", 0 FF" in comb.summary() and f"{piped.get('generic').ffs:,} FF" in piped.summary()
+
+
+def test_scores_wrapper_and_encoder_block():
+    net = _and_per_output()
+    text = scores_verilog(net, "lgn_top", "lgn_top_scores")
+    assert ".in_bits(in_bits)" in text and ".class_id(unused_class_id)" in text and "output [1:0] scores" in text  # 2 classes x 1 bit
+    assert encoder_verilog(net, "e") is None  # no raw-input front end: no encoder block
+    net.input_encoding = {"kind": "threshold", "feature": [0, 0, 1, 1], "threshold": [10, 200.5, 0, 255]}
+    net.metadata["raw_inputs"] = {"bits": 8, "features": 2, "port": "in_features"}
+    text = encoder_verilog(net, "e")
+    assert "module e(input [15:0] in_features, output [3:0] in_bits);" in text
+    assert "assign in_bits[0] = in_features[0 +: 8] > 8'd10;" in text
+    assert "assign in_bits[1] = in_features[0 +: 8] > 8'd200;" in text  # integer raw: > 200.5 == > 200
+    assert "assign in_bits[3] = 1'b0;" in text  # nothing exceeds 255 in 8 bits
+    assert ".in_features(in_features)" in scores_verilog(net, "lgn_top", "w")
 
 
 def test_core_verilog_skips_constant_outputs():
@@ -86,7 +122,7 @@ def test_cli_summary_and_json(tmp_path):
     out = _compiled(tmp_path, _and_per_output())
     result = CliRunner().invoke(main, ["synth", str(out), "--flow", "generic"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("synth lgn_top") and "generic 3 LUT6" in result.output
+    assert result.output.startswith("synth lgn_top") and "generic 3 LUT6, 0 FF (core 2, popcount 0, argmax 1" in result.output
     result = CliRunner().invoke(main, ["synth", str(out), "--flow", "generic", "--json"])
     assert json.loads(result.output)["table"][0]["luts"] == 3
 
