@@ -130,6 +130,9 @@ def export_build(
         raise ConfigError(f"export directory {exportdir} would replace the compiled directory {outdir}: "
                           "choose another -o")
     netlist = Netlist.load(netlist_path)
+    if netlist.metadata.get("raw_inputs"):
+        raise ConfigError(f"{outdir} is a --raw-inputs build (raw feature port): export supports builds with "
+                          "the in_bits port only so far; compile without --raw-inputs to export")
     module = netlist.metadata.get("module_name", "lgn_top")
     rtl_path = outdir / f"{module}.v"
     if not rtl_path.is_file():
