@@ -18,7 +18,9 @@ variables (the numbers always come from the Python reference, never from this fi
 
 Per vector: set in_bits, wait 1 ns (the module is combinational), read scores and class_id and compare
 them, as whole words, with the expected values. X or Z on an output is a mismatch, never a crash.
-The test fails (after writing the result file) when any vector mismatches.
+The test fails (after writing the result file) when any vector mismatches. Besides the first
+mismatches in full, the result counts every mismatch per class (``class_score_mismatches``: vectors
+whose class-c score differs) and per (expected, actual) class_id pair (``class_id_mismatches``).
 """
 
 from __future__ import annotations
@@ -64,6 +66,31 @@ def _field(value, cls: int, width: int):
     return int(text, 2) if set(text) <= {"0", "1"} else text
 
 
+class MismatchTally:
+    """Counts of every mismatch: per class score field, and per (expected, actual) class_id pair."""
+
+    def __init__(self, num_classes: int, width: int):
+        self.width = width
+        self.scores = [0] * num_classes
+        self.class_ids: dict[tuple, int] = {}
+
+    def add(self, got_scores, got_class, expected_scores, expected_class: int) -> None:
+        for cls, want in enumerate(expected_scores):
+            if _field(got_scores, cls, self.width) != int(want):
+                self.scores[cls] += 1
+        actual = _as_int_or_text(got_class)
+        if actual != expected_class:
+            key = (int(expected_class), actual)
+            self.class_ids[key] = self.class_ids.get(key, 0) + 1
+
+    def to_json(self) -> dict:
+        pairs = sorted(self.class_ids.items(), key=lambda item: (item[0][0], str(item[0][1])))
+        return {
+            "class_score_mismatches": self.scores,
+            "class_id_mismatches": [[want, got, count] for (want, got), count in pairs],
+        }
+
+
 def _as_int_or_text(value):
     # int() rather than .to_unsigned(): a 1-bit port (class_id with 2 classes) reads as a Logic
     return int(value) if value.is_resolvable else str(value)
@@ -106,6 +133,7 @@ async def compare_with_reference(dut):
     settle = Timer(1, unit="ns")
 
     mismatches = 0
+    tally = MismatchTally(num_classes, width)
     kept: list[tuple[int, dict]] = []  # max-heap (by negated index) of the lowest-index mismatches
     valid_errors: list[str] = []
     hex_digits = max(1, -(-num_inputs // 4))
@@ -124,6 +152,7 @@ async def compare_with_reference(dut):
         ):
             continue
         mismatches += 1
+        tally.add(got_scores, got_class, exp_scores[i], expected_ids[i])
         if max_report > 0 and (len(kept) < max_report or original[i] < -kept[0][0]):
             record = {
                 "vector": original[i],
@@ -158,6 +187,7 @@ async def compare_with_reference(dut):
             "out_valid_errors": valid_errors,
             "score_width": width,
             "sim_seconds": sim_seconds,
+            **tally.to_json(),
         },
     )
     assert not valid_errors, "; ".join(valid_errors)

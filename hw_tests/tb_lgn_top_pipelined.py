@@ -16,7 +16,7 @@ Every cycle the model predicts out_valid: high exactly when in_valid was high LA
 and no reset was sampled since. A wrong out_valid is an out_valid error; when out_valid is expected
 high, scores and class_id must equal the expected values of that vector (results in order, exactly
 LATENCY cycles later). Each vector is compared once (its surviving drive). The result file has the
-tb_lgn_top.py keys plus latency, cycles, resets and killed_in_flight.
+tb_lgn_top.py keys (per-class mismatch counts included) plus latency, cycles, resets and killed_in_flight.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from tb_lgn_top import (
     ENV_RESULT,
     ENV_SCORES,
     ENV_VECTORS,
+    MismatchTally,
     _as_int_or_text,
     _field,
     _write_json,
@@ -111,6 +112,7 @@ async def pipelined_stream_matches_reference(dut):
     next_reset = 0
 
     in_bits, scores, class_id, out_valid = input_port(dut), dut.scores, dut.class_id, dut.out_valid
+    tally = MismatchTally(num_classes, width)
     start = time.perf_counter()
     f = 0
     tail = 0
@@ -145,6 +147,7 @@ async def pipelined_stream_matches_reference(dut):
                     and int(got_class) == expected_ids[i]
                 ):
                     mismatches += 1
+                    tally.add(got_scores, got_class, exp_scores[i], expected_ids[i])
                     if max_report > 0 and (len(kept) < max_report or original[i] < -kept[0][0]):
                         record = {
                             "vector": original[i],
@@ -220,6 +223,7 @@ async def pipelined_stream_matches_reference(dut):
             "cycles": f,
             "resets": resets,
             "killed_in_flight": killed,
+            **tally.to_json(),
         },
     )
     assert not valid_errors, "; ".join(valid_errors)

