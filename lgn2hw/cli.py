@@ -69,6 +69,12 @@ def training_options(f):
         click.option("--temperature", type=float, default=1.0, show_default=True, help="Fixed softmax temperature when CAGE is off."),
         click.option("--init", type=click.Choice(["gaussian", "residual"]), default="gaussian", show_default=True,
                      help="Logit initialization: N(0,1), or residual (pass-through gate favoured, for deep nets)."),
+        click.option("--grad-factor", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Multiply the gradient flowing back through every layer's inputs (difflogic's grad_factor; "
+                          "> 1 keeps gradients alive in deep nets) [default: 1.0]."),
+        click.option("--no-checksums", is_flag=True, default=False,
+                     help="Accept your own subsets of mnist/cifar10/fashion-mnist files: skip official checksums and sizes "
+                          "(format and label-range checks stay on)."),
         click.option("--device", default="auto", show_default=True, help="torch device: auto (GPU when present), cpu, cuda, cuda:1, ..."),
         click.option("--no-progress", is_flag=True, default=False, help="Hide progress bars."),
     ]
@@ -80,32 +86,46 @@ def training_options(f):
 def _settings(kw: dict) -> dict:
     from .model.estimators import STRAIGHT_THROUGH
 
-    keys = ("dataset", "data_dir", "thresholds", "limit_train", "limit_test", "layers", "width", "epochs", "batch_size", "lr", "tau")
+    keys = ("dataset", "data_dir", "thresholds", "limit_train", "limit_test", "layers", "width", "epochs", "batch_size", "lr", "tau",
+            "grad_factor")
     settings = resolve(kw["preset"], {k: kw[k] for k in keys})
     cage = kw["cage"] if kw["cage"] is not None else kw["estimator"] in STRAIGHT_THROUGH
     settings.update(
         seed=kw["seed"], estimator=kw["estimator"], cage=cage, cage_per_gate=kw["cage_per_gate"],
         temperature=kw["temperature"], init=kw["init"], device=kw["device"],
     )
+    if kw["no_checksums"]:
+        settings["verify_checksums"] = False
     return settings
 
 
 @main.command()
 @training_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Checkpoint file to write (its metrics go beside it as NAME.metrics.jsonl).")
-def train(output: Path, no_progress: bool, **kw) -> None:
+              help="Checkpoint file to write (its metrics go beside it as NAME.metrics.jsonl and NAME.metrics.csv).")
+@click.option("--ddp", is_flag=True, default=False,
+              help="Data-parallel over the processes torchrun started (gloo on CPU, nccl on CUDA); on by itself when "
+                   "WORLD_SIZE > 1. Only rank 0 writes files.")
+def train(output: Path, no_progress: bool, ddp: bool, **kw) -> None:
     """Train a Logic Gate Network (Hard-ST + CAGE by default) and save a checkpoint.
 
     \b
     Example:
       lgn2hw train --dataset fashion-mnist --layers 6 --width 8000 --epochs 4 -o runs/fm.pt
+      torchrun --nproc-per-node 2 -m lgn2hw.cli train --preset tiny -o runs/tiny.pt   # data-parallel
     """
+    from . import distributed
     from .pipeline import train_and_save
     from .train import format_epoch
 
     settings = _settings(kw)
-    result, _ = train_and_save(settings, output, progress=not no_progress, on_epoch=lambda r: click.echo(format_epoch(r)))
+    info = distributed.setup_from_env(settings["device"]) if ddp or distributed.launched_by_torchrun() else distributed.DistInfo()
+    try:
+        result, _ = train_and_save(settings, output, progress=not no_progress, on_epoch=lambda r: click.echo(format_epoch(r)))
+    finally:
+        distributed.teardown()
+    if not info.is_main:
+        return
     last = result.history[-1]
     click.echo(
         f"trained {result.checkpoint.model.num_gates:,} gates in {result.seconds:.0f} s "
@@ -226,9 +246,12 @@ def run(output: Path, opt_level: int, module_name: str, vectors, no_progress: bo
     Example (the README demo):
       lgn2hw run --preset demo -o runs/demo
     """
+    from . import distributed
     from .emit.verilog import check_module_name
     from .pipeline import run_all
 
+    if distributed.launched_by_torchrun():
+        raise click.ClickException("run does not train data-parallel; use `torchrun ... -m lgn2hw.cli train`, then compile and verify")
     check_module_name(module_name)
     settings = _settings(kw)
     result = run_all(settings, output, opt_level=opt_level, module_name=module_name, vectors=vectors,
@@ -334,8 +357,12 @@ def sweep(output: Path, estimators, temperatures, seeds, cage_variants, keep_che
     Example:
       lgn2hw sweep --preset tiny --temperatures 0.1,1 --estimators hard-st,soft-mix -o runs/sweep
     """
+    from . import distributed
     from .sweep import SweepConfig, run_sweep
 
+    if distributed.launched_by_torchrun():
+        raise click.ClickException("sweep does not train data-parallel (every process would run the whole grid); "
+                                   "run it without torchrun")
     kw.update(seed=0, estimator="hard-st", cage=None, temperature=1.0)
     settings = _settings(kw)
     cage = () if cage_variants == ("none",) else cage_variants

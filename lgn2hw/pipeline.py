@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import distributed
 from .compiler import CompileResult, compile_source, verify_build
 from .fsutil import atomic_dir
 from .model import NetConfig
@@ -29,6 +30,7 @@ def net_config_from(settings: dict, data: EncodedData) -> NetConfig:
         cage_per_gate=bool(settings.get("cage_per_gate", False)),
         temperature=float(settings.get("temperature", 1.0)),
         init=settings.get("init", "gaussian"),
+        residual_logit=float(settings.get("residual_logit", 5.0)),
         grad_factor=float(settings.get("grad_factor", 1.0)),
     )
 
@@ -50,14 +52,17 @@ def train_and_save(
     on_epoch: Callable[[dict], None] | None = None,
     data: EncodedData | None = None,
 ) -> tuple[TrainResult, EncodedData]:
-    """Encode the data set, train, and write the checkpoint and its metrics (JSON lines) beside it.
+    """Encode the data set, train, and write the checkpoint and its metrics beside it
+    (NAME.metrics.jsonl and NAME.metrics.csv).
 
-    Every setting is checked (data set readable, network shape valid) before training starts.
+    Every setting is checked (data set readable, network shape valid) before training starts. In a
+    data-parallel group (lgn2hw.distributed) every rank trains and only rank 0 writes files.
     """
     if data is None:
         data = encode_dataset(
             settings["dataset"], settings.get("data_dir"), int(settings["thresholds"]),
             settings.get("limit_train"), settings.get("limit_test"),
+            verify_checksums=bool(settings.get("verify_checksums", True)),
         )
     net_config = net_config_from(settings, data)
     net_config.validate()
@@ -66,7 +71,8 @@ def train_and_save(
     checkpoint_path = Path(checkpoint_path)
     metrics_path = checkpoint_path.with_name(checkpoint_path.stem + ".metrics.jsonl")
     result = train(net_config, data, train_cfg, metrics_path=metrics_path, progress=progress, on_epoch=on_epoch)
-    result.checkpoint.save(checkpoint_path)
+    if distributed.current().is_main:
+        result.checkpoint.save(checkpoint_path)
     return result, data
 
 

@@ -42,6 +42,7 @@ DEFAULTS: dict = {
     "batch_size": 100,
     "lr": 0.01,
     "tau": 20.0,
+    "grad_factor": 1.0,
     "limit_train": None,
     "limit_test": None,
 }

@@ -295,9 +295,10 @@ def _train_one(spec: RunSpec, settings: dict, data, run_dir: Path, keep_checkpoi
 
 
 def selection_gap(record: dict, model, data) -> float:
-    """Training-mode forward accuracy minus frozen-network accuracy on the same binary test inputs.
+    """Training-mode forward accuracy minus frozen-network accuracy on the same binary inputs.
 
-    Taken from the training record when it carries ``selection_gap``; otherwise measured here.
+    Taken from the training record when it carries ``selection_gap`` (measured by lgn2hw.train on the
+    first ``gap_samples`` training samples); otherwise (gap_samples 0) measured here on the test set.
     """
     if record.get("selection_gap") is not None:
         return float(record["selection_gap"])

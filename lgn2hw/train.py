@@ -1,7 +1,11 @@
-"""Training: encode a data set to bits, train a LogicNet with Adam, report soft/hard metrics per epoch."""
+"""Training: encode a data set to bits, train a LogicNet with Adam, report soft/hard metrics per epoch.
+
+Runs in one process, or data-parallel when a torch.distributed group is initialized (lgn2hw.distributed).
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
@@ -14,10 +18,21 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from . import distributed
 from .checkpoint import Checkpoint
 from .errors import ConfigError
 from .fsutil import atomic_file
+from .gates import GATES
 from .model import LogicNet, NetConfig
+
+# Columns of NAME.metrics.csv: the scalar metrics, then one fraction per gate type named after lgn2hw.gates.
+SCALAR_METRICS = (
+    "epoch", "train_loss", "soft_test_acc", "hard_test_acc", "discretization_gap", "train_acc_training_forward",
+    "train_acc_frozen", "selection_gap", "mean_confidence", "backward_temperature", "seconds",
+)
+GATE_COLUMNS = tuple(f"gate_{g.name}" for g in GATES)
+# Offset of the evaluation noise seed from the training seed (the training noise uses seed + 1).
+EVAL_NOISE_OFFSET = 2
 
 
 @dataclass
@@ -43,14 +58,19 @@ def encode_dataset(
     thresholds: int = 3,
     limit_train: int | None = None,
     limit_test: int | None = None,
+    verify_checksums: bool = True,
 ) -> EncodedData:
-    """Load a data set by name and thermometer-encode every feature with ``thresholds`` levels."""
+    """Load a data set by name and thermometer-encode every feature with ``thresholds`` levels.
+
+    ``verify_checksums=False`` accepts your own subsets of a data set (format and label-range checks stay).
+    """
     from .data.datasets import load_dataset
     from .data.encoding import ThresholdEncoding
 
     if thresholds < 1:
         raise ConfigError(f"thresholds must be >= 1, got {thresholds}")
-    data = load_dataset(name, data_dir=data_dir, limit_train=limit_train, limit_test=limit_test)
+    data = load_dataset(name, data_dir=data_dir, verify_checksums=verify_checksums, limit_train=limit_train,
+                        limit_test=limit_test)
     encoding = ThresholdEncoding.thermometer(data.train_x.shape[1], thresholds)
     return EncodedData(
         name=name,
@@ -73,6 +93,8 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     eval_batch: int = 2000
+    # Training samples (the first N) on which the selection gap is measured every epoch.
+    gap_samples: int = 5000
 
     def validate(self) -> None:
         if self.epochs < 1:
@@ -81,6 +103,8 @@ class TrainConfig:
             raise ConfigError(f"batch size must be >= 1, got {self.batch_size}")
         if not self.lr > 0:
             raise ConfigError(f"learning rate must be > 0, got {self.lr}")
+        if self.eval_batch < 1 or self.gap_samples < 0:
+            raise ConfigError(f"eval batch must be >= 1 and gap samples >= 0, got {self.eval_batch}, {self.gap_samples}")
 
 
 @dataclass
@@ -101,15 +125,38 @@ def resolve_device(device: str) -> torch.device:
 
 
 @torch.no_grad()
-def evaluate(model: LogicNet, bits: torch.Tensor, labels: torch.Tensor, hard: bool, batch: int = 2000) -> float:
-    """Accuracy of the frozen (hard) or training-mode (soft) forward; argmax ties to the lowest class."""
+def evaluate(
+    model: LogicNet,
+    bits: torch.Tensor,
+    labels: torch.Tensor,
+    hard: bool,
+    batch: int = 2000,
+    noise_seed: int | None = None,
+) -> float:
+    """Accuracy of the frozen (hard) or training-mode (soft) forward; argmax ties to the lowest class.
+
+    The training-mode forward of the Gumbel estimators draws its noise from a generator seeded with
+    ``noise_seed`` (default: the network seed + 2) and re-seeded for every batch: one fixed noise sample
+    for the whole evaluation, the same every epoch, and training's own noise stream is left untouched.
+    In a data-parallel group each rank evaluates a disjoint part and the counts are summed.
+    """
+    info = distributed.current()
+    correct = _count_correct(model, bits[info.rank :: info.world_size], labels[info.rank :: info.world_size], hard, batch, noise_seed)
+    if info.enabled:
+        correct = distributed.all_reduce_sum([correct], next(model.parameters()).device)[0]
+    return correct / max(1, bits.shape[0])
+
+
+def _count_correct(model: LogicNet, bits, labels, hard: bool, batch: int, noise_seed: int | None) -> int:
     device = next(model.parameters()).device
+    seed = model.config.seed + EVAL_NOISE_OFFSET if noise_seed is None else noise_seed
     correct = 0
     for i in range(0, bits.shape[0], batch):
         x = bits[i : i + batch].to(device).float()
-        pred = model(x, hard=hard).argmax(dim=1).cpu()
+        noise = None if hard else torch.Generator(device=device).manual_seed(seed)
+        pred = model(x, hard=hard, noise=noise).argmax(dim=1).cpu()
         correct += int((pred == labels[i : i + batch]).sum())
-    return correct / max(1, bits.shape[0])
+    return correct
 
 
 def train(
@@ -120,10 +167,14 @@ def train(
     progress: bool = True,
     on_epoch: Callable[[dict], None] | None = None,
 ) -> TrainResult:
-    """Train a network; every epoch logs loss, soft/hard test accuracy, the gap, confidence and T_b.
+    """Train a network; every epoch records the metrics of docs/training.md (loss, soft/hard test
+    accuracy, discretization and selection gap, confidence, T_b, gate fractions) and, with
+    ``metrics_path``, rewrites them as JSON lines there and as CSV beside it (same name, ``.csv``).
 
     Deterministic for a given seed on one device: wiring, init, shuffling and Gumbel noise are all
-    drawn from seeded generators.
+    drawn from seeded generators. When a torch.distributed group is initialized, trains data-parallel:
+    each rank takes a disjoint shard of every global batch of ``batch_size`` samples, gradients are
+    summed over the ranks, and only rank 0 writes metrics and calls ``on_epoch``.
     """
     config = config or TrainConfig()
     config.validate()
@@ -132,15 +183,22 @@ def train(
             f"network expects {net_config.num_inputs} inputs / {net_config.num_classes} classes, "
             f"data has {data.num_inputs} / {data.num_classes}"
         )
+    info = distributed.current()
+    if info.enabled and config.batch_size < info.world_size:
+        raise ConfigError(f"batch size {config.batch_size} is smaller than the {info.world_size} data-parallel processes")
     torch.manual_seed(config.seed)
-    device = resolve_device(config.device)
+    device = distributed.training_device(resolve_device(config.device), info)
     model = LogicNet(net_config).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    if info.enabled:
+        distributed.broadcast_module(model)  # identical anyway (same seed); this makes it a guarantee
+    params = list(model.parameters())
+    optimizer = torch.optim.Adam(params, lr=config.lr)
     shuffle = torch.Generator().manual_seed(config.seed)
     n = data.train_bits.shape[0]
     steps = math.ceil(n / config.batch_size)
     history: list[dict] = []
-    metrics_file = Path(metrics_path) if metrics_path else None
+    metrics_file = Path(metrics_path) if metrics_path and info.is_main else None
+    gap_n = min(n, config.gap_samples)
     start = time.perf_counter()
     train_seconds = 0.0
     for epoch in range(1, config.epochs + 1):
@@ -148,30 +206,46 @@ def train(
         order = torch.randperm(n, generator=shuffle)
         total_loss = 0.0
         epoch_start = time.perf_counter()
-        bar = tqdm(range(steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=None if progress else True, leave=False)  # None: hidden when not a terminal
+        show = progress and info.is_main
+        bar = tqdm(range(steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=None if show else True, leave=False)  # None: hidden when not a terminal
         for step in bar:
             idx = order[step * config.batch_size : (step + 1) * config.batch_size]
+            global_batch = idx.numel()
+            idx = distributed.shard(idx, info)
             x = data.train_bits[idx].to(device).float()
             y = data.train_y[idx].to(device)
-            loss = torch.nn.functional.cross_entropy(model(x) / net_config.tau, y)
+            # Sum over this rank's samples / global batch: summed over the ranks, the batch mean.
+            loss_sum = torch.nn.functional.cross_entropy(model(x) / net_config.tau, y, reduction="sum")
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss_sum / global_batch).backward()
+            if info.enabled:
+                distributed.all_reduce_gradients(params)
             optimizer.step()
-            model.update_cage()
-            total_loss += loss.item()
+            model.update_cage()  # depends only on the logits, identical on every rank
+            total_loss += loss_sum.item()
             if step % 50 == 0:
-                bar.set_postfix(loss=f"{total_loss / (step + 1):.3f}")
+                bar.set_postfix(loss=f"{total_loss / min(n, (step + 1) * config.batch_size) * info.world_size:.3f}")
+        if info.enabled:
+            total_loss = distributed.all_reduce_sum([total_loss], device)[0]
         train_seconds += time.perf_counter() - epoch_start
         model.eval()
         soft = evaluate(model, data.test_bits, data.test_y, hard=False, batch=config.eval_batch)
         hard = evaluate(model, data.test_bits, data.test_y, hard=True, batch=config.eval_batch)
+        train_soft = train_hard = None  # gap_samples=0: selection gap not measured
+        if gap_n:
+            train_soft = evaluate(model, data.train_bits[:gap_n], data.train_y[:gap_n], hard=False, batch=config.eval_batch)
+            train_hard = evaluate(model, data.train_bits[:gap_n], data.train_y[:gap_n], hard=True, batch=config.eval_batch)
         temps = torch.cat([t.reshape(-1) for t in model.backward_temperatures()])
         record = {
             "epoch": epoch,
-            "loss": total_loss / steps,
+            "loss": total_loss / n,
+            "train_loss": total_loss / n,
             "soft_test_acc": soft,
             "hard_test_acc": hard,
             "discretization_gap": soft - hard,
+            "train_acc_training_forward": train_soft,
+            "train_acc_frozen": train_hard,
+            "selection_gap": train_soft - train_hard if gap_n else None,
             "mean_confidence": float(model.cage.confidence(model.all_logits()).mean()) if model.cage else
             float(torch.softmax(model.all_logits().detach(), -1).amax(-1).mean()),
             "backward_temperature": float(temps.mean()),
@@ -181,7 +255,8 @@ def train(
         history.append(record)
         if metrics_file is not None:
             _write_jsonl(metrics_file, history)
-        if on_epoch:
+            write_metrics_csv(metrics_file.with_suffix(".csv"), history)
+        if on_epoch and info.is_main:
             on_epoch(record)
     model = model.cpu()
     checkpoint = Checkpoint(model=model, input_encoding=data.input_encoding, dataset=data.name, metrics=history)
@@ -198,11 +273,24 @@ def format_epoch(record: dict) -> str:
     return (
         f"epoch {record['epoch']}: loss {record['loss']:.4f}  soft test acc {100 * record['soft_test_acc']:.2f}%  "
         f"hard test acc {100 * record['hard_test_acc']:.2f}%  gap {100 * record['discretization_gap']:+.2f} pts  "
-        f"T_b {record['backward_temperature']:.2f}"
+        f"selection gap {_points(record.get('selection_gap'))}  T_b {record['backward_temperature']:.2f}"
     )
+
+
+def _points(gap: float | None) -> str:
+    return "n/a" if gap is None else f"{100 * gap:+.2f} pts"
 
 
 def _write_jsonl(path: Path, records: list[dict]) -> None:
     with atomic_file(path) as handle:
         for record in records:
             handle.write(json.dumps(record, sort_keys=True) + "\n")
+
+
+def write_metrics_csv(path: str | os.PathLike, records: list[dict]) -> None:
+    """Per-epoch metrics as CSV: SCALAR_METRICS, then the 16 gate fractions as GATE_COLUMNS."""
+    with atomic_file(path) as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([*SCALAR_METRICS, *GATE_COLUMNS])
+        for r in records:
+            writer.writerow([r.get(k, "") for k in SCALAR_METRICS] + list(r["gate_fractions"]))

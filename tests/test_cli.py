@@ -216,3 +216,85 @@ def test_netlist_loader_rejects_group_mismatch(tmp_path, netlist_doc):
     path.write_text(json.dumps(netlist_doc))
     result = invoke("compile", path, "-o", tmp_path / "out")
     assert_one_line_error(result, "equal class groups")
+
+
+# --- train: bad input fails with one line before any training ------------------------------------------
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+    """A tiny MNIST in the real IDX format (use with --no-checksums: it is not the official set)."""
+    data = tmp_path / "mnist"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 60), ("t10k", 20)):
+        write_idx(data / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(data / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
+    return data
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fails the test if training starts: every check must come first."""
+    import lgn2hw.pipeline
+
+    def forbidden(*args, **kw):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(lgn2hw.pipeline, "train", forbidden)
+
+
+def mnist_args(data, *extra):
+    return ["train", "--dataset", "mnist", "--data-dir", data, "--no-checksums", "--thresholds", 1, "--layers", 1,
+            "--width", 400, "--epochs", 1, "--no-progress", *extra]
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--grad-factor", 0], "--grad-factor"),
+    (["--grad-factor", -2], "--grad-factor"),
+    (["--estimator", "straight-through"], "--estimator"),
+    (["--no-cage", "--temperature", -1], "temperature must be > 0"),
+    (["--no-cage", "--temperature", "nan"], "temperature must be > 0"),
+    (["--estimator", "soft-mix", "--cage"], "CAGE applies to straight-through"),
+    (["--width", 300], "too narrow"),
+    (["--width", 405], "not divisible by 10 classes"),
+    (["--epochs", 0], "epochs must be >= 1"),
+    (["--batch-size", 0], "batch size must be >= 1"),
+    (["--lr", 0], "learning rate must be > 0"),
+    (["--thresholds", 0], "thresholds must be >= 1"),
+])
+def test_train_bad_option_is_one_line_before_training(tmp_path, mnist_dir, no_training, extra, needle):
+    out = tmp_path / "m.pt"
+    assert_one_line_error(invoke(*mnist_args(mnist_dir, *extra), "-o", out), needle)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist"]
+
+
+def test_train_truncated_data_file(tmp_path, mnist_dir, no_training):
+    images = mnist_dir / "t10k-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:-100])
+    assert_one_line_error(invoke(*mnist_args(mnist_dir), "-o", tmp_path / "m.pt"), "t10k-images-idx3-ubyte", "truncated")
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_train_label_out_of_range(tmp_path, mnist_dir, no_training):
+    labels = np.zeros(60, dtype=np.uint8)
+    labels[17] = 10
+    write_idx(mnist_dir / "train-labels-idx1-ubyte", labels)
+    assert_one_line_error(invoke(*mnist_args(mnist_dir), "-o", tmp_path / "m.pt"), "label 17 is 10")
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_train_official_checksums_reject_own_files(tmp_path, mnist_dir, no_training):
+    args = [a for a in mnist_args(mnist_dir) if a != "--no-checksums"]
+    result = invoke(*args, "-o", tmp_path / "m.pt")
+    assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_train_writes_checkpoint_and_metrics_csv(tmp_path, mnist_dir):
+    out = tmp_path / "m.pt"
+    result = invoke(*mnist_args(mnist_dir, "--epochs", 2, "--grad-factor", 1.5), "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "epoch 2:" in result.output and "selection gap +0.00 pts" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.metrics.csv", "m.metrics.jsonl", "m.pt", "mnist"]
+    ckpt = Checkpoint.load(out)
+    assert ckpt.model.config.grad_factor == 1.5
+    assert len((tmp_path / "m.metrics.csv").read_text().splitlines()) == 3

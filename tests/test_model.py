@@ -144,3 +144,124 @@ def test_training_is_deterministic_and_learns():
     assert r1.history[-1]["hard_test_acc"] > 0.5  # chance is 0.25
     assert r1.history[-1]["discretization_gap"] == 0.0  # Hard-ST: what is trained is what is deployed
     assert sum(r1.history[-1]["gate_fractions"]) == pytest.approx(1.0)
+
+
+# --- grad factor --------------------------------------------------------------------------------------
+
+def layer_grads(net, x, y):
+    net.zero_grad(set_to_none=True)
+    torch.nn.functional.cross_entropy(net(x) / 4.0, y).backward()
+    return [layer.weights.grad.clone() for layer in net.layers]
+
+
+@pytest.mark.parametrize("estimator", ["hard-st", "soft-mix"])
+def test_grad_factor_scales_gradients_into_earlier_layers(estimator):
+    """difflogic's GradFactor on every layer's inputs: layer j of L gets factor ** (L - 1 - j), forward unchanged."""
+    x = random_bits(64, 40)
+    y = torch.randint(0, 4, (64,), generator=torch.Generator().manual_seed(2))
+    cage = estimator == "hard-st"
+    plain = LogicNet(small_config(estimator=estimator, cage=cage))
+    scaled = LogicNet(small_config(estimator=estimator, cage=cage, grad_factor=2.0))
+    assert torch.equal(plain(x), scaled(x))
+    g1, g2 = layer_grads(plain, x, y), layer_grads(scaled, x, y)
+    # Powers of two scale floats exactly, so the gradients are equal bit for bit after the factor.
+    assert [torch.equal(b, a * 2.0 ** (2 - j)) for j, (a, b) in enumerate(zip(g1, g2))] == [True, True, True]
+    assert not torch.equal(g1[0], g2[0])
+
+
+def test_grad_factor_one_is_the_plain_gradient():
+    """grad_factor 1.0 changes nothing: the soft-mix gradient equals a float64 reference of the 16-gate mixture."""
+    net = LogicNet(small_config(estimator="soft-mix", cage=False, grad_factor=1.0))
+    x = random_bits(32, 40)
+    y = torch.randint(0, 4, (32,), generator=torch.Generator().manual_seed(2))
+    grads = layer_grads(net, x, y)
+    from lgn2hw.gates import GATES
+
+    weights = [layer.weights.detach().double().requires_grad_(True) for layer in net.layers]
+    h = x.double()
+    for layer, w in zip(net.layers, weights):
+        a, b = h[:, layer.idx_a], h[:, layer.idx_b]
+        probs = torch.softmax(w, dim=-1)
+        outs = torch.stack([g.coeffs[0] + g.coeffs[1] * a + g.coeffs[2] * b + g.coeffs[3] * a * b for g in GATES], -1)
+        h = (outs * probs).sum(-1)
+    scores = h.reshape(h.shape[0], 4, -1).sum(-1)
+    torch.nn.functional.cross_entropy(scores / 4.0, y).backward()
+    for got, w in zip(grads, weights):
+        assert torch.allclose(got.double(), w.grad, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("factor", [0.0, -1.0, float("nan")])
+def test_grad_factor_must_be_positive(factor):
+    with pytest.raises(ConfigError, match="grad factor must be > 0"):
+        LogicNet(small_config(grad_factor=factor))
+
+
+# --- per-epoch metrics: selection gap, CSV == JSONL, evaluation noise ---------------------------------
+
+@pytest.mark.parametrize("cage", [True, False])
+def test_hard_st_selection_gap_is_exactly_zero_every_epoch(cage):
+    data = tiny_data(n_train=1000)
+    history = train(small_config(cage=cage), data, TrainConfig(epochs=4, batch_size=50, lr=0.05, gap_samples=1000),
+                    progress=False).history
+    for h in history:
+        assert h["selection_gap"] == 0.0 and h["discretization_gap"] == 0.0
+        assert h["train_acc_training_forward"] == h["train_acc_frozen"]
+    assert history[-1]["train_acc_frozen"] > 0.3  # it learned something (chance 0.25): the zeros are not vacuous
+
+
+def test_soft_mix_has_a_selection_gap_at_some_temperature():
+    data = tiny_data(n_train=600)
+    gaps = []
+    for t in (0.3, 1.0, 3.0):
+        history = train(small_config(estimator="soft-mix", cage=False, temperature=t), data,
+                        TrainConfig(epochs=2, batch_size=50, lr=0.05, gap_samples=600), progress=False).history
+        gaps += [h["selection_gap"] for h in history]
+    assert any(g != 0.0 for g in gaps), gaps
+
+
+def test_gap_samples_zero_skips_the_selection_gap():
+    history = train(small_config(), tiny_data(n_train=200), TrainConfig(epochs=1, batch_size=50, gap_samples=0),
+                    progress=False).history
+    assert history[0]["selection_gap"] is None and history[0]["train_acc_frozen"] is None
+    from lgn2hw.train import format_epoch
+
+    assert "selection gap n/a" in format_epoch(history[0])
+
+
+def test_metrics_csv_equals_jsonl(tmp_path):
+    import csv
+    import json
+
+    from lgn2hw.gates import GATES
+    from lgn2hw.train import GATE_COLUMNS, SCALAR_METRICS
+
+    path = tmp_path / "m.metrics.jsonl"
+    result = train(small_config(estimator="gumbel-st"), tiny_data(n_train=300), TrainConfig(epochs=3, batch_size=50, gap_samples=100),
+                   metrics_path=path, progress=False)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert records == json.loads(json.dumps(result.history))
+    with open(tmp_path / "m.metrics.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == [*SCALAR_METRICS, *GATE_COLUMNS] and GATE_COLUMNS[1] == f"gate_{GATES[1].name}" == "gate_and"
+    assert len(rows) == len(records) == 3
+    for row, rec in zip(rows, records):
+        assert int(row["epoch"]) == rec["epoch"]
+        for key in SCALAR_METRICS[1:]:
+            assert float(row[key]) == rec[key], key  # repr round-trips floats exactly
+        assert [float(row[c]) for c in GATE_COLUMNS] == rec["gate_fractions"]
+        assert rec["train_loss"] == rec["loss"]
+
+
+def test_evaluation_noise_is_fixed_and_leaves_training_noise_alone():
+    from lgn2hw.train import evaluate
+
+    data = tiny_data(n_train=100, n_test=300)
+    net = LogicNet(small_config(estimator="gumbel-st"))
+    before = net.noise.get_state()
+    accs = [evaluate(net, data.test_bits, data.test_y, hard=False, batch=100) for _ in range(3)]
+    assert accs[0] == accs[1] == accs[2]
+    assert torch.equal(net.noise.get_state(), before)
+    # Another noise seed draws other noise: the training-mode forward really is noisy.
+    x = data.test_bits.float()
+    outs = {net(x, noise=torch.Generator().manual_seed(s)).detach().numpy().tobytes() for s in range(4)}
+    assert len(outs) > 1

@@ -51,6 +51,8 @@ class NetConfig:
             raise ConfigError(f"temperature must be > 0, got {self.temperature}")
         if not self.tau > 0:
             raise ConfigError(f"tau must be > 0, got {self.tau}")
+        if not self.grad_factor > 0:
+            raise ConfigError(f"grad factor must be > 0, got {self.grad_factor}")
         if self.init not in INITS:
             raise ConfigError(f"unknown init {self.init!r} (choose from {', '.join(INITS)})")
         previous = self.num_inputs
@@ -159,18 +161,21 @@ class LogicNet(nn.Module):
         if self.cage is not None:
             self.cage.update(self.all_logits())
 
-    def forward(self, x: torch.Tensor, hard: bool = False) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, hard: bool = False, noise: torch.Generator | None = None) -> torch.Tensor:
+        """Class scores (batch, classes). ``noise`` replaces the training noise generator (Gumbel
+        estimators) for this call, so an evaluation can draw fixed noise without advancing training's."""
         h = x.T.contiguous()
         temps = None if hard else self.backward_temperatures()
         for i, layer in enumerate(self.layers):
             if hard:
                 coeffs = frozen_coefficients(layer.weights, layer.coeffs)
             else:
-                noise_gen = self.noise if h.device.type == "cpu" else None
+                noise_gen = noise if noise is not None else (self.noise if h.device.type == "cpu" else None)
                 coeffs = select_coefficients(layer.weights, layer.coeffs, self.config.estimator, temps[i].to(h.device), noise_gen)
+                if i > 0 and self.config.grad_factor != 1.0:
+                    # difflogic's GradFactor: scale the gradient flowing back through this layer's inputs.
+                    h = _ScaleGrad.apply(h, self.config.grad_factor)
             h = layer(h, coeffs)
-            if self.config.grad_factor != 1.0 and not hard:
-                h = _ScaleGrad.apply(h, self.config.grad_factor)
         k = h.shape[0] // self.config.num_classes
         return h.reshape(self.config.num_classes, k, -1).sum(dim=1).T
 
