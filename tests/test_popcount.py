@@ -27,11 +27,11 @@ def _require(tool: str) -> str:
     return path
 
 
-def _eval_tree(leaves: int, width: int, offset: int, values: np.ndarray) -> np.ndarray:
+def _eval_tree(leaves: int, width: int, offset: int, values: np.ndarray, first_inputs: int = COUNTER_INPUTS) -> np.ndarray:
     """Evaluate the compressor tree's wires in Python on rows of leaf values (an independent reading of
     the emitted expressions: '+' of 1-bit operands, bit selects, concatenations, truncation to width)."""
     names = [f"l{i}" for i in range(leaves)]
-    wires, expr = _compressor_tree("t", names, width, offset)
+    wires, expr = _compressor_tree("t", names, width, offset, first_inputs=first_inputs)
     env = {name: values[:, i].astype(np.int64) for i, name in enumerate(names)}
 
     def operand(text: str) -> np.ndarray:
@@ -75,6 +75,22 @@ def test_compressor_tree_counts_random_patterns(leaves):
     values[0], values[1] = 0, 1  # the extremes: 0 and all ones (the top column)
     width = leaves.bit_length()
     assert np.array_equal(_eval_tree(leaves, width, 0, values), values.sum(axis=1))
+
+
+@pytest.mark.parametrize("first_inputs", [3, 4, 5])
+def test_smaller_first_stage_counters_count_exactly(first_inputs):
+    """The first-stage counter size head_luts.py's merge experiment uses (3: full adders) stays exact."""
+    for leaves in (3, 7, 12):
+        values = np.array(list(itertools.product((0, 1), repeat=leaves)), dtype=np.int64)
+        got = _eval_tree(leaves, (leaves + 2).bit_length(), 2, values, first_inputs=first_inputs)
+        assert np.array_equal(got, values.sum(axis=1) + 2)
+    rng = np.random.default_rng(first_inputs)
+    values = (rng.random((2000, 800)) < rng.random((2000, 1))).astype(np.int64)
+    values[0], values[1] = 0, 1
+    assert np.array_equal(_eval_tree(800, 10, 0, values, first_inputs=first_inputs), values.sum(axis=1))
+    wires, _ = _compressor_tree("t", [f"l{i}" for i in range(800)], 10, first_inputs=first_inputs)
+    first = [w for w in wires if "_s1_" in w.name]
+    assert first and all(len(w.expr.split(" + ")) <= first_inputs for w in first)
 
 
 def test_every_counter_has_at_most_six_inputs_and_trimmed_width():

@@ -411,7 +411,7 @@ def _popcount_tree(prefix: str, leaves: list[str]) -> tuple[list[Wire], str, int
 
 
 def _compressor_tree(
-    prefix: str, leaves: list[str], width: int, offset: int = 0
+    prefix: str, leaves: list[str], width: int, offset: int = 0, first_inputs: int = COUNTER_INPUTS
 ) -> tuple[list[Wire], str]:
     """Counter (compressor) tree over 1-bit ``leaves``: (wires, ``width``-bit expression for the sum + ``offset``).
 
@@ -422,6 +422,11 @@ def _compressor_tree(
     When every column holds at most two bits, the two rows and the constant ``offset`` are added in
     one ``width``-bit ``+``. Columns at or above ``width`` are left out (their bits are provably zero:
     the sum never reaches 2**width), and a counter near the top is only as wide as the columns left.
+
+    ``first_inputs`` (3..COUNTER_INPUTS) sizes the counters of the first stage, the one that reads the
+    output bits. The RTL always uses 6; benchmarks/head_luts.py tries 3 (full adders, so that each
+    first-stage output bit is a function of three last-layer gates' six inputs, i.e. one LUT6 holding
+    the gates too): in Yosys/ABC that cost more LUT6, not fewer (docs/synthesis.md).
     """
     cols: list[list[str]] = [list(leaves)] + [[] for _ in range(width - 1)]
     wires: list[Wire] = []
@@ -433,7 +438,8 @@ def _compressor_tree(
             if len(col) <= 2:
                 nxt[j].extend(col)
                 continue
-            chunks = [col[i : i + COUNTER_INPUTS] for i in range(0, len(col), COUNTER_INPUTS)]
+            size = first_inputs if stage == 1 else COUNTER_INPUTS
+            chunks = [col[i : i + size] for i in range(0, len(col), size)]
             for index, chunk in enumerate(chunks):
                 if len(chunk) < 3:  # 1-2 bits pass to the next stage unchanged
                     nxt[j].extend(chunk)
