@@ -1,22 +1,35 @@
 """Training speed: samples/s for the four estimators at three network sizes, beside a naive reference.
 
-    python benchmarks/train_speed.py [--threads 1] [--steps 10] [--sizes 4x2000,4x8000,6x16000]
+    OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/train_speed.py [--threads 1] [--steps 12]
+        [--rounds 3] [--sizes 4x2000,4x8000,6x16000] [--batch 100] [--no-malloc-tuning]
 
-The naive reference is what the original research code does in pure PyTorch: compute all 16 relaxed
-gate outputs per neuron, then their softmax-weighted sum. Ours computes per-gate multilinear
-coefficients (softmax @ 16x4) and four multiply-adds per gate. Same inputs, batch, thread count and
-optimizer (Adam) in the same run; one full step = forward + backward + Adam + CAGE update.
+The naive reference is what the original research code does in pure PyTorch (difflogic's python
+path): batch-major activations, gather the two operands with fancy indexing, compute all 16 relaxed
+gate outputs per neuron, then their softmax-weighted sum. Ours (lgn2hw.model) gathers rows of
+feature-major activations, computes per-gate multilinear coefficients (selection @ 16x4) and four
+multiply-adds per gate in one autograd function with a hand-written backward. Same inputs, batch,
+thread count and optimizer (Adam; ours fused where available, as lgn2hw.train uses it) in the same process; one full step = forward + backward + Adam
+(+ the CAGE update for the straight-through estimators, as training runs them).
+
+Timing: every step is timed on its own with the process's CPU time (user + system) and the median
+step is reported, so a machine shared with other jobs (where wall time measures the other jobs too)
+still gives comparable numbers; the models are measured in interleaved rounds so that slow phases of
+the machine hit all of them alike. The wall-clock rate is printed too. docs/training.md ("Speed")
+has measured numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
 
-from lgn2hw.model import ESTIMATORS, LogicNet, NetConfig
+from lgn2hw.model import ESTIMATORS, STRAIGHT_THROUGH, LogicNet, NetConfig
+from lgn2hw.model.alloc import tune_allocator
 from lgn2hw.model.network import random_wiring
+from lgn2hw.train import make_adam
 
 
 def relaxed_gates(a: torch.Tensor, b: torch.Tensor) -> list[torch.Tensor]:
@@ -47,52 +60,76 @@ class NaiveNet(torch.nn.Module):
         return x.reshape(x.shape[0], self.num_classes, -1).sum(-1)
 
 
-def measure(model: torch.nn.Module, num_inputs: int, steps: int, batch: int, after_step=None) -> float:
-    opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    x = (torch.rand(batch, num_inputs, generator=torch.Generator().manual_seed(1)) > 0.5).float()
-    y = torch.randint(0, 10, (batch,), generator=torch.Generator().manual_seed(2))
+class Bench:
+    """One model with its optimizer and fixed batch; ``run(k)`` times k steps one by one."""
 
-    def step():
-        loss = torch.nn.functional.cross_entropy(model(x) / 20.0, y)
-        opt.zero_grad(set_to_none=True)
+    def __init__(self, model: torch.nn.Module, num_inputs: int, batch: int, after_step=None, ours: bool = True):
+        self.model, self.after_step = model, after_step
+        # Ours: the optimizer lgn2hw.train uses (fused Adam where available); naive: plain Adam, as the research code.
+        self.opt = make_adam(list(model.parameters()), 0.01) if ours else torch.optim.Adam(model.parameters(), lr=0.01)
+        self.x = (torch.rand(batch, num_inputs, generator=torch.Generator().manual_seed(1)) > 0.5).float()
+        self.y = torch.randint(0, 10, (batch,), generator=torch.Generator().manual_seed(2))
+        self.cpu: list[float] = []
+        self.wall: list[float] = []
+        self.step()  # warm-up: first-call allocations and kernel selection
+        self.step()
+
+    def step(self) -> None:
+        loss = torch.nn.functional.cross_entropy(self.model(self.x) / 20.0, self.y)
+        self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
-        if after_step:
-            after_step()
+        self.opt.step()
+        if self.after_step:
+            self.after_step()
 
-    for _ in range(2):
-        step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return steps * batch / (time.perf_counter() - start)
+    def run(self, k: int) -> None:
+        for _ in range(k):
+            c, w = time.process_time(), time.perf_counter()
+            self.step()
+            self.cpu.append(time.process_time() - c)
+            self.wall.append(time.perf_counter() - w)
+
+    def rate(self, batch: int) -> tuple[float, float]:
+        """(samples per CPU second of the median step, samples per wall second over all steps)."""
+        return batch / statistics.median(self.cpu), batch * len(self.wall) / sum(self.wall)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=12, help="timed steps per model per round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--inputs", type=int, default=784)
     parser.add_argument("--sizes", default="4x2000,4x8000,6x16000")
+    parser.add_argument("--no-malloc-tuning", action="store_true",
+                        help="leave glibc's allocator defaults (lgn2hw.train tunes them; see lgn2hw/model/alloc.py)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {args.threads} thread(s), batch {args.batch}, {args.inputs} inputs, 10 classes")
-    header = f"{'network':>10} | {'naive (16 outputs)':>18} | " + " | ".join(f"{e:>11}" for e in ESTIMATORS) + " | speed-up of hard-st"
+    tuned = False if args.no_malloc_tuning else tune_allocator()
+    print(f"torch {torch.__version__}, {args.threads} thread(s), batch {args.batch}, {args.inputs} inputs, 10 classes, "
+          f"malloc tuning {'on' if tuned else 'off'}; samples/s per CPU second (median step) [wall-clock samples/s]")
+    names = ["naive soft-mix", *(e + (" + CAGE" if e in STRAIGHT_THROUGH else "") for e in ESTIMATORS)]
+    header = f"{'network':>9} | " + " | ".join(f"{n:>20}" for n in names) + " | hard-st+CAGE / naive | soft-mix / naive"
     print(header)
     print("-" * len(header))
     for size in args.sizes.split(","):
         layers, width = (int(v) for v in size.lower().split("x"))
         widths = [width] * layers
-        naive = measure(NaiveNet(args.inputs, widths, 10), args.inputs, max(2, args.steps // 3), args.batch)
-        row = {}
-        for est in ESTIMATORS:
-            cfg = NetConfig(num_inputs=args.inputs, num_classes=10, widths=widths, tau=20.0, estimator=est,
-                            cage=est in ("hard-st", "gumbel-st"))
-            net = LogicNet(cfg)
-            row[est] = measure(net, args.inputs, args.steps, args.batch, after_step=net.update_cage)
-        cells = " | ".join(f"{row[e]:>11,.0f}" for e in ESTIMATORS)
-        print(f"{size:>10} | {naive:>18,.0f} | {cells} | {row['hard-st'] / naive:.1f}x")
+        benches = {"naive soft-mix": Bench(NaiveNet(args.inputs, widths, 10), args.inputs, args.batch, ours=False)}
+        for est, name in zip(ESTIMATORS, names[1:]):
+            net = LogicNet(NetConfig(num_inputs=args.inputs, num_classes=10, widths=widths, tau=20.0, estimator=est,
+                                     cage=est in STRAIGHT_THROUGH))
+            benches[name] = Bench(net, args.inputs, args.batch, after_step=net.update_cage)
+        for _ in range(args.rounds):
+            for name, bench in benches.items():
+                # The naive path is slow: fewer steps per round, still several per model for the median.
+                bench.run(max(3, args.steps // 3) if name.startswith("naive") else args.steps)
+        rates = {name: bench.rate(args.batch) for name, bench in benches.items()}
+        cells = " | ".join(f"{rates[n][0]:>9,.0f} [{rates[n][1]:>7,.0f}]" for n in names)
+        naive = rates["naive soft-mix"][0]
+        print(f"{size:>9} | {cells} | {rates['hard-st + CAGE'][0] / naive:>19.1f}x | {rates['soft-mix'][0] / naive:>15.1f}x",
+              flush=True)
 
 
 if __name__ == "__main__":

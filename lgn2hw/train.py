@@ -24,6 +24,7 @@ from .errors import ConfigError
 from .fsutil import atomic_file
 from .gates import GATES
 from .model import LogicNet, NetConfig
+from .model.alloc import tune_allocator
 
 # Columns of NAME.metrics.csv: the scalar metrics, then one fraction per gate type named after lgn2hw.gates.
 SCALAR_METRICS = (
@@ -159,6 +160,16 @@ def _count_correct(model: LogicNet, bits, labels, hard: bool, batch: int, noise_
     return correct
 
 
+def make_adam(params: list[torch.nn.Parameter], lr: float) -> torch.optim.Adam:
+    """Adam with the fused (single-kernel) implementation where this PyTorch has one for the device
+    (CPU since torch 2.4: about 3.5x faster than the default multi-tensor path on 4 x 8000 logits),
+    else the default. Both implement the same update; they may differ in the last float bit."""
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr)
+
+
 def train(
     net_config: NetConfig,
     data: EncodedData,
@@ -186,13 +197,14 @@ def train(
     info = distributed.current()
     if info.enabled and config.batch_size < info.world_size:
         raise ConfigError(f"batch size {config.batch_size} is smaller than the {info.world_size} data-parallel processes")
+    tune_allocator()  # reuse freed activation memory instead of page-faulting it in every step
     torch.manual_seed(config.seed)
     device = distributed.training_device(resolve_device(config.device), info)
     model = LogicNet(net_config).to(device)
     if info.enabled:
         distributed.broadcast_module(model)  # identical anyway (same seed); this makes it a guarantee
     params = list(model.parameters())
-    optimizer = torch.optim.Adam(params, lr=config.lr)
+    optimizer = make_adam(params, config.lr)
     shuffle = torch.Generator().manual_seed(config.seed)
     n = data.train_bits.shape[0]
     steps = math.ceil(n / config.batch_size)

@@ -265,3 +265,16 @@ def test_evaluation_noise_is_fixed_and_leaves_training_noise_alone():
     x = data.test_bits.float()
     outs = {net(x, noise=torch.Generator().manual_seed(s)).detach().numpy().tobytes() for s in range(4)}
     assert len(outs) > 1
+
+
+def test_gate_layer_backward_matches_autograd_in_float64():
+    """The hand-written backward of the fused gather + multilinear layer, checked numerically."""
+    from lgn2hw.model.network import _GateLayer
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(7, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    coeffs = torch.randn(6, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    idx_a, idx_b = torch.tensor([0, 1, 2, 3, 6, 6]), torch.tensor([4, 5, 6, 0, 0, 6])  # repeats and a == b
+    assert torch.autograd.gradcheck(lambda x, c: _GateLayer.apply(x, c, idx_a, idx_b), (x, coeffs))
+    ref = coeffs[:, :1] + coeffs[:, 1:2] * x[idx_a] + coeffs[:, 2:3] * x[idx_b] + coeffs[:, 3:4] * x[idx_a] * x[idx_b]
+    assert torch.allclose(_GateLayer.apply(x, coeffs, idx_a, idx_b), ref)

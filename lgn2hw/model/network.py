@@ -2,7 +2,9 @@
 
 Activations flow feature-major, (features, batch), so gathering a layer's operands is an
 ``index_select`` of whole contiguous rows, and a gate is four multiply-adds on its coefficients:
-out = c0 + c2 b + a (c1 + c3 b), as three fused multiply-adds (addcmul).
+out = c0 + c2 b + a (c1 + c3 b). The gather and the multiply-adds are one autograd function
+(``_GateLayer``) with a hand-written backward: autograd's own graph of the same expression made about
+twice as many full (gates x batch) passes (docs/training.md, "Speed").
 """
 
 from __future__ import annotations
@@ -98,15 +100,54 @@ class LogicLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
         """x: (in_dim, batch); coeffs: (out_dim, 4) per-gate multilinear coefficients."""
-        a = x.index_select(0, self.idx_a)
-        b = x.index_select(0, self.idx_b)
-        c0, c1, c2, c3 = (coeffs[:, i : i + 1] for i in range(4))
-        # Fused multiply-adds: three kernels instead of six, forward and backward.
-        return torch.addcmul(torch.addcmul(c0, c2, b), a, torch.addcmul(c1, c3, b))
+        return _GateLayer.apply(x, coeffs, self.idx_a, self.idx_b)
 
     def frozen_ops(self) -> torch.Tensor:
         """Gate id of every gate at deployment (argmax of its logits)."""
         return self.weights.detach().argmax(dim=-1)
+
+
+class _GateLayer(torch.autograd.Function):
+    """out = c0 + c1 a + c2 b + c3 ab with a = x[idx_a], b = x[idx_b], feature-major (rows are gates).
+
+    Forward: two row gathers and three passes over (gates, batch). Backward, with g = dL/dout:
+    dL/dc = row sums of g, g a, g b, g a b; dL/da = g (c1 + c3 b) (c1 + c3 b is kept from the forward),
+    dL/db = g (c2 + c3 a), scattered back to x's rows with index_add_; nothing for x when it needs no
+    gradient (the first layer). Exact on binary inputs: the hard forward is the frozen network.
+    """
+
+    @staticmethod
+    def forward(ctx, x, coeffs, idx_a, idx_b):
+        a = x.index_select(0, idx_a)
+        b = x.index_select(0, idx_b)
+        ct = coeffs.detach().T.contiguous()  # (4, gates): every c_i a contiguous (gates, 1) column
+        c0, c1, c2, c3 = (ct[i].unsqueeze(1) for i in range(4))
+        # Only mul and add kernels: with a (gates, 1) operand, addcmul is about 3x slower than mul on CPU.
+        t = b * c3
+        t += c1  # c1 + c3 b
+        out = b * c2
+        out += c0
+        out += a * t  # c0 + c2 b + a (c1 + c3 b)
+        ctx.save_for_backward(a, b, t, ct, idx_a, idx_b)  # references only; dropped at once without autograd
+        ctx.in_dim = x.shape[0]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, t, ct, idx_a, idx_b = ctx.saved_tensors
+        g = g.contiguous()
+        ga_raw = g * a
+        grad_coeffs = torch.stack([g.sum(1), ga_raw.sum(1), (g * b).sum(1), (ga_raw * b).sum(1)], dim=1)
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            gb = a * ct[3].unsqueeze(1)
+            gb += ct[2].unsqueeze(1)
+            gb *= g  # g (c2 + c3 a)
+            ga = g * t  # g (c1 + c3 b)
+            grad_x = torch.zeros(ctx.in_dim, g.shape[1], dtype=g.dtype, device=g.device)
+            grad_x.index_add_(0, idx_a, ga)
+            grad_x.index_add_(0, idx_b, gb)
+        return grad_x, grad_coeffs, None, None
 
 
 class _ScaleGrad(torch.autograd.Function):
@@ -159,7 +200,7 @@ class LogicNet(nn.Module):
 
     def update_cage(self) -> None:
         if self.cage is not None:
-            self.cage.update(self.all_logits())
+            self.cage.update([layer.weights for layer in self.layers])
 
     def forward(self, x: torch.Tensor, hard: bool = False, noise: torch.Generator | None = None) -> torch.Tensor:
         """Class scores (batch, classes). ``noise`` replaces the training noise generator (Gumbel
