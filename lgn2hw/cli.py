@@ -59,6 +59,8 @@ def training_options(f):
         click.option("--epochs", type=int, default=None, help="Training epochs [default: 5]."),
         click.option("--batch-size", type=int, default=None, help="Samples per optimizer step [default: 100]."),
         click.option("--lr", type=float, default=None, help="Adam learning rate [default: 0.01]."),
+        click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]), default=None,
+                     help="Learning rate over training: constant, or cosine annealing to 0 over all steps [default: constant]."),
         click.option("--tau", type=float, default=None, help="GroupSum temperature: class logit = popcount / tau [default: 20]."),
         click.option("--seed", type=int, default=0, show_default=True, help="Seed for wiring, initialization, shuffling and noise."),
         click.option("--estimator", type=click.Choice(ESTIMATORS), default="hard-st", show_default=True,
@@ -86,7 +88,7 @@ def training_options(f):
 def _settings(kw: dict) -> dict:
     from .model.estimators import STRAIGHT_THROUGH
 
-    keys = ("dataset", "data_dir", "thresholds", "limit_train", "limit_test", "layers", "width", "epochs", "batch_size", "lr", "tau",
+    keys = ("dataset", "data_dir", "thresholds", "limit_train", "limit_test", "layers", "width", "epochs", "batch_size", "lr", "lr_schedule", "tau",
             "grad_factor")
     settings = resolve(kw["preset"], {k: kw[k] for k in keys})
     cage = kw["cage"] if kw["cage"] is not None else kw["estimator"] in STRAIGHT_THROUGH

@@ -40,6 +40,7 @@ def train_config_from(settings: dict) -> TrainConfig:
         epochs=int(settings["epochs"]),
         batch_size=int(settings["batch_size"]),
         lr=float(settings["lr"]),
+        lr_schedule=str(settings.get("lr_schedule", "constant")),
         seed=int(settings.get("seed", 0)),
         device=settings.get("device", "auto"),
     )

@@ -41,6 +41,7 @@ DEFAULTS: dict = {
     "epochs": 5,
     "batch_size": 100,
     "lr": 0.01,
+    "lr_schedule": "constant",
     "tau": 20.0,
     "grad_factor": 1.0,
     "limit_train": None,

@@ -84,6 +84,9 @@ def encode_dataset(
     )
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
 @dataclass
 class TrainConfig:
     """Optimizer and loop settings (the network itself is NetConfig)."""
@@ -91,6 +94,9 @@ class TrainConfig:
     epochs: int = 5
     batch_size: int = 100
     lr: float = 0.01
+    # "constant", or "cosine": anneal the learning rate from lr to 0 over all steps (per batch), which
+    # settles Adam's noisy last epochs (docs/training.md, the fm87 preset).
+    lr_schedule: str = "constant"
     seed: int = 0
     device: str = "auto"
     eval_batch: int = 2000
@@ -104,6 +110,8 @@ class TrainConfig:
             raise ConfigError(f"batch size must be >= 1, got {self.batch_size}")
         if not self.lr > 0:
             raise ConfigError(f"learning rate must be > 0, got {self.lr}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"unknown learning-rate schedule {self.lr_schedule!r} (choose from {', '.join(LR_SCHEDULES)})")
         if self.eval_batch < 1 or self.gap_samples < 0:
             raise ConfigError(f"eval batch must be >= 1 and gap samples >= 0, got {self.eval_batch}, {self.gap_samples}")
 
@@ -208,6 +216,10 @@ def train(
     shuffle = torch.Generator().manual_seed(config.seed)
     n = data.train_bits.shape[0]
     steps = math.ceil(n / config.batch_size)
+    scheduler = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs * steps)
+        if config.lr_schedule == "cosine" else None
+    )
     history: list[dict] = []
     metrics_file = Path(metrics_path) if metrics_path and info.is_main else None
     gap_n = min(n, config.gap_samples)
@@ -233,6 +245,8 @@ def train(
             if info.enabled:
                 distributed.all_reduce_gradients(params)
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             model.update_cage()  # depends only on the logits, identical on every rank
             total_loss += loss_sum.item()
             if step % 50 == 0:
@@ -261,6 +275,7 @@ def train(
             "mean_confidence": float(model.cage.confidence(model.all_logits()).mean()) if model.cage else
             float(torch.softmax(model.all_logits().detach(), -1).amax(-1).mean()),
             "backward_temperature": float(temps.mean()),
+            "lr": float(optimizer.param_groups[0]["lr"]),  # at the end of the epoch
             "gate_fractions": [round(f, 6) for f in model.gate_type_fractions()],
             "seconds": round(time.perf_counter() - start, 3),
         }
