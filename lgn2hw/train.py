@@ -29,7 +29,7 @@ from .model.alloc import tune_allocator
 # Columns of NAME.metrics.csv: the scalar metrics, then one fraction per gate type named after lgn2hw.gates.
 SCALAR_METRICS = (
     "epoch", "train_loss", "soft_test_acc", "hard_test_acc", "discretization_gap", "train_acc_training_forward",
-    "train_acc_frozen", "selection_gap", "mean_confidence", "backward_temperature", "seconds",
+    "train_acc_frozen", "selection_gap", "mean_confidence", "backward_temperature", "lr", "seconds",
 )
 GATE_COLUMNS = tuple(f"gate_{g.name}" for g in GATES)
 # Offset of the evaluation noise seed from the training seed (the training noise uses seed + 1).
