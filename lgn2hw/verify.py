@@ -55,6 +55,11 @@ DEFAULT_TIMEOUT_S = 3600.0
 ONE_HOT_LIMIT = 4096  # corner_vectors: every one-hot vector up to this many inputs, then this many spread ones
 MAX_AUTO_JOBS = 8  # default_jobs(): at most this many shards ...
 MIN_SHARD_VECTORS = 500  # ... each with at least this many vectors (a shard costs ~1.5 s of start-up)
+# An LGN becomes one huge straight-line eval function; g++ -Os needs minutes on it (199 s for one
+# 770 kB file of a 2,800-gate net, 2 busy cores). Split into functions of ~200 statements: 5 s. Small
+# designs stay one file (splitting makes ~10 files and precompiled headers: slower below ~1000 gates).
+VERILATOR_BUILD_ARGS = ("--output-split-cfuncs", "200")
+VERILATOR_SPLIT_MIN_GATES = 1000
 WAVE_SUFFIX = {"icarus": ".fst", "verilator": ".vcd"}
 WAVE_VECTORS = 8  # failing vectors a mismatch waveform re-simulates (compiler.verify_build)
 _LOG_TAIL = 3000
@@ -343,7 +348,7 @@ def verify_rtl(
     work.mkdir(parents=True, exist_ok=True)
     build_dir = work / "sim_build"
     log_path = work / "verify.log"
-    for stale in [log_path, work / "build.log", *work.glob("shard*/")]:
+    for stale in [log_path, work / "build.log", *(d for d in work.glob("shard*") if re.fullmatch(r"shard\d+", d.name))]:
         if stale.is_dir():
             shutil.rmtree(stale)
         else:
@@ -357,18 +362,27 @@ def verify_rtl(
 
     child_env = dict(os.environ)
     cache = None
+    sources = [str(p) for p in rtl]
+    ports_only = False
     if install is not None:
         child_env = install.child_env(child_env)
         cache = _verilator_cache_dir(install, waves is not None)
+        if os.environ.get("LGN2HW_VERILATOR_PUBLIC") != "1":  # 1: every signal visible to VPI (slower)
+            control = work / "ports.vlt"
+            control.write_text(_ports_control(module_name))
+            sources.insert(0, str(control))
+            ports_only = True
     base_spec = {
         "simulator": simulator,
-        "sources": [str(p) for p in rtl],
+        "sources": sources,
+        "ports_only": ports_only,
         "toplevel": module_name,
         "build_dir": str(build_dir),
         "test_dir": str(hw_tests_dir()),
         "waves": waves is not None,
         "verilator_cache": str(cache) if cache else None,
         "make_args": list(install.make_args) if install is not None else [],
+        "build_args": list(VERILATOR_BUILD_ARGS) if install is not None and netlist.num_gates >= VERILATOR_SPLIT_MIN_GATES else [],
     }
 
     runs = []  # (label, directory, files, vector slice)
@@ -826,16 +840,29 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _verilator_runner(cache: str | None, make_args=()):
-    """cocotb's Verilator runner, with three changes to its build: make runs with this Python as
-    PYTHON3 (the PyPI package's verilated.mk calls plain ``python``) and ``make_args``, and the C++ runtime objects
-    come from ``cache`` when it holds them (copied in after verilation, so that make sees them
-    newer than the regenerated Vtop.mk)."""
+def _ports_control(module: str) -> str:
+    """A Verilator control file giving VPI (cocotb) read/write access to the top module's ports only:
+    the contract's ports (docs/verilog-interface.md) and in_features of a raw-input build."""
+    lines = ["`verilator_config"]
+    for var in ("clk", "rst", "in_valid", "in_bits", "in_features", "out_valid", "scores", "class_id"):
+        lines.append(f'public_flat_rw -module "{module}" -var "{var}"')
+    return "\n".join(lines) + "\n"
+
+
+def _verilator_runner(cache: str | None, make_args=(), ports_only: bool = False):
+    """cocotb's Verilator runner, with these changes to its build: make runs with this Python as
+    PYTHON3 (the PyPI package's verilated.mk calls plain ``python``) and ``make_args``; the C++
+    runtime objects come from ``cache`` when it holds them (copied in after verilation, so that make
+    sees them newer than the regenerated Vtop.mk); with ``ports_only`` no ``--public-flat-rw`` (which
+    would give VPI access to every gate wire, keep all of them in the model and cost build time and
+    speed): a control file among the sources makes only the top module's ports public."""
     from cocotb_tools.runner import Verilator
 
     class CachedVerilator(Verilator):
         def _build_command(self):
             cmds = list(super()._build_command())
+            if ports_only:  # the sources start with a control file that makes the top's ports public
+                cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
             if len(cmds) == 2 and cmds[1][:1] == ["make"]:
                 cmds[1] = [*cmds[1], f"PYTHON3={sys.executable}", *make_args]
                 if cache:
@@ -886,7 +913,7 @@ def _child_main() -> None:
 
     cache = spec.get("verilator_cache")
     if spec["simulator"] == "verilator":
-        runner = _verilator_runner(cache, spec.get("make_args", []))
+        runner = _verilator_runner(cache, spec.get("make_args", []), bool(spec.get("ports_only")))
     else:
         runner = get_runner(spec["simulator"])
     stages = spec.get("stages", ["build", "test"])
@@ -901,6 +928,7 @@ def _child_main() -> None:
                 always=True,
                 timescale=("1ns", "1ps"),
                 waves=bool(spec.get("waves")),
+                build_args=spec.get("build_args", []),
             )
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - reported to the parent, which raises ToolError
             print(f"lgn2hw: build failed: {exc!r}", flush=True)

