@@ -100,7 +100,26 @@ class LogicLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
         """x: (in_dim, batch); coeffs: (out_dim, 4) per-gate multilinear coefficients."""
-        return _GateLayer.apply(x, coeffs, self.idx_a, self.idx_b)
+        plan = self.fanout_plan() if x.requires_grad else None
+        return _GateLayer.apply(x, coeffs, self.idx_a, self.idx_b, plan)
+
+    def fanout_plan(self) -> tuple[torch.Tensor, int] | None:
+        """(perm, k) when every input feeds exactly k gate operands (the usual case of random_wiring:
+        k = 2 out_dim / in_dim), else None. ``perm`` lists, for r = 0..k-1 and every input i, the
+        position in cat(idx_a, idx_b) of input i's r-th use, so the input gradient is a gather of the
+        (2 out_dim, batch) operand gradients and a sum of k rows: no zero-filled tensor, no scatter.
+        Cached; recomputed when the wiring buffers are replaced or loaded into."""
+        key = (self.idx_a.data_ptr(), self.idx_a._version, self.idx_b.data_ptr(), self.idx_b._version, self.in_dim)
+        if getattr(self, "_plan_key", None) != key:
+            both = torch.cat([self.idx_a, self.idx_b])
+            counts = torch.bincount(both, minlength=self.in_dim)
+            k = int(counts[0])
+            plan = None
+            if both.numel() == k * self.in_dim and bool((counts == k).all()):
+                order = torch.argsort(both, stable=True)  # positions grouped by input, k per input
+                plan = (order.view(self.in_dim, k).T.contiguous().view(-1), k)
+            self._plan, self._plan_key = plan, key
+        return self._plan
 
     def frozen_ops(self) -> torch.Tensor:
         """Gate id of every gate at deployment (argmax of its logits)."""
@@ -112,42 +131,60 @@ class _GateLayer(torch.autograd.Function):
 
     Forward: two row gathers and three passes over (gates, batch). Backward, with g = dL/dout:
     dL/dc = row sums of g, g a, g b, g a b; dL/da = g (c1 + c3 b) (c1 + c3 b is kept from the forward),
-    dL/db = g (c2 + c3 a), scattered back to x's rows with index_add_; nothing for x when it needs no
-    gradient (the first layer). Exact on binary inputs: the hard forward is the frozen network.
+    dL/db = g (c2 + c3 a), written into one (2 gates, batch) tensor in the order of cat(idx_a, idx_b)
+    and brought back to x's rows by ``plan`` (LogicLayer.fanout_plan: a gather and a sum when every
+    input has the same fan-out) or else by index_add_; nothing for x when it needs no gradient (the
+    first layer). Exact on binary inputs: the hard forward is the frozen network.
     """
 
     @staticmethod
-    def forward(ctx, x, coeffs, idx_a, idx_b):
+    def forward(ctx, x, coeffs, idx_a, idx_b, plan=None):
         a = x.index_select(0, idx_a)
         b = x.index_select(0, idx_b)
         ct = coeffs.detach().T.contiguous()  # (4, gates): every c_i a contiguous (gates, 1) column
         c0, c1, c2, c3 = (ct[i].unsqueeze(1) for i in range(4))
-        # Only mul and add kernels: with a (gates, 1) operand, addcmul is about 3x slower than mul on CPU.
+        # mul and add kernels for the (gates, 1) operands (there addcmul is about 3x slower than mul on
+        # CPU); one in-place addcmul_ for the full-size product (one pass instead of a product and a sum).
         t = b * c3
         t += c1  # c1 + c3 b
         out = b * c2
         out += c0
-        out += a * t  # c0 + c2 b + a (c1 + c3 b)
+        out.addcmul_(a, t)  # c0 + c2 b + a (c1 + c3 b); exact on binary inputs (integers throughout)
         ctx.save_for_backward(a, b, t, ct, idx_a, idx_b)  # references only; dropped at once without autograd
         ctx.in_dim = x.shape[0]
+        ctx.plan = plan
         return out
 
     @staticmethod
     def backward(ctx, g):
         a, b, t, ct, idx_a, idx_b = ctx.saved_tensors
         g = g.contiguous()
-        ga_raw = g * a
-        grad_coeffs = torch.stack([g.sum(1), ga_raw.sum(1), (g * b).sum(1), (ga_raw * b).sum(1)], dim=1)
+        gates, batch = g.shape
+        p = g * a
+        grad_coeffs = g.new_empty(4, gates)  # rows: sums of g, g a, g b, g a b
+        torch.sum(g, 1, out=grad_coeffs[0])
+        torch.sum(p, 1, out=grad_coeffs[1])
+        p *= b
+        torch.sum(p, 1, out=grad_coeffs[3])
+        torch.mul(g, b, out=p)
+        torch.sum(p, 1, out=grad_coeffs[2])
         grad_x = None
         if ctx.needs_input_grad[0]:
-            gb = a * ct[3].unsqueeze(1)
+            both = torch.empty(2 * gates, batch, dtype=g.dtype, device=g.device)
+            ga, gb = both[:gates], both[gates:]  # operand gradients, in the order of cat(idx_a, idx_b)
+            torch.mul(g, t, out=ga)  # g (c1 + c3 b)
+            torch.mul(a, ct[3].unsqueeze(1), out=gb)
             gb += ct[2].unsqueeze(1)
             gb *= g  # g (c2 + c3 a)
-            ga = g * t  # g (c1 + c3 b)
-            grad_x = torch.zeros(ctx.in_dim, g.shape[1], dtype=g.dtype, device=g.device)
-            grad_x.index_add_(0, idx_a, ga)
-            grad_x.index_add_(0, idx_b, gb)
-        return grad_x, grad_coeffs, None, None
+            if ctx.plan is not None:
+                perm, k = ctx.plan
+                rows = both.index_select(0, perm)  # (k in_dim, batch): r-th use of every input, r = 0..k-1
+                grad_x = rows if k == 1 else (rows[: ctx.in_dim] + rows[ctx.in_dim :] if k == 2 else rows.view(k, ctx.in_dim, -1).sum(0))
+            else:
+                grad_x = torch.zeros(ctx.in_dim, batch, dtype=g.dtype, device=g.device)
+                grad_x.index_add_(0, idx_a, ga)
+                grad_x.index_add_(0, idx_b, gb)
+        return grad_x, grad_coeffs.T, None, None, None
 
 
 class _ScaleGrad(torch.autograd.Function):
