@@ -12,7 +12,9 @@ Encoding (the ``netlist.json`` contract, docs/netlist-format.md):
 
 The arrays are numpy (int64 operands, uint8 ops) so that passes and the simulator work per level on
 whole arrays: a million-gate network stays a few tens of MB. ``to_networkx()`` gives the same
-circuit as a DiGraph (operand order on the edges) for graph analyses and as an independent oracle.
+circuit as a DiGraph (operand order on the edges) for graph analyses and as an independent oracle;
+``Netlist.from_networkx()`` takes such a graph back (any node ids and order), so a circuit can be
+built or edited as a graph and compiled.
 """
 
 from __future__ import annotations
@@ -173,6 +175,56 @@ class Netlist:
                 graph.add_edge(b, s, port="b")
         graph.graph.update(num_inputs=self.num_inputs, num_classes=self.num_classes, outputs=self.outputs.tolist())
         return graph
+
+    @classmethod
+    def from_networkx(cls, graph: nx.DiGraph, input_encoding: dict | None = None) -> Netlist:
+        """The inverse of ``to_networkx``, for circuits built or edited as graphs (here or by another tool).
+
+        Input nodes (``kind="input"``) must be ``0 .. num_inputs-1``; gate nodes may have any integer ids
+        and any insertion order: they are renumbered in a deterministic topological order (ties by
+        node id), and ``outputs`` (in ``graph.graph``) follow the renumbering. Every gate needs an ``op``
+        and one in-edge per port (``port`` ``"a"`` and ``"b"``, or one ``"ab"`` edge). A cycle, a missing
+        port or an unknown op is a NetlistError.
+        """
+        try:
+            num_inputs = int(graph.graph["num_inputs"])
+            num_classes = int(graph.graph["num_classes"])
+            outputs = [int(s) for s in graph.graph["outputs"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NetlistError(f"graph needs num_inputs, num_classes and outputs in graph.graph ({exc})") from None
+        inputs = sorted(n for n, kind in graph.nodes(data="kind") if kind == "input")
+        if inputs != list(range(num_inputs)):
+            raise NetlistError(f"input nodes must be 0..{num_inputs - 1}, got {len(inputs)} input nodes")
+        if not nx.is_directed_acyclic_graph(graph):
+            cycle = nx.find_cycle(graph)
+            raise NetlistError(f"graph has a cycle through signal {cycle[0][0]}")
+        order = [n for n in nx.lexicographical_topological_sort(graph) if graph.nodes[n].get("kind") != "input"]
+        new_id = {n: n for n in inputs}
+        new_id.update({n: num_inputs + i for i, n in enumerate(order)})
+        ops, a, b = [], [], []
+        for n in order:
+            if graph.nodes[n].get("op") is None:
+                raise NetlistError(f"gate node {n} has no op")
+            ports = {port: src for src, _, port in graph.in_edges(n, data="port")}
+            if "ab" in ports:
+                ports = {"a": ports["ab"], "b": ports["ab"]}
+            if set(ports) != {"a", "b"}:
+                raise NetlistError(f"gate node {n} needs in-edges on ports a and b, got {sorted(map(str, ports))}")
+            op = int(graph.nodes[n]["op"])
+            if not 0 <= op < NUM_GATES:
+                raise NetlistError(f"gate node {n}: unknown gate id {op} (valid ids are 0..15)")
+            ops.append(op)
+            a.append(new_id[ports["a"]])
+            b.append(new_id[ports["b"]])
+        missing = [s for s in outputs if s not in new_id]
+        if missing:
+            raise NetlistError(f"output signal {missing[0]} is not a node of the graph")
+        netlist = cls(
+            num_inputs, num_classes, np.asarray(ops, np.int64), np.asarray(a, np.int64), np.asarray(b, np.int64),
+            np.asarray([new_id[s] for s in outputs], np.int64), input_encoding,
+        )
+        netlist.validate()
+        return netlist
 
     # ------------------------------------------------------------------ JSON
     def to_json_dict(self) -> dict:
