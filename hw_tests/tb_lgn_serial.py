@@ -20,23 +20,16 @@ import os
 import time
 from collections import deque
 
-import numpy as np
-
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
 from tb_lgn_top import (
-    ENV_CLASS,
-    ENV_INDEX,
-    ENV_MAX_REPORT,
-    ENV_NUM_INPUTS,
-    ENV_RESULT,
-    ENV_SCORES,
-    ENV_VECTORS,
     _as_int_or_text,
     _field,
     _write_json,
+    load_reference,
+    score_field_width,
 )
 
 ENV_LATENCY = "LGN2HW_TB_LATENCY"
@@ -47,21 +40,13 @@ MAX_VALID_ERRORS = 20
 @cocotb.test()
 async def serial_load_matches_reference(dut):
     """Load every vector through in_data/in_shift; each result LATENCY cycles after its in_valid."""
-    vectors = np.load(os.environ[ENV_VECTORS])
-    num_inputs = int(os.environ[ENV_NUM_INPUTS])
-    exp_scores = np.load(os.environ[ENV_SCORES]).astype(np.int64)
-    exp_class = np.load(os.environ[ENV_CLASS]).astype(np.int64)
-    result_path = os.environ[ENV_RESULT]
-    max_report = int(os.environ.get(ENV_MAX_REPORT, "10"))
+    vectors, num_inputs, exp_scores, exp_class, index, result_path, max_report = load_reference()
     latency = int(os.environ[ENV_LATENCY])
     bits = int(os.environ[ENV_SERIAL_BITS])
     total, num_classes = exp_scores.shape
-    index = np.load(os.environ[ENV_INDEX]) if os.environ.get(ENV_INDEX) else np.arange(total)
-    if vectors.shape[0] != total or exp_class.shape != (total,) or index.shape != (total,):
-        raise ValueError("vector and expected-value files disagree on the number of vectors")
     if len(dut.in_data) != bits:
         raise ValueError(f"in_data is {len(dut.in_data)} bits wide, expected {bits}")
-    width = len(dut.scores) // num_classes
+    width = score_field_width(dut, exp_scores)
     chunks = -(-num_inputs // bits)
     mask = (1 << bits) - 1
     stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]

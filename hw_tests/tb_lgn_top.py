@@ -50,6 +50,39 @@ def input_port(dut):
     return getattr(dut, os.environ.get(ENV_INPUT_PORT) or "in_bits")
 
 
+def load_reference():
+    """The files the runner wrote, checked to agree on the number of vectors:
+    (vectors, num_inputs, expected scores, expected class ids, caller indices, result path, max report)."""
+    vectors = np.load(os.environ[ENV_VECTORS])
+    num_inputs = int(os.environ[ENV_NUM_INPUTS])
+    exp_scores = np.load(os.environ[ENV_SCORES]).astype(np.int64)
+    exp_class = np.load(os.environ[ENV_CLASS]).astype(np.int64)
+    total = exp_scores.shape[0]
+    index = np.load(os.environ[ENV_INDEX]) if os.environ.get(ENV_INDEX) else np.arange(total)
+    if vectors.shape[0] != total or exp_class.shape != (total,) or index.shape != (total,):
+        raise ValueError("vector and expected-value files disagree on the number of vectors")
+    return vectors, num_inputs, exp_scores, exp_class, index, os.environ[ENV_RESULT], int(os.environ.get(ENV_MAX_REPORT, "10"))
+
+
+def score_field_width(dut, exp_scores: np.ndarray) -> int:
+    """Bits per class in the scores port; the expected scores must fit."""
+    num_classes = exp_scores.shape[1]
+    if len(dut.scores) % num_classes:
+        raise ValueError(f"scores is {len(dut.scores)} bits wide, not a multiple of {num_classes} classes")
+    width = len(dut.scores) // num_classes
+    if int(exp_scores.max(initial=0)) >= 1 << width:
+        raise ValueError(f"expected scores do not fit the module's {width}-bit score fields")
+    return width
+
+
+def expected_words(exp_scores: np.ndarray, width: int) -> list[int]:
+    """Each vector's expected scores as one integer, laid out as the scores port (class 0 lowest)."""
+    packed = np.zeros(exp_scores.shape[0], dtype=object)
+    for cls in range(exp_scores.shape[1]):
+        packed = packed + (exp_scores[:, cls].astype(object) << (cls * width))
+    return packed.tolist()
+
+
 def _write_json(path: str, doc: dict) -> None:
     tmp = f"{path}.tmp"
     with open(tmp, "w") as handle:
@@ -99,31 +132,16 @@ def _as_int_or_text(value):
 @cocotb.test()
 async def compare_with_reference(dut):
     """Every vector: scores and class_id equal the Python reference."""
-    vectors = np.load(os.environ[ENV_VECTORS])
-    num_inputs = int(os.environ[ENV_NUM_INPUTS])
-    exp_scores = np.load(os.environ[ENV_SCORES]).astype(np.int64)
-    exp_class = np.load(os.environ[ENV_CLASS]).astype(np.int64)
-    result_path = os.environ[ENV_RESULT]
-    max_report = int(os.environ.get(ENV_MAX_REPORT, "10"))
+    vectors, num_inputs, exp_scores, exp_class, index, result_path, max_report = load_reference()
 
     total, num_classes = exp_scores.shape
-    index = np.load(os.environ[ENV_INDEX]) if os.environ.get(ENV_INDEX) else np.arange(total)
-    if vectors.shape[0] != total or exp_class.shape != (total,) or index.shape != (total,):
-        raise ValueError("vector and expected-value files disagree on the number of vectors")
     if len(input_port(dut)) != num_inputs:
         raise ValueError(f"the input port is {len(input_port(dut))} bits wide, the vectors have {num_inputs}")
-    if len(dut.scores) % num_classes:
-        raise ValueError(f"scores is {len(dut.scores)} bits wide, not a multiple of {num_classes} classes")
-    width = len(dut.scores) // num_classes
-    if int(exp_scores.max(initial=0)) >= 1 << width:
-        raise ValueError(f"expected scores do not fit the module's {width}-bit score fields")
+    width = score_field_width(dut, exp_scores)
 
     # Whole-word expected values: one int compare per output and vector in the loop below.
     stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
-    packed = np.zeros(total, dtype=object)
-    for cls in range(num_classes):
-        packed = packed + (exp_scores[:, cls].astype(object) << (cls * width))
-    expected_words = packed.tolist()
+    expected = expected_words(exp_scores, width)
     expected_ids = exp_class.tolist()
 
     in_bits, scores, class_id = input_port(dut), dut.scores, dut.class_id
@@ -147,7 +165,7 @@ async def compare_with_reference(dut):
         if (  # int(): 1-bit ports read as Logic, wider ones as LogicArray; both convert when resolvable
             got_scores.is_resolvable
             and got_class.is_resolvable
-            and int(got_scores) == expected_words[i]
+            and int(got_scores) == expected[i]
             and int(got_class) == expected_ids[i]
         ):
             continue

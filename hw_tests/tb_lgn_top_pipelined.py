@@ -34,18 +34,14 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
 from tb_lgn_top import (
-    ENV_CLASS,
-    ENV_INDEX,
-    ENV_MAX_REPORT,
-    ENV_NUM_INPUTS,
-    ENV_RESULT,
-    ENV_SCORES,
-    ENV_VECTORS,
     MismatchTally,
     _as_int_or_text,
     _field,
     _write_json,
+    expected_words,
     input_port,
+    load_reference,
+    score_field_width,
 )
 
 ENV_LATENCY = "LGN2HW_TB_LATENCY"
@@ -57,34 +53,19 @@ RESET_CYCLES = 2
 @cocotb.test()
 async def pipelined_stream_matches_reference(dut):
     """Streams with and without gaps and with mid-stream resets: every result LATENCY cycles later."""
-    vectors = np.load(os.environ[ENV_VECTORS])
-    num_inputs = int(os.environ[ENV_NUM_INPUTS])
-    exp_scores = np.load(os.environ[ENV_SCORES]).astype(np.int64)
-    exp_class = np.load(os.environ[ENV_CLASS]).astype(np.int64)
-    result_path = os.environ[ENV_RESULT]
-    max_report = int(os.environ.get(ENV_MAX_REPORT, "10"))
+    vectors, num_inputs, exp_scores, exp_class, index, result_path, max_report = load_reference()
     latency = int(os.environ[ENV_LATENCY])
     rng = np.random.default_rng(int(os.environ.get(ENV_SEED, "1")))
     if latency < 1:
         raise ValueError(f"latency must be >= 1 for the pipelined testbench, got {latency}")
 
     total, num_classes = exp_scores.shape
-    index = np.load(os.environ[ENV_INDEX]) if os.environ.get(ENV_INDEX) else np.arange(total)
-    if vectors.shape[0] != total or exp_class.shape != (total,) or index.shape != (total,):
-        raise ValueError("vector and expected-value files disagree on the number of vectors")
     if len(input_port(dut)) != num_inputs:
         raise ValueError(f"the input port is {len(input_port(dut))} bits wide, the vectors have {num_inputs}")
-    if len(dut.scores) % num_classes:
-        raise ValueError(f"scores is {len(dut.scores)} bits wide, not a multiple of {num_classes} classes")
-    width = len(dut.scores) // num_classes
-    if int(exp_scores.max(initial=0)) >= 1 << width:
-        raise ValueError(f"expected scores do not fit the module's {width}-bit score fields")
+    width = score_field_width(dut, exp_scores)
 
     stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
-    packed = np.zeros(total, dtype=object)
-    for cls in range(num_classes):
-        packed = packed + (exp_scores[:, cls].astype(object) << (cls * width))
-    expected_words = packed.tolist()
+    expected = expected_words(exp_scores, width)
     expected_ids = exp_class.tolist()
     original = index.tolist()
     hex_digits = max(1, -(-num_inputs // 4))
@@ -143,7 +124,7 @@ async def pipelined_stream_matches_reference(dut):
                 if not (
                     got_scores.is_resolvable
                     and got_class.is_resolvable
-                    and int(got_scores) == expected_words[i]
+                    and int(got_scores) == expected[i]
                     and int(got_class) == expected_ids[i]
                 ):
                     mismatches += 1
