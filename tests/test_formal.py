@@ -63,7 +63,12 @@ def test_optimized_random_netlists_are_proven(seed):
     result = prove_equivalent(raw, opt, timeout_s=120, labels=("raw", "optimized"))
     assert result.status == PROVEN, result.summary()
     assert result.proven and result.method == "decomposed"
-    assert [s.outcome for s in result.steps if s.name[:2] in ("A:", "B:", "C:")] == ["proven"] * 3
+    # Step B may first find the score logic is not a plain sum (the 6:3 counter tree) and then prove it
+    # with BDDs: the last outcome of each step counts, and any earlier one is that "undecided".
+    final = {s.name[:2]: s.outcome for s in result.steps if s.name[:2] in ("A:", "B:", "C:")}
+    assert final == {"A:": "proven", "B:": "proven", "C:": "proven"}
+    earlier = [s for s in result.steps if s.name[:2] == "B:"][:-1]
+    assert all(s.outcome == "undecided" and s.engine == "sums over cut bits" for s in earlier)
     assert result.summary().startswith("formal: PROVEN")
     assert result.counterexample is None
 
