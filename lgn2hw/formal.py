@@ -810,61 +810,142 @@ class _ModuleSums:
             net = self.netnames.get(f"score{c}")
             if net is None:
                 raise _NotLinear(f"{self.name}: no wire score{c}")
-            const, terms, _ = self.word(net["bits"])
-            out.append((const, terms))
+            out.append(self.linear(net["bits"]))
         return out
 
-    def word(self, bits: list) -> tuple[int, dict, int]:
-        """(constant, {var: count}, maximum) of an unsigned signal given LSB first."""
-        if all(b in ("0", "1") for b in bits):
-            value = sum(1 << i for i, b in enumerate(bits) if b == "1")
-            return value, {}, value
-        top = len(bits)
-        while top and bits[top - 1] == "0":
-            top -= 1
-        low = bits[:top]
-        if any(not isinstance(b, int) for b in low):
-            raise _NotLinear(f"{self.name}: signal mixes constants into its value bits")
-        first = low[0]
-        if first in self.source and len(low) == 1:
-            const, terms = self.source[first]
-            return const, dict(terms), const + sum(terms.values())
-        if first not in self.driver:
-            raise _NotLinear(f"{self.name}: bit {first} has no supported driver")
-        cname, index = self.driver[first]
-        y = self.cells[cname]["connections"]["Y"]
-        if index != 0 or low != y[: len(low)]:
-            raise _NotLinear(f"{self.name}: signal is not the low part of one cell's output ({cname})")
-        const, terms, maximum = self.cell(cname)
-        if maximum >= 1 << len(low):
-            raise _NotLinear(f"{self.name}: {cname} is read through fewer bits than its maximum needs")
-        return const, terms, maximum
+    # The score logic is a tree of unsigned $add cells (plus "| 0" and $pos) over single bits; the
+    # 6:3 counter tree passes single bits of a counter's output to different consumers (bit 0 into
+    # the next counter of its column, bits 1 and 2 into the next columns). The score is therefore
+    # expanded top-down into weighted atoms (variables and single cell-output bits), and a cell is
+    # folded back into its operands once every consumer of its bits has been expanded: its bits must
+    # appear with weights w * 2**k for every k below the bit length of its upper bound, which is
+    # exactly w times its value when the cell cannot overflow (upper bound < 2**its width). A cell that
+    # may wrap (its carry out is dropped, as the emitter does in the top columns) is folded only when
+    # all its bits appear and the dropped carry's weight w * 2**width(cell) is a multiple of
+    # 2**(score width): the sum then stays congruent to the score modulo 2**(score width), and the
+    # final sum must provably fit the score's width, so it is the score. Anything else raises
+    # _NotLinear (and the BDD fallback decides).
+    def linear(self, bits: list) -> tuple[int, dict]:
+        """The exact integer value of a score word as (constant, {var: count})."""
+        width = len(bits)
+        const, atoms = self.expand(bits)
+        for cname in self.fold_order(atoms):
+            y_len = len(self.cells[cname]["connections"]["Y"])
+            weights = {k: atoms.pop(("bit", cname, k)) for k in range(y_len) if ("bit", cname, k) in atoms}
+            bound = self.upper_bound(cname)
+            wraps = bound >= 1 << y_len
+            # exact: value == sum of operands and bits above the bound's length are always 0; wrapping:
+            # every bit is needed, and the lost carry (scale * 2**y_len) must vanish modulo 2**width
+            needed = y_len if wraps else bound.bit_length()
+            if not needed:
+                continue  # always 0
+            scale = weights.get(0)
+            if scale is None or any(weights.get(k) != scale << k for k in range(needed)):
+                raise _NotLinear(f"{self.name}: signal is not a weighted sum of whole cell values ({cname})")
+            if wraps and (scale << y_len) % (1 << width):
+                raise _NotLinear(f"{self.name}: {cname} can overflow its {y_len} bits (bound {bound})")
+            c_const, c_atoms = self.cell_operands(cname)
+            const += scale * c_const
+            for atom, weight in c_atoms.items():
+                atoms[atom] = atoms.get(atom, 0) + scale * weight
+        if any(atom[0] != "var" for atom in atoms):
+            raise _NotLinear(f"{self.name}: cell bits left over after folding")
+        terms = {atom[1]: weight for atom, weight in atoms.items()}
+        # Every fold kept the score congruent modulo 2**width; a sum whose maximum fits is the score.
+        if const + sum(terms.values()) >= 1 << width:
+            raise _NotLinear(f"{self.name}: the score can overflow its {width} bits")
+        return const, terms
 
-    def cell(self, cname: str) -> tuple[int, dict, int]:
-        if cname in self.memo:
-            return self.memo[cname]
+    def fold_order(self, atoms: dict) -> list:
+        """Cells reachable from the atoms, consumers before producers (Kahn's order from the top)."""
+        reach, stack = set(), [a[1] for a in atoms if a[0] == "bit"]
+        while stack:
+            cname = stack.pop()
+            if cname in reach:
+                continue
+            reach.add(cname)
+            stack.extend(self.operand_cells(cname))
+        consumers = {c: 0 for c in reach}
+        for cname in reach:
+            for d in set(self.operand_cells(cname)):
+                consumers[d] += 1
+        ready = sorted(c for c, n in consumers.items() if n == 0)
+        order = []
+        while ready:
+            cname = ready.pop()
+            order.append(cname)
+            for d in sorted(set(self.operand_cells(cname))):
+                consumers[d] -= 1
+                if consumers[d] == 0:
+                    ready.append(d)
+        return order
+
+    def operand_cells(self, cname: str) -> list:
+        conn = self.cells[cname]["connections"]
+        return [self.driver[b][0] for port in ("A", "B") for b in conn.get(port, [])
+                if isinstance(b, int) and b not in self.source and b in self.driver]
+
+    def expand(self, bits: list) -> tuple[int, dict]:
+        """(constant, {atom: weight}) of an unsigned word, LSB first; atoms ("var", name) or ("bit", cell, k)."""
+        const, atoms = 0, {}
+        for i, bit in enumerate(bits):
+            if bit == "1":
+                const += 1 << i
+            elif bit == "0":
+                continue
+            elif not isinstance(bit, int):
+                raise _NotLinear(f"{self.name}: undefined bit {bit!r} in the score logic")
+            elif bit in self.source:
+                c, terms = self.source[bit]
+                const += c << i
+                for var, count in terms.items():
+                    atoms[("var", var)] = atoms.get(("var", var), 0) + (count << i)
+            elif bit in self.driver:
+                key = ("bit",) + self.driver[bit]
+                atoms[key] = atoms.get(key, 0) + (1 << i)
+            else:
+                raise _NotLinear(f"{self.name}: bit {bit} has no supported driver")
+        return const, atoms
+
+    def cell_operands(self, cname: str) -> tuple[int, dict]:
+        """A supported cell's value as the exact sum of its operands' atoms (overflow checked by the caller)."""
         cell = self.cells[cname]
         kind, params, conn = cell["type"], cell.get("parameters", {}), cell["connections"]
         if any(_param(params, key) for key in ("A_SIGNED", "B_SIGNED")):
             raise _NotLinear(f"{self.name}: signed arithmetic in {cname}")
-        width = len(conn["Y"])
         if kind == "$pos":
-            value = self.word(conn["A"])
-        elif kind in ("$add", "$or"):
-            a, b = self.word(conn["A"]), self.word(conn["B"])
-            if kind == "$or":
-                if a[2] and b[2]:  # an OR is a sum only when one side is always zero
-                    raise _NotLinear(f"{self.name}: {cname} is an OR of two non-zero values")
-            terms = dict(a[1])
-            for var, count in b[1].items():
-                terms[var] = terms.get(var, 0) + count
-            value = (a[0] + b[0], terms, a[2] + b[2])
-        else:
+            return self.expand(conn["A"])
+        if kind not in ("$add", "$or"):
             raise _NotLinear(f"{self.name}: cell type {kind} ({cname}) in the score logic")
-        if value[2] >= 1 << width:
-            raise _NotLinear(f"{self.name}: {cname} can overflow its {width} bits")
-        self.memo[cname] = value
-        return value
+        (a_const, a_atoms), (b_const, b_atoms) = self.expand(conn["A"]), self.expand(conn["B"])
+        if kind == "$or" and (a_const or a_atoms) and (b_const or b_atoms):
+            raise _NotLinear(f"{self.name}: {cname} is an OR of two non-zero values")
+        for atom, weight in b_atoms.items():
+            a_atoms[atom] = a_atoms.get(atom, 0) + weight
+        return a_const + b_const, a_atoms
+
+    def upper_bound(self, cname: str) -> int:
+        """An upper bound of a cell's value from its operands' bits (a bit of a cell bounded below 2**k is 0)."""
+        if cname in self.memo:
+            return self.memo[cname]
+        const, atoms = self.cell_operands(cname)
+        bound = const
+        per_cell: dict = {}
+        for atom, weight in atoms.items():
+            if atom[0] == "var":
+                bound += weight
+            else:
+                per_cell.setdefault(atom[1], {})[atom[2]] = weight
+        for d, weights in per_cell.items():
+            d_bound = self.upper_bound(d)
+            live = {k: w for k, w in weights.items() if d_bound >> k}  # higher bits are always 0
+            bitwise = sum(live.values())
+            # Bits read as one whole value w * (bit0 + 2 bit1 + ...) are at most w * d_bound.
+            scale = live.get(0)
+            whole = scale is not None and all(live.get(k) == scale << k for k in range(d_bound.bit_length()))
+            bound += min(bitwise, scale * d_bound) if whole and len(live) == d_bound.bit_length() else bitwise
+        self.memo[cname] = bound
+        return bound
 
 
 def _param(params: dict, key: str) -> int:

@@ -63,12 +63,10 @@ def test_optimized_random_netlists_are_proven(seed):
     result = prove_equivalent(raw, opt, timeout_s=120, labels=("raw", "optimized"))
     assert result.status == PROVEN, result.summary()
     assert result.proven and result.method == "decomposed"
-    # Step B may first find the score logic is not a plain sum (the 6:3 counter tree) and then prove it
-    # with BDDs: the last outcome of each step counts, and any earlier one is that "undecided".
-    final = {s.name[:2]: s.outcome for s in result.steps if s.name[:2] in ("A:", "B:", "C:")}
-    assert final == {"A:": "proven", "B:": "proven", "C:": "proven"}
-    earlier = [s for s in result.steps if s.name[:2] == "B:"][:-1]
-    assert all(s.outcome == "undecided" and s.engine == "sums over cut bits" for s in earlier)
+    # Step B reads both scores as exact sums, 6:3 counter tree included (no BDD fallback needed).
+    assert [(s.name[:2], s.engine, s.outcome) for s in result.steps if s.name[:2] in ("A:", "B:", "C:")] == [
+        ("A:", "abc &cec", "proven"), ("B:", "sums over cut bits", "proven"), ("C:", "abc &cec", "proven")
+    ]
     assert result.summary().startswith("formal: PROVEN")
     assert result.counterexample is None
 
@@ -228,6 +226,54 @@ def test_linear_scores_refuses_a_sum_that_can_wrap(tmp_path):
     assert sums["ok"] == [(0, {"in_bits[0]": 1, "in_bits[1]": 1})]
     with pytest.raises(formal._NotLinear, match="overflow"):
         formal.linear_scores(tmp_path / "m.json", ["m"], {}, 1)
+
+
+def test_linear_scores_reads_counter_bits_only_at_their_weights(tmp_path):
+    """A 6:3 counter's bits may go to different consumers; only whole, correctly weighted use is a sum."""
+    counter = "    wire [2:0] c = " + " + ".join(f"{{2'b0, in_bits[{i}]}}" for i in range(6)) + ";\n"
+    (tmp_path / "m.v").write_text(
+        "module split(input wire [6:0] in_bits, output wire [3:0] score0);\n" + counter +
+        "    wire [1:0] t = ({1'b0, c[0]} + {1'b0, in_bits[6]}) | 2'b0;\n"
+        "    assign score0 = {1'b0, c[2], c[1], 1'b0} + {2'b0, t};\n"
+        "endmodule\n"
+        "module swapped(input wire [6:0] in_bits, output wire [2:0] score0);\n" + counter +
+        "    assign score0 = {c[1], c[2], c[0]};\n"
+        "endmodule\n"
+        "module partial(input wire [6:0] in_bits, output wire [2:0] score0);\n" + counter +
+        "    assign score0 = {1'b0, c[1], c[0]};\n"
+        "endmodule\n"
+    )
+    import subprocess
+
+    subprocess.run(["yosys", "-q", "-p", "read_verilog m.v; write_json m.json"], cwd=tmp_path, check=True)
+    sums = formal.linear_scores(tmp_path / "m.json", ["split"], {}, 1)
+    assert sums["split"] == [(0, {f"in_bits[{i}]": 1 for i in range(7)})]
+    for module in ("swapped", "partial"):
+        with pytest.raises(formal._NotLinear, match="not a weighted sum"):
+            formal.linear_scores(tmp_path / "m.json", [module], {}, 1)
+
+
+def test_linear_scores_drops_a_carry_only_where_the_score_drops_it(tmp_path):
+    """A 1-bit sum (a + b wraps) read at weight 2: its lost carry weighs 4. In a 2-bit score that carry
+    is dropped by the score too, but the score itself can then wrap (refused); in a 3-bit score the
+    carry would count (refused)."""
+    (tmp_path / "m.v").write_text(
+        "module two(input wire [1:0] in_bits, output wire [1:0] score0);\n"
+        "    wire c = in_bits[0] + in_bits[1];\n"
+        "    assign score0 = {c, 1'b0};\n"
+        "endmodule\n"
+        "module three(input wire [1:0] in_bits, output wire [2:0] score0);\n"
+        "    wire c = in_bits[0] + in_bits[1];\n"
+        "    assign score0 = {1'b0, c, 1'b0};\n"
+        "endmodule\n"
+    )
+    import subprocess
+
+    subprocess.run(["yosys", "-q", "-p", "read_verilog m.v; write_json m.json"], cwd=tmp_path, check=True)
+    with pytest.raises(formal._NotLinear, match="score can overflow its 2 bits"):
+        formal.linear_scores(tmp_path / "m.json", ["two"], {}, 1)
+    with pytest.raises(formal._NotLinear, match="can overflow its 1 bits"):
+        formal.linear_scores(tmp_path / "m.json", ["three"], {}, 1)
 
 
 # ------------------------------------------------------------------------------- compiled builds
