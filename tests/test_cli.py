@@ -193,13 +193,8 @@ def test_train_bad_temperature(tmp_path):
     assert_one_line_error(result, "temperature")
 
 
-def test_train_wrong_magic_number(tmp_path):
-    data = tmp_path / "mnist"
-    data.mkdir()
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 20), ("t10k", 10)):
-        write_idx(data / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
-        write_idx(data / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
+def test_train_wrong_magic_number(tmp_path, mnist_dir):
+    data = mnist_dir
     bad = data / "train-labels-idx1-ubyte"
     raw = bytearray(bad.read_bytes())
     raw[2:4] = b"\x08\x03"  # an images magic number on a labels file
