@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,14 +52,11 @@ class Checkpoint:
         path = Path(path)
         if not path.is_file():
             raise CheckpointError(f"{path}: no such checkpoint file")
-        try:
-            doc = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsafe pickle"
-            raise CheckpointError(f"{path}: refused to load: the file holds objects that are not plain weights ({first})") from None
-        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt: {first})") from None
+        return cls.from_doc(load_weights_only(path), path)
+
+    @classmethod
+    def from_doc(cls, doc, path: str | os.PathLike) -> Checkpoint:
+        """A checkpoint from what ``load_weights_only`` read (checked to be ours before any field is trusted)."""
         if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
             raise CheckpointError(f"{path}: not an lgn2hw checkpoint (no \"format\": \"{FORMAT_NAME}\")")
         if doc.get("version") != FORMAT_VERSION:
@@ -81,3 +77,17 @@ class Checkpoint:
             metrics=list(doc.get("metrics") or []),
             source=str(path),
         )
+
+
+def load_weights_only(path: str | os.PathLike):
+    """``torch.load(weights_only=True)`` of any torch file (ours or difflogic's); every failure is one
+    CheckpointError line: pickled code is refused, anything else unreadable is called corrupt (torch's
+    unpickler raises arbitrary exception types on garbage, e.g. IndexError on a text file)."""
+    try:
+        return torch.load(Path(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsafe pickle"
+        raise CheckpointError(f"{path}: refused to load: the file holds objects that are not plain weights ({first})") from None
+    except Exception as exc:  # noqa: BLE001 - see above: a corrupt file may fail in any way
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt: {first})") from None

@@ -73,13 +73,14 @@ def load_source(path: str | os.PathLike, num_classes: int | None = None, num_inp
     sha = file_sha256(path)
     if head.startswith(b"{"):
         return _given_match(Source(Netlist.load(path), None, path, sha), num_classes, num_inputs)
-    from .importers.difflogic import import_difflogic, load_difflogic_file
+    from .checkpoint import load_weights_only
+    from .importers.difflogic import import_difflogic, is_difflogic_state
 
-    doc = load_difflogic_file(path)
-    if doc is not None:
+    doc = load_weights_only(path)  # read once: told apart by content below
+    if is_difflogic_state(doc):
         netlist, model = import_difflogic(doc, num_classes=num_classes, num_inputs=num_inputs, source=str(path))
         return Source(netlist, model, path, sha)
-    checkpoint = Checkpoint.load(path)
+    checkpoint = Checkpoint.from_doc(doc, path)
     metadata = {"dataset": checkpoint.dataset} if checkpoint.dataset else {}
     netlist = freeze(checkpoint.model, checkpoint.input_encoding, metadata)
     return _given_match(Source(netlist, checkpoint.model, path, sha), num_classes, num_inputs)

@@ -293,3 +293,13 @@ def test_train_writes_checkpoint_and_metrics_csv(tmp_path, mnist_dir):
     ckpt = Checkpoint.load(out)
     assert ckpt.model.config.grad_factor == 1.5
     assert len((tmp_path / "m.metrics.csv").read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize("content", [b"epoch,train_loss\n1,0.5\n", b"\x80\x02garbage", b""])
+def test_compile_text_or_garbage_as_checkpoint_is_one_line(tmp_path, content):
+    """torch's unpickler fails on such files with arbitrary exceptions (IndexError on CSV text)."""
+    source = tmp_path / "model.pt"
+    source.write_bytes(content)
+    result = invoke("compile", source, "-o", tmp_path / "out")
+    assert_one_line_error(result, "model.pt")
+    assert not (tmp_path / "out").exists()

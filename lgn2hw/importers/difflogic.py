@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -43,9 +42,12 @@ _WIRING_FORMS = (("indices",), ("indices.0", "indices.1"), ("idx_a", "idx_b"))
 def load_difflogic_file(path: str | os.PathLike):
     """The file's contents if it is a difflogic-layout checkpoint, else None (unreadable files too:
     the caller's own loader then reports why)."""
+    from ..checkpoint import load_weights_only
+    from ..errors import CheckpointError
+
     try:
-        doc = torch.load(Path(path), map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - any failure means "not a readable difflogic file"
+        doc = load_weights_only(path)
+    except CheckpointError:
         return None
     return doc if is_difflogic_state(doc) else None
 
