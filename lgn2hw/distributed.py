@@ -88,7 +88,7 @@ def training_device(device: torch.device, info: DistInfo) -> torch.device:
 
 
 def shard(indices: torch.Tensor, info: DistInfo) -> torch.Tensor:
-    """This rank's contiguous, disjoint part of a global batch (sizes differ by at most one)."""
+    """This rank's contiguous, disjoint part of a tensor's rows: a global batch, or evaluation data (sizes differ by at most one)."""
     if not info.enabled:
         return indices
     return torch.tensor_split(indices, info.world_size)[info.rank]

@@ -282,7 +282,7 @@ def _train_one(spec: RunSpec, settings: dict, data, run_dir: Path, keep_checkpoi
         "settings": settings,
         "soft_test_acc": last["soft_test_acc"],
         "hard_test_acc": last["hard_test_acc"],
-        "selection_gap": selection_gap(last, trained.checkpoint.model, data),
+        "selection_gap": last["selection_gap"],  # measured by train() on the first gap_samples training samples
         "discretization_gap": last["discretization_gap"],
         "seconds": round(trained.seconds, 3),
         "epochs": len(trained.history),
@@ -292,22 +292,6 @@ def _train_one(spec: RunSpec, settings: dict, data, run_dir: Path, keep_checkpoi
         json.dump(result, handle, indent=2, sort_keys=True)
         handle.write("\n")
     return result
-
-
-def selection_gap(record: dict, model, data) -> float:
-    """Training-mode forward accuracy minus frozen-network accuracy on the same binary inputs.
-
-    Taken from the training record when it carries ``selection_gap`` (measured by lgn2hw.train on the
-    first ``gap_samples`` training samples); otherwise (gap_samples 0) measured here on the test set.
-    """
-    if record.get("selection_gap") is not None:
-        return float(record["selection_gap"])
-    from .train import evaluate
-
-    model.train()
-    soft = evaluate(model, data.test_bits, data.test_y, hard=False)
-    model.eval()
-    return soft - evaluate(model, data.test_bits, data.test_y, hard=True)
 
 
 # --- table -------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from .checkpoint import Checkpoint
 from .errors import ConfigError
 from .fsutil import atomic_file
 from .gates import GATES
-from .model import LogicNet, NetConfig
+from .model import CageSchedule, LogicNet, NetConfig
 from .model.alloc import tune_allocator
 
 # Columns of NAME.metrics.csv: the scalar metrics, then one fraction per gate type named after lgn2hw.gates.
@@ -150,7 +150,7 @@ def evaluate(
     In a data-parallel group each rank evaluates a disjoint part and the counts are summed.
     """
     info = distributed.current()
-    correct = _count_correct(model, bits[info.rank :: info.world_size], labels[info.rank :: info.world_size], hard, batch, noise_seed)
+    correct = _count_correct(model, distributed.shard(bits, info), distributed.shard(labels, info), hard, batch, noise_seed)
     if info.enabled:
         correct = distributed.all_reduce_sum([correct], next(model.parameters()).device)[0]
     return correct / max(1, bits.shape[0])
@@ -272,8 +272,7 @@ def train(
             "train_acc_training_forward": train_soft,
             "train_acc_frozen": train_hard,
             "selection_gap": train_soft - train_hard if gap_n else None,
-            "mean_confidence": float(model.cage.confidence(model.all_logits()).mean()) if model.cage else
-            float(torch.softmax(model.all_logits().detach(), -1).amax(-1).mean()),
+            "mean_confidence": float(CageSchedule.confidence(model.all_logits()).mean()),
             "backward_temperature": float(temps.mean()),
             "lr": float(optimizer.param_groups[0]["lr"]),  # at the end of the epoch
             "gate_fractions": [round(f, 6) for f in model.gate_type_fractions()],
