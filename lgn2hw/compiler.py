@@ -339,6 +339,10 @@ def verify_build(
     report_path = outdir / VERIFY_REPORT
     options = {"module_name": module_name, "simulator": simulator, "jobs": jobs, **drive}
     options["timeout_s"] = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
+    wave_names = [f"{VERIFY_WAVES}{suffix}" for suffix in (".fst", ".vcd")]
+    # An earlier run's result must not sit beside this run's outcome (e.g. an old pass next to a crash).
+    for name in (VERIFY_FILE, VERIFY_REPORT, *wave_names):
+        (outdir / name).unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="lgn2hw-verify-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
         try:
@@ -354,15 +358,8 @@ def verify_build(
             result.work_dir = ""
         result.extra["stimulus"] = ", ".join(described)
         result.extra["stimulus_counts"] = counts
-        wave_names = [f"{VERIFY_WAVES}{suffix}" for suffix in (".fst", ".vcd")]
-        if result.passed:
-            for name in (VERIFY_REPORT, *wave_names):
-                (outdir / name).unlink(missing_ok=True)
-        else:
+        if not result.passed:
             waveform = _record_waveform(netlist, rtl, bits, drive, result, outdir, work / "waves", options)
-            for name in wave_names:
-                if name != result.extra["waveform"].get("file"):
-                    (outdir / name).unlink(missing_ok=True)
             starts = np.cumsum([0] + [count for _, count in kinds])
 
             def label(i: int) -> str:
@@ -429,7 +426,12 @@ def _record_waveform(netlist, rtl, bits, drive, result, outdir: Path, work: Path
     if not picked:
         picked = list(range(min(WAVE_VECTORS, bits.shape[0])))
     name = f"{VERIFY_WAVES}{WAVE_SUFFIX[result.simulator]}"
-    sub = dict(options, jobs=1)
+    # --timeout covers the whole verification: the re-run gets what the first run left
+    left = options["timeout_s"] - result.seconds
+    if left <= 0:
+        result.extra["waveform"] = {"file": None, "error": "no time left within --timeout"}
+        return "not written (no time left within --timeout)"
+    sub = dict(options, jobs=1, timeout_s=left)
     if "port_bits" in drive:
         sub["port_bits"] = drive["port_bits"][picked]
     try:
