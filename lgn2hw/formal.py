@@ -755,11 +755,10 @@ def linear_scores(json_path: Path, modules: list[str], cut_vars: dict, num_class
 
     Reads Yosys's word-level netlist (``write_json`` of the modules cut at the summed wires). A cut
     wire is the variable ``cut_vars[module][wire]`` (a Verilog expression: ``v[i]``, ``in_bits[s]`` or
-    the constant ``1'b0``/``1'b1``); an ``in_bits`` bit is ``in_bits[s]``. Cells are evaluated as
-    exact integer arithmetic only where that is provably exact: unsigned ``$add`` whose operands'
-    maximum sum fits its output width (no wrap-around), ``$or`` with an all-zero operand, ``$pos``;
-    a signal slice must be a cell's whole value (or a low slice wide enough for its maximum) followed
-    by zero bits. Anything else raises _NotLinear. Two sums over independent Boolean variables are
+    the constant ``1'b0``/``1'b1``); an ``in_bits`` bit is ``in_bits[s]``. Only unsigned ``$add``,
+    ``$or`` with an all-zero operand and ``$pos`` are read, by the folding rules of _ModuleSums (above
+    its ``linear``): exact where provably exact, congruent where a dropped carry cannot matter, and the
+    final sum must fit the score. Anything else raises _NotLinear. Two sums over independent Boolean variables are
     equal as functions exactly when their constants and counts are equal, so comparing the results
     decides step B.
     """
@@ -802,7 +801,8 @@ class _ModuleSums:
                 else:
                     raise _NotLinear(f"{name}: unexpected cut value {value!r}")
         self.netnames = mod.get("netnames", {})
-        self.memo: dict = {}
+        self.bounds: dict = {}  # cell -> upper bound of its value
+        self.operands: dict = {}  # cell -> (constant, atoms) of its operands' sum
 
     def scores(self, num_classes: int) -> list:
         out = []
@@ -839,8 +839,8 @@ class _ModuleSums:
             needed = y_len if wraps else bound.bit_length()
             if not needed:
                 continue  # always 0
-            scale = weights.get(0)
-            if scale is None or any(weights.get(k) != scale << k for k in range(needed)):
+            scale = _whole_scale(weights, needed)
+            if scale is None:
                 raise _NotLinear(f"{self.name}: signal is not a weighted sum of whole cell values ({cname})")
             if wraps and (scale << y_len) % (1 << width):
                 raise _NotLinear(f"{self.name}: {cname} can overflow its {y_len} bits (bound {bound})")
@@ -908,7 +908,13 @@ class _ModuleSums:
         return const, atoms
 
     def cell_operands(self, cname: str) -> tuple[int, dict]:
-        """A supported cell's value as the exact sum of its operands' atoms (overflow checked by the caller)."""
+        """A supported cell's value as the exact sum of its operands' atoms (overflow checked by the caller).
+        Cached: read-only for the callers."""
+        if cname not in self.operands:
+            self.operands[cname] = self._cell_operands(cname)
+        return self.operands[cname]
+
+    def _cell_operands(self, cname: str) -> tuple[int, dict]:
         cell = self.cells[cname]
         kind, params, conn = cell["type"], cell.get("parameters", {}), cell["connections"]
         if any(_param(params, key) for key in ("A_SIGNED", "B_SIGNED")):
@@ -926,8 +932,8 @@ class _ModuleSums:
 
     def upper_bound(self, cname: str) -> int:
         """An upper bound of a cell's value from its operands' bits (a bit of a cell bounded below 2**k is 0)."""
-        if cname in self.memo:
-            return self.memo[cname]
+        if cname in self.bounds:
+            return self.bounds[cname]
         const, atoms = self.cell_operands(cname)
         bound = const
         per_cell: dict = {}
@@ -939,13 +945,19 @@ class _ModuleSums:
         for d, weights in per_cell.items():
             d_bound = self.upper_bound(d)
             live = {k: w for k, w in weights.items() if d_bound >> k}  # higher bits are always 0
-            bitwise = sum(live.values())
             # Bits read as one whole value w * (bit0 + 2 bit1 + ...) are at most w * d_bound.
-            scale = live.get(0)
-            whole = scale is not None and all(live.get(k) == scale << k for k in range(d_bound.bit_length()))
-            bound += min(bitwise, scale * d_bound) if whole and len(live) == d_bound.bit_length() else bitwise
-        self.memo[cname] = bound
+            scale = _whole_scale(live, d_bound.bit_length())
+            bound += scale * d_bound if scale is not None else sum(live.values())
+        self.bounds[cname] = bound
         return bound
+
+
+def _whole_scale(weights: dict, bits: int) -> int | None:
+    """w when ``weights`` holds bits 0..bits-1 of one value at weights w * 2**k (a whole value, scaled)."""
+    scale = weights.get(0)
+    if scale is None or any(weights.get(k) != scale << k for k in range(bits)):
+        return None
+    return scale
 
 
 def _param(params: dict, key: str) -> int:

@@ -195,10 +195,10 @@ class Netlist:
         inputs = sorted(n for n, kind in graph.nodes(data="kind") if kind == "input")
         if inputs != list(range(num_inputs)):
             raise NetlistError(f"input nodes must be 0..{num_inputs - 1}, got {len(inputs)} input nodes")
-        if not nx.is_directed_acyclic_graph(graph):
-            cycle = nx.find_cycle(graph)
-            raise NetlistError(f"graph has a cycle through signal {cycle[0][0]}")
-        order = [n for n in nx.lexicographical_topological_sort(graph) if graph.nodes[n].get("kind") != "input"]
+        try:
+            order = [n for n in nx.lexicographical_topological_sort(graph) if graph.nodes[n].get("kind") != "input"]
+        except nx.NetworkXUnfeasible:
+            raise NetlistError(f"graph has a cycle through signal {nx.find_cycle(graph)[0][0]}") from None
         new_id = {n: n for n in inputs}
         new_id.update({n: num_inputs + i for i, n in enumerate(order)})
         ops, a, b = [], [], []
