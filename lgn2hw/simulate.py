@@ -23,7 +23,7 @@ from functools import cache
 import numpy as np
 
 from .errors import NetlistError
-from .gates import GATES
+from .gates import GATES, compose_id, gate_from_function
 from .netlist import Netlist
 
 _WORD = 64
@@ -93,27 +93,21 @@ def _kernel_table(name: str) -> str:
 
 @cache
 def gate_kernels() -> tuple[tuple[str, bool, bool], ...]:
-    """Per gate id: (kernel, swap operands, invert output), found by matching truth tables."""
-    result = []
-    for g in GATES:
-        for name in _KERNELS:
-            base = _kernel_table(name)
-            found = None
-            for swap in (False, True):
-                table = base if not swap else base[0] + base[2] + base[1] + base[3]
-                for invert in (False, True):
-                    t = "".join("1" if (c == "1") != invert else "0" for c in table)
-                    if t == g.truth_table:
-                        found = (name, swap, invert)
-                        break
-                if found:
-                    break
-            if found:
-                result.append(found)
-                break
-        else:  # pragma: no cover - every two-input function is covered by the kernels
-            raise AssertionError(f"no simulator kernel for gate {g.name}")
-    return tuple(result)
+    """Per gate id: (kernel, swap operands, invert output). Each kernel's gate is found by running it;
+    swapping and inverting come from the gate table (lgn2hw.gates), the first kernel in _KERNELS order
+    (then no swap, then no inversion) wins."""
+    by_id: dict[int, tuple[str, bool, bool]] = {}
+    for name in _KERNELS:
+        table = _kernel_table(name)
+        base = gate_from_function(lambda a, b: table[2 * a + b] == "1")
+        for swap in (False, True):
+            for invert in (False, True):
+                op = compose_id(GATES[base].swapped_id if swap else base, invert_out=invert)
+                by_id.setdefault(op, (name, swap, invert))
+    missing = [g.name for g in GATES if g.id not in by_id]
+    if missing:  # pragma: no cover - every two-input function is covered by the kernels
+        raise AssertionError(f"no simulator kernel for gates {missing}")
+    return tuple(by_id[g.id] for g in GATES)
 
 
 class Simulator:
