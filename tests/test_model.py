@@ -272,9 +272,10 @@ def test_gate_layer_backward_matches_autograd_in_float64():
     from lgn2hw.model.network import _GateLayer
 
     g = torch.Generator().manual_seed(0)
-    x = torch.rand(7, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    x = torch.rand(8, 5, generator=g, dtype=torch.float64, requires_grad=True)
     coeffs = torch.randn(6, 4, generator=g, dtype=torch.float64, requires_grad=True)
-    idx_a, idx_b = torch.tensor([0, 1, 2, 3, 6, 6]), torch.tensor([4, 5, 6, 0, 0, 6])  # repeats and a == b
+    # Fan-outs 3, 1, 1, 1, 1, 1, 4 and 0 (row 7 is read by no gate), a == b in the last gate.
+    idx_a, idx_b = torch.tensor([0, 1, 2, 3, 6, 6]), torch.tensor([4, 5, 6, 0, 0, 6])
     assert torch.autograd.gradcheck(lambda x, c: _GateLayer.apply(x, c, idx_a, idx_b), (x, coeffs))
     ref = coeffs[:, :1] + coeffs[:, 1:2] * x[idx_a] + coeffs[:, 2:3] * x[idx_b] + coeffs[:, 3:4] * x[idx_a] * x[idx_b]
     assert torch.allclose(_GateLayer.apply(x, coeffs, idx_a, idx_b), ref)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
@@ -81,6 +82,21 @@ def random_wiring(in_dim: int, out_dim: int, generator: torch.Generator) -> tupl
     return c[:out_dim].contiguous(), c[out_dim:].contiguous()
 
 
+def input_gradient_plan(idx_a: torch.Tensor, idx_b: torch.Tensor, in_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(order, offsets) that sum a layer's operand gradients back onto its inputs.
+
+    ``order`` lists the positions in cat(idx_a, idx_b) grouped by the input they read (input 0's uses
+    first, each group in position order); ``offsets[i]`` is where input i's group starts (an unused
+    input has an empty group). The input gradient is then one
+    ``embedding_bag(order, operand_grads, offsets, mode="sum")``: each input's operand-gradient rows
+    gathered and summed in one pass, for any wiring, with no zero-filled tensor and no scatter
+    (about 3x faster than a row gather followed by a sum at 4 x 8000; docs/training.md, "Speed").
+    """
+    both = torch.cat([idx_a, idx_b])
+    counts = torch.bincount(both, minlength=in_dim)
+    return torch.argsort(both, stable=True), torch.cumsum(counts, 0) - counts
+
+
 class LogicLayer(nn.Module):
     """One layer of two-input gates with fixed wiring (buffers ``idx_a``, ``idx_b``) and learned logits."""
 
@@ -103,22 +119,12 @@ class LogicLayer(nn.Module):
         plan = self.fanout_plan() if x.requires_grad else None
         return _GateLayer.apply(x, coeffs, self.idx_a, self.idx_b, plan)
 
-    def fanout_plan(self) -> tuple[torch.Tensor, int] | None:
-        """(perm, k) when every input feeds exactly k gate operands (the usual case of random_wiring:
-        k = 2 out_dim / in_dim), else None. ``perm`` lists, for r = 0..k-1 and every input i, the
-        position in cat(idx_a, idx_b) of input i's r-th use, so the input gradient is a gather of the
-        (2 out_dim, batch) operand gradients and a sum of k rows: no zero-filled tensor, no scatter.
-        Cached; recomputed when the wiring buffers are replaced or loaded into."""
+    def fanout_plan(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """This layer's ``input_gradient_plan``, cached; recomputed when the wiring buffers are
+        replaced or loaded into."""
         key = (self.idx_a.data_ptr(), self.idx_a._version, self.idx_b.data_ptr(), self.idx_b._version, self.in_dim)
         if getattr(self, "_plan_key", None) != key:
-            both = torch.cat([self.idx_a, self.idx_b])
-            counts = torch.bincount(both, minlength=self.in_dim)
-            k = int(counts[0])
-            plan = None
-            if both.numel() == k * self.in_dim and bool((counts == k).all()):
-                order = torch.argsort(both, stable=True)  # positions grouped by input, k per input
-                plan = (order.view(self.in_dim, k).T.contiguous().view(-1), k)
-            self._plan, self._plan_key = plan, key
+            self._plan, self._plan_key = input_gradient_plan(self.idx_a, self.idx_b, self.in_dim), key
         return self._plan
 
     def frozen_ops(self) -> torch.Tensor:
@@ -132,9 +138,9 @@ class _GateLayer(torch.autograd.Function):
     Forward: two row gathers and three passes over (gates, batch). Backward, with g = dL/dout:
     dL/dc = row sums of g, g a, g b, g a b; dL/da = g (c1 + c3 b) (c1 + c3 b is kept from the forward),
     dL/db = g (c2 + c3 a), written into one (2 gates, batch) tensor in the order of cat(idx_a, idx_b)
-    and brought back to x's rows by ``plan`` (LogicLayer.fanout_plan: a gather and a sum when every
-    input has the same fan-out) or else by index_add_; nothing for x when it needs no gradient (the
-    first layer). Exact on binary inputs: the hard forward is the frozen network.
+    and summed back onto x's rows by one ``embedding_bag`` through ``plan`` (input_gradient_plan);
+    nothing for x when it needs no gradient (the first layer). Exact on binary inputs: the hard
+    forward is the frozen network.
     """
 
     @staticmethod
@@ -150,40 +156,34 @@ class _GateLayer(torch.autograd.Function):
         out = b * c2
         out += c0
         out.addcmul_(a, t)  # c0 + c2 b + a (c1 + c3 b); exact on binary inputs (integers throughout)
-        ctx.save_for_backward(a, b, t, ct, idx_a, idx_b)  # references only; dropped at once without autograd
-        ctx.in_dim = x.shape[0]
+        ctx.save_for_backward(a, b, t, ct)  # references only; dropped at once without autograd
+        if ctx.needs_input_grad[0] and plan is None:
+            plan = input_gradient_plan(idx_a, idx_b, x.shape[0])
         ctx.plan = plan
         return out
 
     @staticmethod
     def backward(ctx, g):
-        a, b, t, ct, idx_a, idx_b = ctx.saved_tensors
+        a, b, t, ct = ctx.saved_tensors
         g = g.contiguous()
         gates, batch = g.shape
         p = g * a
         grad_coeffs = g.new_empty(4, gates)  # rows: sums of g, g a, g b, g a b
         torch.sum(g, 1, out=grad_coeffs[0])
         torch.sum(p, 1, out=grad_coeffs[1])
-        p *= b
-        torch.sum(p, 1, out=grad_coeffs[3])
-        torch.mul(g, b, out=p)
-        torch.sum(p, 1, out=grad_coeffs[2])
         grad_x = None
         if ctx.needs_input_grad[0]:
             both = torch.empty(2 * gates, batch, dtype=g.dtype, device=g.device)
             ga, gb = both[:gates], both[gates:]  # operand gradients, in the order of cat(idx_a, idx_b)
+            torch.mul(g, ct[2].unsqueeze(1), out=gb)
+            gb.addcmul_(p, ct[3].unsqueeze(1))  # g (c2 + c3 a) = c2 g + c3 (g a), reusing g a
             torch.mul(g, t, out=ga)  # g (c1 + c3 b)
-            torch.mul(a, ct[3].unsqueeze(1), out=gb)
-            gb += ct[2].unsqueeze(1)
-            gb *= g  # g (c2 + c3 a)
-            if ctx.plan is not None:
-                perm, k = ctx.plan
-                rows = both.index_select(0, perm)  # (k in_dim, batch): r-th use of every input, r = 0..k-1
-                grad_x = rows if k == 1 else (rows[: ctx.in_dim] + rows[ctx.in_dim :] if k == 2 else rows.view(k, ctx.in_dim, -1).sum(0))
-            else:
-                grad_x = torch.zeros(ctx.in_dim, batch, dtype=g.dtype, device=g.device)
-                grad_x.index_add_(0, idx_a, ga)
-                grad_x.index_add_(0, idx_b, gb)
+            order, offsets = ctx.plan
+            grad_x = F.embedding_bag(order, both, offsets, mode="sum")  # (in_dim, batch); unused inputs get 0
+        p *= b
+        torch.sum(p, 1, out=grad_coeffs[3])
+        torch.mul(g, b, out=p)
+        torch.sum(p, 1, out=grad_coeffs[2])
         return grad_x, grad_coeffs.T, None, None, None
 
 
