@@ -1,6 +1,5 @@
 """Model: estimators, the zero-selection-gap property, CAGE schedule, freezing, determinism."""
 
-import numpy as np
 import pytest
 import torch
 
@@ -279,3 +278,19 @@ def test_gate_layer_backward_matches_autograd_in_float64():
     assert torch.autograd.gradcheck(lambda x, c: _GateLayer.apply(x, c, idx_a, idx_b), (x, coeffs))
     ref = coeffs[:, :1] + coeffs[:, 1:2] * x[idx_a] + coeffs[:, 2:3] * x[idx_b] + coeffs[:, 3:4] * x[idx_a] * x[idx_b]
     assert torch.allclose(_GateLayer.apply(x, coeffs, idx_a, idx_b), ref)
+
+
+def test_softmax_backward_fallback_equals_the_fused_kernel(monkeypatch):
+    """The plain formula kept for PyTorch builds without aten's fused softmax backward gives the same gradient."""
+    from lgn2hw.model import estimators
+
+    g = torch.Generator().manual_seed(0)
+    probs = torch.softmax(torch.randn(50, 16, generator=g, dtype=torch.float64), dim=-1)
+    v = torch.randn(50, 16, generator=g, dtype=torch.float64)
+    fused = estimators._softmax_backward(v, probs)
+    monkeypatch.setattr(estimators, "_FUSED_SOFTMAX_BACKWARD", False)
+    plain = estimators._softmax_backward(v, probs)
+    torch.testing.assert_close(plain, fused)
+    # and both are the softmax Jacobian applied to v
+    jac = torch.diag_embed(probs) - probs.unsqueeze(-1) * probs.unsqueeze(-2)
+    torch.testing.assert_close(plain, (jac @ v.unsqueeze(-1)).squeeze(-1))
