@@ -22,7 +22,6 @@ tb_lgn_top.py keys (per-class mismatch counts included) plus latency, cycles, re
 from __future__ import annotations
 
 import heapq
-import json
 import os
 import time
 from collections import deque

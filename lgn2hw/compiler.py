@@ -419,7 +419,6 @@ def _record_waveform(netlist, rtl, bits, drive, result, outdir: Path, work: Path
     waveform dumping on, into outdir/verify_waves.<fst|vcd>. Returns a line for the report; the
     details go to result.extra["waveform"]. A failure here is recorded, not raised: the mismatch is
     the finding."""
-    from .errors import ToolError
     from .verify import WAVE_SUFFIX, WAVE_VECTORS, verify_rtl
 
     picked = [int(m["vector"]) for m in result.first_mismatches[:WAVE_VECTORS]]

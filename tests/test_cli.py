@@ -11,7 +11,6 @@ from lgn2hw.checkpoint import Checkpoint
 from lgn2hw.cli import main
 from lgn2hw.data.idx import write_idx
 from lgn2hw.model import LogicNet, NetConfig
-from lgn2hw.netlist import Netlist
 
 
 def invoke(*args):

@@ -6,6 +6,7 @@ import itertools
 import json
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -368,7 +369,7 @@ def test_verilator_is_bit_exact_and_catches_a_broken_gate(tmp_path, small):
 
 
 # ------------------------------------------------------------------------------------ lgn2hw verify
-def _compiled(tmp_path, netlist) -> "Path":
+def _compiled(tmp_path, netlist) -> Path:
     from lgn2hw.compiler import compile_source
 
     source = tmp_path / "net.json"
