@@ -5,26 +5,13 @@ import json
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 
 from lgn2hw.checkpoint import Checkpoint
 from lgn2hw.cli import main
 from lgn2hw.data.idx import write_idx
 from lgn2hw.model import LogicNet, NetConfig
 
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def assert_one_line_error(result, *needles):
-    assert result.exit_code != 0, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("Error:")]
-    assert len(errors) == 1, result.output
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in errors[0], errors[0]
+from helpers import assert_one_line_error, invoke
 
 
 @pytest.fixture

@@ -13,16 +13,16 @@ import json
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 from torch import nn
 
 from lgn2hw.checkpoint import Checkpoint
-from lgn2hw.cli import main
 from lgn2hw.compiler import load_source
 from lgn2hw.errors import CheckpointError
 from lgn2hw.importers import import_difflogic
 from lgn2hw.model import LogicNet, NetConfig
 from lgn2hw.simulate import Simulator
+
+from helpers import assert_one_line_error, invoke
 
 
 # ------------------------------------------------------------------ a minimal difflogic look-alike
@@ -195,18 +195,6 @@ def test_load_source_tells_the_formats_apart(tmp_path):
 
 
 # -------------------------------------------------------------------------------------- CLI
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def assert_one_line_error(result, *needles):
-    assert result.exit_code != 0, result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1 and "Traceback" not in result.output, result.output
-    for needle in needles:
-        assert needle in errors[0], errors[0]
-
-
 def test_cli_compiles_a_difflogic_checkpoint(tmp_path):
     model = difflogic_model(48, [96, 96, 40], k=4, seed=10)
     path = tmp_path / "dl.pt"

@@ -25,6 +25,8 @@ from lgn2hw.data.idx import write_idx
 from lgn2hw.model import NetConfig
 from lgn2hw.train import EncodedData, TrainConfig, train
 
+from helpers import assert_one_line_error
+
 WORKER = Path(__file__).with_name("ddp_worker.py")
 TORCHRUN = shutil.which("torchrun") or str(Path(sys.executable).with_name("torchrun"))
 
@@ -146,13 +148,6 @@ def test_not_distributed_by_default():
     info = distributed.current()
     assert (info.rank, info.world_size, info.enabled, info.is_main) == (0, 1, False, True)
     assert distributed.backend_for("cpu") == "gloo"
-
-
-def assert_one_line_error(result, needle):
-    assert result.exit_code != 0, result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1 and needle in errors[0], result.output
-    assert "Traceback" not in result.output
 
 
 def test_ddp_flag_without_torchrun_is_one_error_line(tmp_path, monkeypatch):

@@ -3,7 +3,6 @@
 import math
 
 import pytest
-import torch
 
 from lgn2hw.errors import ConfigError
 from lgn2hw.model import NetConfig
@@ -11,14 +10,12 @@ from lgn2hw.pipeline import train_config_from
 from lgn2hw.presets import resolve
 from lgn2hw.train import EncodedData, TrainConfig, train
 
+from helpers import random_bit_data
+
 
 def tiny_data(n_train=1000, n_test=100, inputs=24, classes=2) -> EncodedData:
-    g = torch.Generator().manual_seed(0)
-    train_bits = (torch.rand(n_train, inputs, generator=g) > 0.5).to(torch.uint8)
-    test_bits = (torch.rand(n_test, inputs, generator=g) > 0.5).to(torch.uint8)
-    label = lambda b: (b[:, 0] ^ b[:, 1]).long()
-    enc = {"kind": "threshold", "feature": list(range(inputs)), "threshold": [0] * inputs}
-    return EncodedData("synthetic", train_bits, label(train_bits), test_bits, label(test_bits), classes, enc)
+    """The class is the XOR of two input bits."""
+    return random_bit_data(n_train, n_test, inputs, classes, lambda b: (b[:, 0] ^ b[:, 1]).long())
 
 
 NET = NetConfig(num_inputs=24, num_classes=2, widths=[32, 16], tau=2.0, seed=1)

@@ -10,6 +10,8 @@ from lgn2hw.model.estimators import select_coefficients
 from lgn2hw.simulate import scores as sim_scores
 from lgn2hw.train import EncodedData, TrainConfig, train
 
+from helpers import random_bit_data
+
 
 def small_config(**kw) -> NetConfig:
     base = dict(num_inputs=40, num_classes=4, widths=[64, 64, 32], tau=4.0, seed=3)
@@ -123,13 +125,8 @@ def test_wiring_uses_every_input():
 
 
 def tiny_data(n_train=2000, n_test=100, inputs=40, classes=4, seed=0) -> EncodedData:
-    g = torch.Generator().manual_seed(seed)
-    train_bits = (torch.rand(n_train, inputs, generator=g) > 0.5).to(torch.uint8)
-    test_bits = (torch.rand(n_test, inputs, generator=g) > 0.5).to(torch.uint8)
-    # A learnable rule: the class is given by two input bits.
-    label = lambda b: (b[:, 0] * 2 + b[:, 1]).long()
-    enc = {"kind": "threshold", "feature": list(range(inputs)), "threshold": [0] * inputs}
-    return EncodedData("synthetic", train_bits, label(train_bits), test_bits, label(test_bits), classes, enc)
+    """A learnable rule: the class is given by two input bits."""
+    return random_bit_data(n_train, n_test, inputs, classes, lambda b: (b[:, 0] * 2 + b[:, 1]).long(), seed)
 
 
 def test_training_is_deterministic_and_learns():

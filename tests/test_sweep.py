@@ -6,13 +6,13 @@ import sys
 
 import pytest
 import torch
-from click.testing import CliRunner
 
 import lgn2hw.train
-from lgn2hw.cli import main
 from lgn2hw.errors import ConfigError, ToolError
 from lgn2hw.sweep import PLOTS, RunSpec, SweepConfig, run_sweep, write_plots
 from lgn2hw.train import EncodedData
+
+import helpers
 
 SETTINGS = {
     "dataset": "synthetic", "thresholds": 1, "layers": 2, "width": 30, "epochs": 2, "batch_size": 50,
@@ -196,7 +196,7 @@ def test_run_ids_are_distinct():
 # --- command line --------------------------------------------------------------------------------------
 
 def invoke(*args):
-    return CliRunner().invoke(main, ["sweep", *map(str, args)])
+    return helpers.invoke("sweep", *args)
 
 
 @pytest.mark.parametrize("args, needle", [

@@ -1,0 +1,38 @@
+"""Helpers shared by the test modules: running the CLI, checking its one-line errors, tiny data sets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from click.testing import CliRunner
+
+from lgn2hw.cli import main
+from lgn2hw.train import EncodedData
+
+
+def invoke(*args):
+    """Run ``lgn2hw ARGS...`` in-process; every argument is passed as a string."""
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def assert_one_line_error(result, *needles: str) -> None:
+    """The command failed with exactly one ``Error:`` line, no traceback, and that line names every needle."""
+    assert result.exit_code != 0, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.output
+    assert "Traceback" not in result.output, result.output
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+
+
+def random_bit_data(
+    n_train: int, n_test: int, inputs: int, classes: int, label: Callable[[torch.Tensor], torch.Tensor], seed: int = 0
+) -> EncodedData:
+    """Uniformly random input bits (training rows drawn first, then test rows) labelled by ``label``,
+    with an identity threshold encoding: a learnable task that needs no data files."""
+    g = torch.Generator().manual_seed(seed)
+    train_bits = (torch.rand(n_train, inputs, generator=g) > 0.5).to(torch.uint8)
+    test_bits = (torch.rand(n_test, inputs, generator=g) > 0.5).to(torch.uint8)
+    enc = {"kind": "threshold", "feature": list(range(inputs)), "threshold": [0] * inputs}
+    return EncodedData("synthetic", train_bits, label(train_bits), test_bits, label(test_bits), classes, enc)
