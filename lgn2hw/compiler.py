@@ -31,6 +31,7 @@ from .raw_inputs import is_raw_build, raw_spec, raw_stimulus
 from .raw_inputs import encode as encode_raw
 from .raw_inputs import port_bits as raw_port_bits
 from .simulate import Simulator
+from .verify import StimulusPart, describe_corner
 
 NETLIST_FILE = "netlist.json"
 RAW_NETLIST_FILE = "raw_netlist.json"  # the unoptimized (-O0) netlist, for `lgn2hw verify --formal`
@@ -304,35 +305,32 @@ def verify_build(
         raise Lgn2hwError(f"{rtl}: RTL file missing from the compiled directory")
     if random_vectors < 0 or (vectors is not None and vectors < 0):
         raise ConfigError("--vectors and --random must be >= 0")
-    parts, described, drive, kinds = [], [], {}, []
+    parts, stimulus, drive = [], [], {}
     dataset = netlist.metadata.get("dataset")
     if is_raw_build(netlist):  # compile --raw-inputs: drive raw features on in_features
         spec = raw_spec(netlist)
-        raw_vectors, described = raw_stimulus(netlist, spec, vectors, random_vectors, seed, data_dir)
+        raw_vectors, stimulus = raw_stimulus(netlist, spec, vectors, random_vectors, seed, data_dir)
         parts.append(encode_raw(netlist, raw_vectors))
         drive = {"input_port": RAW_PORT, "port_bits": raw_port_bits(raw_vectors, spec)}
-        kinds = [_raw_kind(text) for text in described]
     else:
         if dataset and netlist.input_encoding is not None and vectors != 0:
             bits = encoded_test_set(netlist, dataset, data_dir)[:vectors]
             parts.append(bits)
-            described.append(f"{bits.shape[0]} {dataset} test vectors")
-            kinds.append(("test_set", bits.shape[0]))
+            stimulus.append(StimulusPart("test_set", bits.shape[0], f"{bits.shape[0]} {dataset} test vectors"))
         count = random_vectors or (0 if parts else (vectors or 1000))
         if count:
             rng = np.random.default_rng(seed)
             parts.append(rng.integers(0, 2, size=(count, netlist.num_inputs), dtype=np.uint8))
-            described.append(f"{count} random vectors (seed {seed})")
-            kinds.append(("random", count))
+            stimulus.append(StimulusPart("random", count, f"{count} random vectors (seed {seed})"))
         if corners:
             corner = corner_vectors(netlist.num_inputs)
             parts.append(corner)
-            described.append(f"{corner.shape[0]} corner vectors (all zeros, all ones, {corner.shape[0] - 2} one-hot)")
-            kinds.append(("corners", corner.shape[0]))
+            text = f"{corner.shape[0]} corner vectors (all zeros, all ones, {corner.shape[0] - 2} one-hot)"
+            stimulus.append(StimulusPart("corners", corner.shape[0], text))
     bits = np.concatenate(parts)
     counts: dict[str, int] = {}
-    for kind, count in kinds:
-        counts[kind] = counts.get(kind, 0) + count
+    for part in stimulus:
+        counts[part.kind] = counts.get(part.kind, 0) + part.count
     if sum(counts.values()) != bits.shape[0]:  # the description must account for every vector
         raise VerificationError(f"stimulus counts {counts} do not add up to {bits.shape[0]} vectors")
 
@@ -356,24 +354,12 @@ def verify_build(
         result.log = VERIFY_LOG if _keep_log(work / "run", outdir) else ""
         if work_dir is None:
             result.work_dir = ""
-        result.extra["stimulus"] = ", ".join(described)
+        result.extra["stimulus"] = ", ".join(part.text for part in stimulus)
         result.extra["stimulus_counts"] = counts
         if not result.passed:
             waveform = _record_waveform(netlist, rtl, bits, drive, result, outdir, work / "waves", options)
-            starts = np.cumsum([0] + [count for _, count in kinds])
-
-            def label(i: int) -> str:
-                k = int(np.searchsorted(starts, i, side="right")) - 1
-                if k < 0 or k >= len(kinds):
-                    return ""
-                kind, offset = kinds[k][0], i - int(starts[k])
-                if kind == "corners" and not drive:
-                    from .verify import describe_corner
-
-                    return f"corner: {describe_corner(bits[i])}"
-                return f"{kind.replace('_', ' ')} #{offset}"
-
-            text = mismatch_report(result, rtl=rtl.name, stimulus=result.extra["stimulus"], labels=label, waveform=waveform)
+            labels = _VectorLabels(stimulus, bits, binary_corners=not drive)
+            text = mismatch_report(result, rtl=rtl.name, stimulus=result.extra["stimulus"], labels=labels, waveform=waveform)
             with atomic_file(report_path) as handle:
                 handle.write(text)
             result.extra["report"] = VERIFY_REPORT
@@ -382,14 +368,22 @@ def verify_build(
     return result
 
 
-def _raw_kind(text: str) -> tuple[str, int]:
-    """('test_set' | 'random' | 'corners', count) from one of raw_stimulus's descriptions."""
-    count = int(text.split()[0])
-    if "corner" in text:
-        return "corners", count
-    if "random" in text:
-        return "random", count
-    return "test_set", count
+class _VectorLabels:
+    """Where vector i of a run came from, for the mismatch report: "test set #12", "random #3", or for
+    the binary corner vectors the corner itself ("corner: one-hot input 7")."""
+
+    def __init__(self, stimulus: list[StimulusPart], bits: np.ndarray, binary_corners: bool):
+        self.stimulus, self.bits, self.binary_corners = stimulus, bits, binary_corners
+        self.starts = np.cumsum([0] + [part.count for part in stimulus])
+
+    def __call__(self, i: int) -> str:
+        k = int(np.searchsorted(self.starts, i, side="right")) - 1
+        if k < 0 or k >= len(self.stimulus):
+            return ""
+        kind = self.stimulus[k].kind
+        if kind == "corners" and self.binary_corners:
+            return f"corner: {describe_corner(self.bits[i])}"
+        return f"{kind.replace('_', ' ')} #{i - int(self.starts[k])}"
 
 
 def _first_error(log: Path) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 
 from .errors import DataError
 from .netlist import Netlist
+from .verify import StimulusPart
 
 METADATA_KEY = "raw_inputs"  # netlist.json metadata: {"bits": B, "features": F, "port": "in_features"}
 PORT = "in_features"
@@ -102,8 +103,8 @@ def corner_vectors(netlist: Netlist, spec: RawSpec, rng: np.random.Generator) ->
 
 def raw_stimulus(
     netlist: Netlist, spec: RawSpec, vectors: int | None, random_vectors: int, seed: int, data_dir=None
-) -> tuple[np.ndarray, list[str]]:
-    """Raw vectors (V, F) for verification and their description: the data set's raw test samples
+) -> tuple[np.ndarray, list[StimulusPart]]:
+    """Raw vectors (V, F) for verification and their blocks in order: the data set's raw test samples
     (first ``vectors``, when the netlist names a readable data set and ``vectors`` != 0), then
     ``random_vectors`` uniform random ones (1000, or ``vectors``, when there is no data set), then the
     corner vectors."""
@@ -115,15 +116,15 @@ def raw_stimulus(
         test_x = load_dataset(dataset, data_dir=data_dir, limit_train=1, limit_test=vectors).test_x
         raw = np.asarray(test_x).reshape(len(test_x), -1)[:vectors]
         parts.append(_as_raw(raw[:, : spec.features], spec, f"the {dataset} test set"))
-        described.append(f"{raw.shape[0]} raw {dataset} test samples")
+        described.append(StimulusPart("test_set", raw.shape[0], f"{raw.shape[0]} raw {dataset} test samples"))
     rng = np.random.default_rng(seed)
     count = random_vectors or (0 if parts else (vectors or 1000))
     if count:
         parts.append(rng.integers(0, spec.max_value, size=(count, spec.features), endpoint=True, dtype=np.int64))
-        described.append(f"{count} random raw vectors (seed {seed})")
+        described.append(StimulusPart("random", count, f"{count} random raw vectors (seed {seed})"))
     corners = corner_vectors(netlist, spec, rng)
     parts.append(corners)
-    described.append(f"{corners.shape[0]} threshold corner vectors")
+    described.append(StimulusPart("corners", corners.shape[0], f"{corners.shape[0]} threshold corner vectors"))
     return np.concatenate([p.astype(np.int64) for p in parts]), described
 
 

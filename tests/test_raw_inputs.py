@@ -82,7 +82,9 @@ def test_raw_rtl_is_bit_exact_including_threshold_edges(tmp_path, pipeline):
     netlist = _raw_build(tiny_model(), pipeline)
     spec = raw_spec(netlist)
     raw, described = raw_stimulus(netlist, spec, None, 400, seed=3)
-    assert "threshold corner vectors" in described[-1]
+    assert described[-1].kind == "corners" and "threshold corner vectors" in described[-1].text
+    assert [p.kind for p in described] == ["random", "corners"] and described[0].count == 400
+    assert sum(p.count for p in described) == raw.shape[0]
     paths = write_rtl(netlist, tmp_path / "rtl", pipeline=pipeline, raw_inputs=True)
     text = paths[0].read_text()
     latency = pipeline_latency(netlist, pipeline, raw_inputs=True)
