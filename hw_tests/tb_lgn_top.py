@@ -129,20 +129,91 @@ def _as_int_or_text(value):
     return int(value) if value.is_resolvable else str(value)
 
 
+class ResultLog:
+    """What every testbench reports: compares a vector's outputs with the reference, counts the
+    mismatches (MismatchTally per class), keeps the lowest-index mismatching vectors in full, collects
+    out_valid errors, and at the end writes the result file and fails the test."""
+
+    def __init__(self, stimulus: list[int], exp_scores: np.ndarray, exp_class: np.ndarray, index: np.ndarray,
+                 width: int, num_inputs: int, max_report: int):
+        self.stimulus, self.exp_scores, self.width, self.max_report = stimulus, exp_scores, width, max_report
+        # Whole-word expected values: one int compare per output and vector.
+        self.expected = expected_words(exp_scores, width)
+        self.expected_ids = exp_class.tolist()
+        self.original = index.tolist()
+        self.hex_digits = max(1, -(-num_inputs // 4))
+        self.mismatches = 0
+        self.tally = MismatchTally(exp_scores.shape[1], width)
+        self.kept: list[tuple[int, dict]] = []  # max-heap (by negated index) of the lowest-index mismatches
+        self.valid_errors: list[str] = []
+
+    def matches(self, i: int, got_scores, got_class) -> bool:
+        """True when vector i's scores and class_id equal the reference; otherwise the mismatch is recorded."""
+        if (  # int(): 1-bit ports read as Logic, wider ones as LogicArray; both convert when resolvable
+            got_scores.is_resolvable
+            and got_class.is_resolvable
+            and int(got_scores) == self.expected[i]
+            and int(got_class) == self.expected_ids[i]
+        ):
+            return True
+        self.mismatches += 1
+        self.tally.add(got_scores, got_class, self.exp_scores[i], self.expected_ids[i])
+        vector = self.original[i]
+        if self.max_report > 0 and (len(self.kept) < self.max_report or vector < -self.kept[0][0]):
+            record = {
+                "vector": vector,
+                "input_hex": f"{self.stimulus[i]:0{self.hex_digits}x}",
+                "expected_scores": [int(s) for s in self.exp_scores[i]],
+                "actual_scores": [_field(got_scores, cls, self.width) for cls in range(self.exp_scores.shape[1])],
+                "expected_class": self.expected_ids[i],
+                "actual_class": _as_int_or_text(got_class),
+            }
+            if len(self.kept) < self.max_report:
+                heapq.heappush(self.kept, (-vector, record))
+            else:
+                heapq.heapreplace(self.kept, (-vector, record))
+        return False
+
+    def finish(self, result_path: str, sim_seconds: float, **extra) -> None:
+        """Write the result file, then fail on out_valid errors or mismatches."""
+        total = len(self.expected)
+        first = [record for _, record in sorted(self.kept, key=lambda item: -item[0])]
+        _write_json(
+            result_path,
+            {
+                "complete": True,
+                "vectors": total,
+                "mismatches": self.mismatches,
+                "first_mismatches": first,
+                "out_valid_errors": self.valid_errors,
+                "score_width": self.width,
+                "sim_seconds": sim_seconds,
+                **extra,
+                **self.tally.to_json(),
+            },
+        )
+        assert not self.valid_errors, "; ".join(self.valid_errors)
+        if self.mismatches:
+            m = first[0] if first else {}
+            raise AssertionError(
+                f"{self.mismatches} of {total} vectors mismatch; first at vector {m.get('vector')} "
+                f"(in_bits=0x{m.get('input_hex')}): expected scores {m.get('expected_scores')} class "
+                f"{m.get('expected_class')}, got {m.get('actual_scores')} class {m.get('actual_class')}"
+            )
+
+
 @cocotb.test()
 async def compare_with_reference(dut):
     """Every vector: scores and class_id equal the Python reference."""
     vectors, num_inputs, exp_scores, exp_class, index, result_path, max_report = load_reference()
 
-    total, num_classes = exp_scores.shape
+    total = exp_scores.shape[0]
     if len(input_port(dut)) != num_inputs:
         raise ValueError(f"the input port is {len(input_port(dut))} bits wide, the vectors have {num_inputs}")
     width = score_field_width(dut, exp_scores)
 
-    # Whole-word expected values: one int compare per output and vector in the loop below.
     stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
-    expected = expected_words(exp_scores, width)
-    expected_ids = exp_class.tolist()
+    log = ResultLog(stimulus, exp_scores, exp_class, index, width, num_inputs, max_report)
 
     in_bits, scores, class_id = input_port(dut), dut.scores, dut.class_id
     dut.clk.value = 0
@@ -150,69 +221,18 @@ async def compare_with_reference(dut):
     dut.in_valid.value = 1
     settle = Timer(1, unit="ns")
 
-    mismatches = 0
-    tally = MismatchTally(num_classes, width)
-    kept: list[tuple[int, dict]] = []  # max-heap (by negated index) of the lowest-index mismatches
-    valid_errors: list[str] = []
-    hex_digits = max(1, -(-num_inputs // 4))
-    original = index.tolist()
     start = time.perf_counter()
     for i in range(total):
         in_bits.value = stimulus[i]
         await settle
-        got_scores = scores.value
-        got_class = class_id.value
-        if (  # int(): 1-bit ports read as Logic, wider ones as LogicArray; both convert when resolvable
-            got_scores.is_resolvable
-            and got_class.is_resolvable
-            and int(got_scores) == expected[i]
-            and int(got_class) == expected_ids[i]
-        ):
-            continue
-        mismatches += 1
-        tally.add(got_scores, got_class, exp_scores[i], expected_ids[i])
-        if max_report > 0 and (len(kept) < max_report or original[i] < -kept[0][0]):
-            record = {
-                "vector": original[i],
-                "input_hex": f"{stimulus[i]:0{hex_digits}x}",
-                "expected_scores": [int(s) for s in exp_scores[i]],
-                "actual_scores": [_field(got_scores, cls, width) for cls in range(num_classes)],
-                "expected_class": expected_ids[i],
-                "actual_class": _as_int_or_text(got_class),
-            }
-            if len(kept) < max_report:
-                heapq.heappush(kept, (-original[i], record))
-            else:
-                heapq.heapreplace(kept, (-original[i], record))
+        log.matches(i, scores.value, class_id.value)
     sim_seconds = time.perf_counter() - start
 
     # out_valid follows in_valid in the same cycle (combinational build).
     if str(dut.out_valid.value) != "1":
-        valid_errors.append(f"out_valid is {dut.out_valid.value} while in_valid is 1")
+        log.valid_errors.append(f"out_valid is {dut.out_valid.value} while in_valid is 1")
     dut.in_valid.value = 0
     await settle
     if str(dut.out_valid.value) != "0":
-        valid_errors.append(f"out_valid is {dut.out_valid.value} while in_valid is 0")
-
-    first = [record for _, record in sorted(kept, key=lambda item: -item[0])]
-    _write_json(
-        result_path,
-        {
-            "complete": True,
-            "vectors": total,
-            "mismatches": mismatches,
-            "first_mismatches": first,
-            "out_valid_errors": valid_errors,
-            "score_width": width,
-            "sim_seconds": sim_seconds,
-            **tally.to_json(),
-        },
-    )
-    assert not valid_errors, "; ".join(valid_errors)
-    if mismatches:
-        m = first[0]
-        raise AssertionError(
-            f"{mismatches} of {total} vectors mismatch; first at vector {m['vector']} "
-            f"(in_bits=0x{m['input_hex']}): expected scores {m['expected_scores']} class {m['expected_class']}, "
-            f"got {m['actual_scores']} class {m['actual_class']}"
-        )
+        log.valid_errors.append(f"out_valid is {dut.out_valid.value} while in_valid is 0")
+    log.finish(result_path, sim_seconds)

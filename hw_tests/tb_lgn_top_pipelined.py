@@ -21,7 +21,6 @@ tb_lgn_top.py keys (per-class mismatch counts included) plus latency, cycles, re
 
 from __future__ import annotations
 
-import heapq
 import os
 import time
 from collections import deque
@@ -32,16 +31,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
-from tb_lgn_top import (
-    MismatchTally,
-    _as_int_or_text,
-    _field,
-    _write_json,
-    expected_words,
-    input_port,
-    load_reference,
-    score_field_width,
-)
+from tb_lgn_top import ResultLog, input_port, load_reference, score_field_width
 
 ENV_LATENCY = "LGN2HW_TB_LATENCY"
 ENV_SEED = "LGN2HW_TB_SEED"
@@ -58,16 +48,14 @@ async def pipelined_stream_matches_reference(dut):
     if latency < 1:
         raise ValueError(f"latency must be >= 1 for the pipelined testbench, got {latency}")
 
-    total, num_classes = exp_scores.shape
+    total = exp_scores.shape[0]
     if len(input_port(dut)) != num_inputs:
         raise ValueError(f"the input port is {len(input_port(dut))} bits wide, the vectors have {num_inputs}")
     width = score_field_width(dut, exp_scores)
 
     stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
-    expected = expected_words(exp_scores, width)
-    expected_ids = exp_class.tolist()
+    log = ResultLog(stimulus, exp_scores, exp_class, index, width, num_inputs, max_report)
     original = index.tolist()
-    hex_digits = max(1, -(-num_inputs // 4))
 
     # Reset plan: after about 1/2 and 3/4 of the vectors have been driven (once each).
     reset_at = sorted({max(1, total // 2), max(1, (3 * total) // 4)})
@@ -81,9 +69,6 @@ async def pipelined_stream_matches_reference(dut):
     history: list[tuple[int, int | None, int]] = []
     pending: deque[int] = deque(range(total))
     checked = [False] * total
-    mismatches = 0
-    kept: list[tuple[int, dict]] = []
-    valid_errors: list[str] = []
     valid_error_count = 0
     resets = 0
     killed = 0
@@ -92,7 +77,6 @@ async def pipelined_stream_matches_reference(dut):
     next_reset = 0
 
     in_bits, scores, class_id, out_valid = input_port(dut), dut.scores, dut.class_id, dut.out_valid
-    tally = MismatchTally(num_classes, width)
     start = time.perf_counter()
     f = 0
     tail = 0
@@ -110,37 +94,14 @@ async def pipelined_stream_matches_reference(dut):
             got_valid = out_valid.value
             if str(got_valid) != ("1" if want_valid else "0"):
                 valid_error_count += 1
-                if len(valid_errors) < MAX_VALID_ERRORS:
-                    valid_errors.append(
+                if len(log.valid_errors) < MAX_VALID_ERRORS:
+                    log.valid_errors.append(
                         f"cycle {f}: out_valid is {got_valid}, expected {int(want_valid)}"
                         + (f" (vector {original[vec_src]} driven at cycle {src})" if vec_src is not None else "")
                     )
             if want_valid:
-                i = vec_src
-                checked[i] = True
-                got_scores = scores.value
-                got_class = class_id.value
-                if not (
-                    got_scores.is_resolvable
-                    and got_class.is_resolvable
-                    and int(got_scores) == expected[i]
-                    and int(got_class) == expected_ids[i]
-                ):
-                    mismatches += 1
-                    tally.add(got_scores, got_class, exp_scores[i], expected_ids[i])
-                    if max_report > 0 and (len(kept) < max_report or original[i] < -kept[0][0]):
-                        record = {
-                            "vector": original[i],
-                            "input_hex": f"{stimulus[i]:0{hex_digits}x}",
-                            "expected_scores": [int(s) for s in exp_scores[i]],
-                            "actual_scores": [_field(got_scores, cls, width) for cls in range(num_classes)],
-                            "expected_class": expected_ids[i],
-                            "actual_class": _as_int_or_text(got_class),
-                        }
-                        if len(kept) < max_report:
-                            heapq.heappush(kept, (-original[i], record))
-                        else:
-                            heapq.heapreplace(kept, (-original[i], record))
+                checked[vec_src] = True
+                log.matches(vec_src, scores.value, class_id.value)
         # ---- drive the next cycle
         if f == 0:
             history.append((0, None, 1))  # initial reset
@@ -185,32 +146,7 @@ async def pipelined_stream_matches_reference(dut):
 
     unchecked = [original[i] for i in range(total) if not checked[i]]
     if unchecked:
-        valid_errors.append(f"{len(unchecked)} vectors never came out with out_valid high, e.g. {unchecked[:5]}")
-    elif valid_error_count > len(valid_errors):
-        valid_errors.append(f"... {valid_error_count} out_valid errors in all")
-    first = [record for _, record in sorted(kept, key=lambda item: -item[0])]
-    _write_json(
-        result_path,
-        {
-            "complete": True,
-            "vectors": total,
-            "mismatches": mismatches,
-            "first_mismatches": first,
-            "out_valid_errors": valid_errors,
-            "score_width": width,
-            "sim_seconds": sim_seconds,
-            "latency": latency,
-            "cycles": f,
-            "resets": resets,
-            "killed_in_flight": killed,
-            **tally.to_json(),
-        },
-    )
-    assert not valid_errors, "; ".join(valid_errors)
-    if mismatches:
-        m = first[0]
-        raise AssertionError(
-            f"{mismatches} of {total} vectors mismatch; first at vector {m['vector']} "
-            f"(in_bits=0x{m['input_hex']}): expected scores {m['expected_scores']} class {m['expected_class']}, "
-            f"got {m['actual_scores']} class {m['actual_class']}"
-        )
+        log.valid_errors.append(f"{len(unchecked)} vectors never came out with out_valid high, e.g. {unchecked[:5]}")
+    elif valid_error_count > len(log.valid_errors):
+        log.valid_errors.append(f"... {valid_error_count} out_valid errors in all")
+    log.finish(result_path, sim_seconds, latency=latency, cycles=f, resets=resets, killed_in_flight=killed)

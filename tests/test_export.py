@@ -211,6 +211,20 @@ def test_exported_serial_top_reverifies(builds, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "PASS serial (lgn_top_serial, tb_lgn_serial): bit-exact on 24 vectors" in run.stdout
 
+    # Break class 0's first output bit in the core the serial top wraps: every vector's score 0 is off
+    # by one, and the serial bench reports it like the others, per-class tally included.
+    net = Netlist.load(out / "netlist.json")
+    gate = int(net.outputs[0]) - net.num_inputs
+    rtl = out / "rtl/lgn_top.v"
+    text, count = re.subn(rf"(assign g{gate} = )(.*);", r"\1~(\2);", rtl.read_text())
+    assert count == 1
+    rtl.write_text(text)
+    run = _run_verify(out, "serial")
+    assert run.returncode == 1 and "MISMATCH: 24 of 24 vectors mismatch" in run.stdout, run.stdout
+    result = json.loads((out / "verify/build/serial/tb_result.json").read_text())
+    assert result["class_score_mismatches"][0] == 24 and sum(result["class_score_mismatches"][1:]) == 0
+    assert result["first_mismatches"][0]["vector"] == 0 and len(result["first_mismatches"]) == 5
+
 
 def test_exported_verification_does_not_need_lgn2hw(builds, tmp_path):
     export_build(builds["tiny"], tmp_path / "g", "generic", vectors=4)
