@@ -65,6 +65,17 @@ def _run_verify(folder, *checks) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True, timeout=300)
 
 
+def _break_class0_first_bit(folder) -> None:
+    """Invert the gate that drives class 0's first output bit in an exported core: score 0 is then off
+    by one on every vector."""
+    net = Netlist.load(folder / "netlist.json")
+    gate = int(net.outputs[0]) - net.num_inputs
+    rtl = folder / "rtl/lgn_top.v"
+    text, count = re.subn(rf"(assign g{gate} = )(.*);", r"\1~(\2);", rtl.read_text())
+    assert count == 1
+    rtl.write_text(text)
+
+
 # ------------------------------------------------------------------------------------ folder contents
 COMMON = ["README.md", "export.json", "files.f", "netlist.json", "rtl/lgn_top.v", "rtl/lgn_top_wrap.v",
           "verify/checks.json", "verify/expected_class.npy", "verify/expected_scores.npy", "verify/run_verify.py",
@@ -192,13 +203,7 @@ def test_exported_testbench_passes_and_catches_tampered_rtl(builds, tmp_path):
     assert "PASS core (lgn_top, tb_lgn_top): bit-exact on 64 vectors" in run.stdout
     assert "PASS wrap (lgn_top_wrap, tb_lgn_top_pipelined): bit-exact on 64 vectors" in run.stdout
 
-    # invert the gate that drives class 0's first output bit: score 0 is off by one on every vector
-    net = Netlist.load(out / "netlist.json")
-    gate = int(net.outputs[0]) - net.num_inputs
-    rtl = out / "rtl/lgn_top.v"
-    text, count = re.subn(rf"(assign g{gate} = )(.*);", r"\1~(\2);", rtl.read_text())
-    assert count == 1
-    rtl.write_text(text)
+    _break_class0_first_bit(out)
     run = _run_verify(out, "wrap")
     assert run.returncode == 1 and "FAIL wrap" in run.stdout and "MISMATCH: 64 of 64 vectors mismatch" in run.stdout
 
@@ -211,14 +216,8 @@ def test_exported_serial_top_reverifies(builds, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "PASS serial (lgn_top_serial, tb_lgn_serial): bit-exact on 24 vectors" in run.stdout
 
-    # Break class 0's first output bit in the core the serial top wraps: every vector's score 0 is off
-    # by one, and the serial bench reports it like the others, per-class tally included.
-    net = Netlist.load(out / "netlist.json")
-    gate = int(net.outputs[0]) - net.num_inputs
-    rtl = out / "rtl/lgn_top.v"
-    text, count = re.subn(rf"(assign g{gate} = )(.*);", r"\1~(\2);", rtl.read_text())
-    assert count == 1
-    rtl.write_text(text)
+    # The serial bench reports a broken core like the others, per-class tally included.
+    _break_class0_first_bit(out)
     run = _run_verify(out, "serial")
     assert run.returncode == 1 and "MISMATCH: 24 of 24 vectors mismatch" in run.stdout, run.stdout
     result = json.loads((out / "verify/build/serial/tb_result.json").read_text())

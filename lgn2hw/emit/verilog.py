@@ -547,6 +547,32 @@ def _class_groups(netlist: Netlist) -> tuple[list[list[int]], list[int]]:
     return groups, offsets
 
 
+def _module_ports(netlist: Netlist, clock_ports: list[Port], raw_port: Port | None, unused_inputs: int, valid_text: str) -> list[Port]:
+    """The top module's ports in the order of docs/verilog-interface.md: clk, rst (as the build uses
+    them), in_valid, the input (in_bits, or the raw front end's in_features), out_valid, scores,
+    class_id; waivers grouped and columns laid out."""
+    n, c = netlist.num_inputs, netlist.num_classes
+    width, id_width = score_width(netlist), class_id_width(netlist)
+    in_port = raw_port or Port(
+        "input",
+        "in_bits",
+        n,
+        "bit i = input signal i" + (f"; {unused_inputs} bits reach no output" if unused_inputs else ""),
+        "UNUSEDSIGNAL" if unused_inputs else None,
+    )
+    ports = [
+        *clock_ports,
+        Port("input", "in_valid", 1, "input vector valid"),
+        in_port,
+        Port("output", "out_valid", 1, valid_text),
+        Port("output", "scores", c * width, f"class c at scores[c*{width} +: {width}]"),
+        Port("output", "class_id", id_width, "argmax of scores, ties -> lowest class index"),
+    ]
+    _group_waivers(ports)
+    _layout_ports(ports)
+    return ports
+
+
 def _header_lines(
     netlist: Netlist, emitted: int, timing: list[str], raw_bits: int, groups: list[list[int]], offsets: list[int], header: dict
 ) -> list[str]:
@@ -629,26 +655,16 @@ def _prepare(
         assigns.append(Assign(f"scores[{hi}:{lo}]" if c * width > 1 else "scores", f"score{cls}"))
     assigns.append(Assign("class_id", class_expr))
 
-    ports = [
-        Port("input", "clk", 1, "unused: this build is combinational", "UNUSEDSIGNAL"),
-        Port("input", "rst", 1, "unused: this build is combinational", "UNUSEDSIGNAL"),
-        Port("input", "in_valid", 1, "input vector valid"),
-        in_port
-        if raw_bits
-        else Port(
-            "input",
-            "in_bits",
-            n,
-            "bit i = input signal i" + (f"; {unused_inputs} bits reach no output" if unused_inputs else ""),
-            "UNUSEDSIGNAL" if unused_inputs else None,
-        ),
-        Port("output", "out_valid", 1, "= in_valid (combinational)"),
-        Port("output", "scores", c * width, f"class c at scores[c*{width} +: {width}]"),
-        Port("output", "class_id", id_width, "argmax of scores, ties -> lowest class index"),
-    ]
-
-    _group_waivers(ports)
-    _layout_ports(ports)
+    ports = _module_ports(
+        netlist,
+        [
+            Port("input", "clk", 1, "unused: this build is combinational", "UNUSEDSIGNAL"),
+            Port("input", "rst", 1, "unused: this build is combinational", "UNUSEDSIGNAL"),
+        ],
+        in_port if raw_bits else None,
+        unused_inputs,
+        "= in_valid (combinational)",
+    )
 
     timing = [f"scores: {c} x {width} bits; class_id: {id_width} bits; combinational (out_valid = in_valid)"]
     return {
@@ -763,25 +779,16 @@ def _prepare_pipelined(
         assigns.append(Assign(f"scores[{hi}:{lo}]" if c * width > 1 else "scores", f"score{cls}_q"))
     assigns.append(Assign("class_id", "class_id_q"))
 
-    ports = [
-        Port("input", "clk", 1, "clock: every register is on its rising edge"),
-        Port("input", "rst", 1, "synchronous, active high: clears the valid pipeline"),
-        Port("input", "in_valid", 1, "input vector valid"),
-        in_port
-        if raw_bits
-        else Port(
-            "input",
-            "in_bits",
-            n,
-            "bit i = input signal i" + (f"; {unused_inputs} bits reach no output" if unused_inputs else ""),
-            "UNUSEDSIGNAL" if unused_inputs else None,
-        ),
-        Port("output", "out_valid", 1, f"= in_valid delayed by LATENCY = {latency} cycles"),
-        Port("output", "scores", c * width, f"class c at scores[c*{width} +: {width}]"),
-        Port("output", "class_id", id_width, "argmax of scores, ties -> lowest class index"),
-    ]
-    _group_waivers(ports)
-    _layout_ports(ports)
+    ports = _module_ports(
+        netlist,
+        [
+            Port("input", "clk", 1, "clock: every register is on its rising edge"),
+            Port("input", "rst", 1, "synchronous, active high: clears the valid pipeline"),
+        ],
+        in_port if raw_bits else None,
+        unused_inputs,
+        f"= in_valid delayed by LATENCY = {latency} cycles",
+    )
 
     timing = [
         f"scores: {c} x {width} bits; class_id: {id_width} bits; pipelined, LATENCY = {latency} cycles",
