@@ -124,6 +124,9 @@ class TrainResult:
     samples_per_second: float = 0.0
 
 
+LOSS_SYNC_STEPS = 50  # training steps between reads of the running loss (progress bar, metrics)
+
+
 def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -229,6 +232,9 @@ def train(
         model.train()
         order = torch.randperm(n, generator=shuffle)
         total_loss = 0.0
+        # Summed on the device and read back every LOSS_SYNC_STEPS steps: a .item() per step would
+        # make every step wait for the GPU.
+        loss_pending = torch.zeros((), device=device)
         epoch_start = time.perf_counter()
         show = progress and info.is_main
         bar = tqdm(range(steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=None if show else True, leave=False)  # None: hidden when not a terminal
@@ -248,8 +254,10 @@ def train(
             if scheduler is not None:
                 scheduler.step()
             model.update_cage()  # depends only on the logits, identical on every rank
-            total_loss += loss_sum.item()
-            if step % 50 == 0:
+            loss_pending += loss_sum.detach()
+            if step % LOSS_SYNC_STEPS == 0 or step == steps - 1:
+                total_loss += loss_pending.item()
+                loss_pending.zero_()
                 bar.set_postfix(loss=f"{total_loss / min(n, (step + 1) * config.batch_size) * info.world_size:.3f}")
         if info.enabled:
             total_loss = distributed.all_reduce_sum([total_loss], device)[0]
