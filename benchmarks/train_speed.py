@@ -2,6 +2,10 @@
 
     OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/train_speed.py [--threads 1] [--steps 12]
         [--rounds 3] [--sizes 4x2000,4x8000,6x16000] [--batch 100] [--no-malloc-tuning]
+        [--batch-sweep 25,50,100,200,500,1000 --sizes 4x8000]
+
+``--batch-sweep`` measures only the default path (Hard-ST + CAGE) at each batch size instead: samples/s
+and ms per step, to see what larger batches buy per sample (docs/training.md, "Batch size").
 
 References, all pure PyTorch and batch-major as the research code is, with plain Adam:
 
@@ -185,6 +189,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--inputs", type=int, default=784)
     parser.add_argument("--sizes", default="4x2000,4x8000,6x16000")
+    parser.add_argument("--batch-sweep", default="", metavar="B1,B2,...",
+                        help="only the default path (hard-st + CAGE), at each of these batch sizes")
     parser.add_argument("--no-malloc-tuning", action="store_true",
                         help="leave glibc's allocator defaults (lgn2hw.train tunes them; see lgn2hw/model/alloc.py)")
     args = parser.parse_args()
@@ -192,6 +198,9 @@ def main() -> None:
     tuned = False if args.no_malloc_tuning else tune_allocator()
     print(f"torch {torch.__version__}, {args.threads} thread(s), batch {args.batch}, {args.inputs} inputs, 10 classes, "
           f"malloc tuning {'on' if tuned else 'off'}; samples/s per CPU second (median step) [wall-clock samples/s]")
+    if args.batch_sweep:
+        batch_sweep([int(b) for b in args.batch_sweep.split(",")], args)
+        return
     ours = [e + (" + CAGE" if e in STRAIGHT_THROUGH else "") for e in ESTIMATORS]
     names = [*REFERENCES, *ours]
     ratios = [f"default / {r}" for r in REFERENCES] + ["difflogic-py / naive"]
@@ -215,6 +224,25 @@ def main() -> None:
         default = rates[DEFAULT][0]
         shares = [default / rates[r][0] for r in REFERENCES] + [rates["difflogic-py"][0] / rates["naive"][0]]
         print(f"{size:>9} | {cells} | " + " | ".join(f"{s:>{len(h) - 1}.1f}x" for s, h in zip(shares, ratios)), flush=True)
+
+
+def batch_sweep(batches: list[int], args) -> None:
+    """Samples/s of the default path per batch size, every size measured in the same interleaved rounds."""
+    print(f"{'network':>9} | " + " | ".join(f"{f'batch {b}':>22}" for b in batches) + "   (samples/s per CPU s [ms per step])")
+    for size in args.sizes.split(","):
+        layers, width = (int(v) for v in size.lower().split("x"))
+        benches = {}
+        for b in batches:
+            net = LogicNet(NetConfig(num_inputs=args.inputs, num_classes=10, widths=[width] * layers, tau=20.0))
+            benches[b] = Bench(net, args.inputs, b, after_step=net.update_cage)
+        for _ in range(args.rounds):
+            for bench in benches.values():
+                bench.run(args.steps)
+        cells = []
+        for b, bench in benches.items():
+            rate = bench.rate(b)[0]
+            cells.append(f"{rate:>10,.0f} [{1000 * b / rate:>8.1f} ms]")
+        print(f"{size:>9} | " + " | ".join(cells), flush=True)
 
 
 if __name__ == "__main__":

@@ -163,6 +163,7 @@ def _count_correct(model: LogicNet, bits, labels, hard: bool, batch: int, noise_
     device = next(model.parameters()).device
     seed = model.config.seed + EVAL_NOISE_OFFSET if noise_seed is None else noise_seed
     correct = 0
+    batch = model.eval_chunk(batch)
     for i in range(0, bits.shape[0], batch):
         x = bits[i : i + batch].to(device).float()
         noise = None if hard else torch.Generator(device=device).manual_seed(seed)

@@ -8,7 +8,7 @@ from lgn2hw.freeze import freeze
 from lgn2hw.model import CageSchedule, LogicNet, NetConfig
 from lgn2hw.model.estimators import select_coefficients
 from lgn2hw.simulate import scores as sim_scores
-from lgn2hw.train import EncodedData, TrainConfig, train
+from lgn2hw.train import EncodedData, TrainConfig, evaluate, train
 
 from helpers import random_bit_data
 
@@ -291,3 +291,18 @@ def test_softmax_backward_fallback_equals_the_fused_kernel(monkeypatch):
     # and both are the softmax Jacobian applied to v
     jac = torch.diag_embed(probs) - probs.unsqueeze(-1) * probs.unsqueeze(-2)
     torch.testing.assert_close(plain, (jac @ v.unsqueeze(-1)).squeeze(-1))
+
+
+def test_evaluation_chunks_keep_activations_small_and_do_not_change_results():
+    from lgn2hw.model.network import EVAL_ACTIVATION_BYTES
+
+    wide = LogicNet(NetConfig(num_inputs=5488, num_classes=10, widths=[24000, 24000], seed=0))
+    assert wide.eval_chunk(2000) == EVAL_ACTIVATION_BYTES // (4 * 24000) == 174
+    net = small_config(widths=[64, 48, 40], estimator="soft-gumbel", cage=False)  # noisy soft forward
+    model = LogicNet(net)
+    assert model.eval_chunk(2000) == 2000 and model.eval_chunk(7) == 7
+    bits = random_bits(300, net.num_inputs, seed=4)
+    assert torch.equal(model.hard_scores(bits, batch=7), model.hard_scores(bits, batch=4096))
+    data = tiny_data(n_train=10, n_test=300, inputs=net.num_inputs, classes=net.num_classes)
+    for hard in (True, False):
+        assert evaluate(model, data.test_bits, data.test_y, hard, batch=7) == evaluate(model, data.test_bits, data.test_y, hard, batch=2000)
