@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/train_speed.py [--threads 1] [--steps 12]
         [--rounds 3] [--sizes 4x2000,4x8000,6x16000] [--batch 100] [--no-malloc-tuning]
-        [--batch-sweep 25,50,100,200,500,1000 --sizes 4x8000]
+        [--batch-sweep 25,50,100,250,1000 --sizes 4x8000]
 
 ``--batch-sweep`` measures only the default path (Hard-ST + CAGE) at each batch size instead: samples/s
 and ms per step, to see what larger batches buy per sample (docs/training.md, "Batch size").

@@ -235,7 +235,7 @@ def train(
         total_loss = 0.0
         # Summed on the device and read back every LOSS_SYNC_STEPS steps: a .item() per step would
         # make every step wait for the GPU.
-        loss_pending = torch.zeros((), device=device)
+        loss_pending = torch.zeros((), dtype=torch.float32 if device.type == "mps" else torch.float64, device=device)
         epoch_start = time.perf_counter()
         show = progress and info.is_main
         bar = tqdm(range(steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=None if show else True, leave=False)  # None: hidden when not a terminal

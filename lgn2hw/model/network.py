@@ -21,10 +21,10 @@ from .cage import CageSchedule
 from .estimators import ESTIMATORS, STRAIGHT_THROUGH, frozen_coefficients, select_coefficients
 
 INITS = ("gaussian", "residual")
-# Evaluation runs in chunks of samples small enough that one (gates x chunk) float32 activation stays
-# under this many bytes: below glibc's mmap threshold, so freed chunks are reused instead of fresh
-# pages being faulted in for every activation (at 4 x 24000 gates: 3x faster evaluation, 1.9M page
-# faults -> 30k per 5000 samples, docs/training.md "Speed").
+# On the CPU, evaluation runs in chunks of samples small enough that one (gates x chunk) float32
+# activation stays under this many bytes: below glibc's mmap threshold, so freed chunks are reused
+# instead of fresh pages being faulted in for every activation (at 4 x 24000 gates: 2.8x faster
+# evaluation, 1.9M page faults -> 41k per 5000 samples, docs/training.md "Speed").
 EVAL_ACTIVATION_BYTES = 16 * 1024 * 1024
 
 
@@ -121,10 +121,10 @@ class LogicLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
         """x: (in_dim, batch); coeffs: (out_dim, 4) per-gate multilinear coefficients."""
-        plan = self.fanout_plan() if x.requires_grad else None
+        plan = self.gradient_plan() if x.requires_grad else None
         return _GateLayer.apply(x, coeffs, self.idx_a, self.idx_b, plan)
 
-    def fanout_plan(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def gradient_plan(self) -> tuple[torch.Tensor, torch.Tensor]:
         """This layer's ``input_gradient_plan``, cached; recomputed when the wiring buffers are
         replaced or loaded into."""
         key = (self.idx_a.data_ptr(), self.idx_a._version, self.idx_b.data_ptr(), self.idx_b._version, self.in_dim)
@@ -263,8 +263,11 @@ class LogicNet(nn.Module):
         return h.reshape(self.config.num_classes, k, -1).sum(dim=1).T
 
     def eval_chunk(self, limit: int = 4096) -> int:
-        """Samples per evaluation chunk: at most ``limit``, and few enough that the widest layer's
-        (gates x chunk) float32 activation fits EVAL_ACTIVATION_BYTES."""
+        """Samples per evaluation chunk: at most ``limit``; on the CPU also few enough that the widest
+        layer's (gates x chunk) float32 activation fits EVAL_ACTIVATION_BYTES (a GPU has no glibc
+        allocator to spare and prefers big chunks)."""
+        if self.layers[0].idx_a.device.type != "cpu":
+            return max(1, limit)
         widest = max(self.config.num_inputs, *self.config.widths)
         return max(1, min(limit, EVAL_ACTIVATION_BYTES // (4 * widest)))
 
