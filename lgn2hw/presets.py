@@ -20,7 +20,7 @@ PRESETS: dict[str, dict] = {
     },
     "fashion-large": {
         "description": "Fashion-MNIST, 7 thresholds, 4 x 24000 gates, 14 epochs, cosine lr: 87.22 % hard test accuracy, "
-                       "29 min on one core of a 2-core CPU (docs/training.md)",
+                       "16 min on one core of a 2-core CPU (docs/training.md)",
         "dataset": "fashion-mnist",
         "thresholds": 7,
         "layers": 4,
