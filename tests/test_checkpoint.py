@@ -64,6 +64,7 @@ def test_pickle_that_would_run_code_is_refused(tmp_path):
     assert not os.path.exists("/tmp/lgn2hw-should-not-exist")
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch warns about the very file this test refuses
 def test_plain_pickle_file_is_refused(tmp_path):
     path = tmp_path / "plain.pkl"
     path.write_bytes(pickle.dumps(_RunsCode()))
