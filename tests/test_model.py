@@ -306,3 +306,20 @@ def test_evaluation_chunks_keep_activations_small_and_do_not_change_results():
     data = tiny_data(n_train=10, n_test=300, inputs=net.num_inputs, classes=net.num_classes)
     for hard in (True, False):
         assert evaluate(model, data.test_bits, data.test_y, hard, batch=7) == evaluate(model, data.test_bits, data.test_y, hard, batch=2000)
+
+
+def test_epoch_loss_is_the_mean_cross_entropy_over_every_training_sample():
+    """The epoch loss is summed on the device and read back every LOSS_SYNC_STEPS steps: no step may be
+    lost or counted twice (61 steps of which the last is short, so blocks 0, 1-50, 51-60 all count).
+    With a vanishing learning rate the gates never change, so the loss is that of the initial network."""
+    from lgn2hw.train import LOSS_SYNC_STEPS
+
+    net = small_config(tau=4.0)
+    data = tiny_data(n_train=6050, n_test=50, inputs=net.num_inputs, classes=net.num_classes)
+    cfg = TrainConfig(epochs=1, batch_size=100, lr=1e-12, seed=5, gap_samples=0)
+    assert -(-6050 // cfg.batch_size) > LOSS_SYNC_STEPS + 1
+    result = train(net, data, cfg, progress=False)
+    with torch.no_grad():
+        scores = LogicNet(net)(data.train_bits.float(), hard=True)
+        expected = torch.nn.functional.cross_entropy(scores / net.tau, data.train_y).item()
+    assert result.history[0]["train_loss"] == pytest.approx(expected, rel=1e-6)
