@@ -16,7 +16,7 @@ from lgn2hw.errors import ConfigError, DataError, ToolError
 from lgn2hw.gates import FALSE, TRUE, compose_id
 from lgn2hw.netlist import Netlist
 from lgn2hw.simulate import Simulator
-from lgn2hw.verify import VerifyResult, low_switching_order, verify_rtl
+from lgn2hw.verify import VerifyResult, corner_vectors, low_switching_order, verify_rtl
 from test_emit import random_netlist
 
 pytestmark = pytest.mark.skipif(
@@ -407,7 +407,7 @@ def test_cli_tampered_rtl_writes_report_and_waveform_and_exits_1(tmp_path, small
     assert doc["mismatches"] > 0 and doc["jobs"] == 2 and doc["extra"]["report"] == "verify_mismatches.md"
     report = (out / "verify_mismatches.md").read_text()
     first = doc["first_mismatches"][0]
-    assert f"### vector {first['vector']} (" in report and "DIFFERS" in report
+    assert f"### vector {first['vector']} (random #{first['vector']})" in report and "DIFFERS" in report
     assert "## Vectors with a wrong score, per class" in report
     assert sum(doc["class_score_mismatches"]) > 0
     waves = out / "verify_waves.fst"
@@ -460,3 +460,19 @@ def test_verilator_pipelined_and_waveform(tmp_path, small):
     assert result.passed and result.waves == str(waves)
     text = waves.read_text()
     assert "$var wire" in text and " in_bits " in text and " scores " in text and re.search(r" g\d+ ", text)
+
+
+def test_report_labels_name_each_vector_by_its_stimulus_block():
+    from lgn2hw.compiler import _VectorLabels
+    from lgn2hw.verify import StimulusPart
+
+    corners = corner_vectors(6)
+    bits = np.concatenate([np.zeros((3, 6), np.uint8), np.ones((2, 6), np.uint8), corners])
+    parts = [StimulusPart("test_set", 3, "3 test vectors"), StimulusPart("random", 2, "2 random vectors"),
+             StimulusPart("corners", corners.shape[0], "corners")]
+    labels = _VectorLabels(parts, bits, binary_corners=True)
+    assert [labels(i) for i in (0, 2, 3, 4)] == ["test set #0", "test set #2", "random #0", "random #1"]
+    assert labels(5) == "corner: all zeros" and labels(7) == "corner: one-hot bit 0"
+    assert labels(5 + corners.shape[0]) == "" and labels(-1) == ""
+    raw = _VectorLabels(parts, bits, binary_corners=False)  # raw-input corners are threshold corners
+    assert raw(6) == "corners #1"
