@@ -40,7 +40,11 @@ class DistInfo:
 
 def launched_by_torchrun() -> bool:
     """True when the environment describes a process group of more than one process."""
-    return int(os.environ.get("WORLD_SIZE", "1") or "1") > 1
+    text = os.environ.get("WORLD_SIZE", "1") or "1"
+    try:
+        return int(text) > 1
+    except ValueError:
+        raise ConfigError(f"WORLD_SIZE={text!r} in the environment is not a number of processes") from None
 
 
 def current() -> DistInfo:
@@ -69,9 +73,12 @@ def setup_from_env(device: str = "auto") -> DistInfo:
     if not dist.is_available():
         raise ConfigError("this PyTorch build has no torch.distributed")
     backend = backend_for(device)
-    if backend == "nccl":
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-    dist.init_process_group(backend=backend)
+    try:
+        if backend == "nccl":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group(backend=backend)
+    except (RuntimeError, ValueError) as exc:  # bad rendezvous address/port, timeout, bad LOCAL_RANK
+        raise ConfigError(f"could not join the torchrun process group ({backend}): {str(exc).splitlines()[0]}") from None
     return current()
 
 
@@ -81,8 +88,11 @@ def teardown() -> None:
 
 
 def training_device(device: torch.device, info: DistInfo) -> torch.device:
-    """One GPU per rank: CUDA without an index becomes cuda:LOCAL_RANK."""
-    if info.enabled and device.type == "cuda" and device.index is None:
+    """One GPU per rank: CUDA without an index becomes cuda:LOCAL_RANK (an explicit index would put
+    every rank on the same GPU, so it is refused)."""
+    if info.enabled and device.type == "cuda":
+        if device.index is not None:
+            raise ConfigError(f"--device {device} with --ddp would put every rank on one GPU; use --device cuda")
         return torch.device("cuda", info.local_rank)
     return device
 

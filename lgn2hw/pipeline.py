@@ -30,7 +30,6 @@ def net_config_from(settings: dict, data: EncodedData) -> NetConfig:
         cage_per_gate=bool(settings.get("cage_per_gate", False)),
         temperature=float(settings.get("temperature", 1.0)),
         init=settings.get("init", "gaussian"),
-        residual_logit=float(settings.get("residual_logit", 5.0)),
         grad_factor=float(settings.get("grad_factor", 1.0)),
     )
 

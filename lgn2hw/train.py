@@ -143,25 +143,24 @@ def evaluate(
     labels: torch.Tensor,
     hard: bool,
     batch: int = 2000,
-    noise_seed: int | None = None,
 ) -> float:
     """Accuracy of the frozen (hard) or training-mode (soft) forward; argmax ties to the lowest class.
 
     The training-mode forward of the Gumbel estimators draws its noise from a generator seeded with
-    ``noise_seed`` (default: the network seed + 2) and re-seeded for every batch: one fixed noise sample
+    the network seed + EVAL_NOISE_OFFSET and re-seeded for every batch: one fixed noise sample
     for the whole evaluation, the same every epoch, and training's own noise stream is left untouched.
     In a data-parallel group each rank evaluates a disjoint part and the counts are summed.
     """
     info = distributed.current()
-    correct = _count_correct(model, distributed.shard(bits, info), distributed.shard(labels, info), hard, batch, noise_seed)
+    correct = _count_correct(model, distributed.shard(bits, info), distributed.shard(labels, info), hard, batch)
     if info.enabled:
         correct = distributed.all_reduce_sum([correct], next(model.parameters()).device)[0]
     return correct / max(1, bits.shape[0])
 
 
-def _count_correct(model: LogicNet, bits, labels, hard: bool, batch: int, noise_seed: int | None) -> int:
+def _count_correct(model: LogicNet, bits, labels, hard: bool, batch: int) -> int:
     device = next(model.parameters()).device
-    seed = model.config.seed + EVAL_NOISE_OFFSET if noise_seed is None else noise_seed
+    seed = model.config.seed + EVAL_NOISE_OFFSET
     correct = 0
     batch = model.eval_chunk(batch)
     for i in range(0, bits.shape[0], batch):
@@ -229,6 +228,7 @@ def train(
     gap_n = min(n, config.gap_samples)
     start = time.perf_counter()
     train_seconds = 0.0
+    show = progress and info.is_main  # the bar: rank 0 only
     for epoch in range(1, config.epochs + 1):
         model.train()
         order = torch.randperm(n, generator=shuffle)
@@ -237,7 +237,6 @@ def train(
         # make every step wait for the GPU.
         loss_pending = torch.zeros((), dtype=torch.float32 if device.type == "mps" else torch.float64, device=device)
         epoch_start = time.perf_counter()
-        show = progress and info.is_main
         bar = tqdm(range(steps), desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=None if show else True, leave=False)  # None: hidden when not a terminal
         for step in bar:
             idx = order[step * config.batch_size : (step + 1) * config.batch_size]
@@ -271,10 +270,11 @@ def train(
             train_soft = evaluate(model, data.train_bits[:gap_n], data.train_y[:gap_n], hard=False, batch=config.eval_batch)
             train_hard = evaluate(model, data.train_bits[:gap_n], data.train_y[:gap_n], hard=True, batch=config.eval_batch)
         temps = torch.cat([t.reshape(-1) for t in model.backward_temperatures()])
+        mean_loss = total_loss / n
         record = {
             "epoch": epoch,
-            "loss": total_loss / n,
-            "train_loss": total_loss / n,
+            "loss": mean_loss,
+            "train_loss": mean_loss,
             "soft_test_acc": soft,
             "hard_test_acc": hard,
             "discretization_gap": soft - hard,

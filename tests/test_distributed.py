@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from lgn2hw import distributed
 from lgn2hw.cli import main
 from lgn2hw.data.idx import write_idx
+from lgn2hw.errors import ConfigError
 from lgn2hw.model import NetConfig
 from lgn2hw.train import EncodedData, TrainConfig, train
 
@@ -39,7 +40,7 @@ def synthetic(n_train=1000, n_test=400):
 
 
 def env_without_torchrun():
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    env = {k: v for k, v in os.environ.items() if k not in (*distributed.ENV_VARS, "LOCAL_RANK")}
     env["OMP_NUM_THREADS"] = "1"
     return env
 
@@ -164,3 +165,17 @@ def test_run_and_sweep_refuse_torchrun(tmp_path, monkeypatch, command):
     result = CliRunner().invoke(main, [command, "--preset", "tiny", "-o", str(tmp_path / "out")])
     assert_one_line_error(result, "data-parallel")
     assert not (tmp_path / "out").exists()
+
+
+def test_bad_world_size_is_one_error_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    with pytest.raises(ConfigError, match="WORLD_SIZE='two'"):
+        distributed.launched_by_torchrun()
+
+
+def test_an_explicit_gpu_index_is_refused_under_ddp():
+    two_ranks = distributed.DistInfo(rank=1, world_size=2, local_rank=1)
+    assert distributed.training_device(torch.device("cuda"), two_ranks) == torch.device("cuda", 1)
+    assert distributed.training_device(torch.device("cpu"), two_ranks) == torch.device("cpu")
+    with pytest.raises(ConfigError, match="every rank on one GPU"):
+        distributed.training_device(torch.device("cuda", 1), two_ranks)

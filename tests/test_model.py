@@ -323,3 +323,33 @@ def test_epoch_loss_is_the_mean_cross_entropy_over_every_training_sample():
         scores = LogicNet(net)(data.train_bits.float(), hard=True)
         expected = torch.nn.functional.cross_entropy(scores / net.tau, data.train_y).item()
     assert result.history[0]["train_loss"] == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("per_gate", [False, True])
+def test_cage_update_over_layers_equals_the_concatenated_logits(per_gate):
+    """Training passes one logits tensor per layer (widths differ): the same EMA as one tensor of all gates."""
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(30, 16, generator=g) * 3, torch.randn(70, 16, generator=g)
+    split, whole = CageSchedule(100, per_gate=per_gate), CageSchedule(100, per_gate=per_gate)
+    for _ in range(3):
+        split.update([a, b])
+        whole.update(torch.cat([a, b]))
+    torch.testing.assert_close(split.temperature(), whole.temperature())
+    assert split.temperature().shape == ((100,) if per_gate else ())
+
+
+def test_input_gradient_plan_follows_wiring_loaded_into_a_layer():
+    """The cached plan is rebuilt when other wiring is loaded: gradients equal a fresh net with that wiring."""
+    cfg_a, cfg_b = small_config(seed=1), small_config(seed=2)
+    x = random_bits(16, cfg_a.num_inputs, seed=3)
+
+    def grads(net):
+        net.zero_grad()
+        net(x).square().sum().backward()
+        return [layer.weights.grad.clone() for layer in net.layers]
+
+    reused = LogicNet(cfg_a)
+    grads(reused)  # builds and caches the plans for wiring a
+    reused.load_state_dict(LogicNet(cfg_b).state_dict())
+    for got, want in zip(grads(reused), grads(LogicNet(cfg_b))):
+        torch.testing.assert_close(got, want)

@@ -28,4 +28,5 @@ def test_fashion_large_is_the_documented_configuration():
     assert (settings["thresholds"], settings["layers"], settings["width"], settings["epochs"]) == (7, 4, 24000, 14)
     assert settings["lr_schedule"] == "cosine" and settings["tau"] == 20.0
     # explicit options still override a preset
-    assert resolve("fashion-large", {"epochs": 2, "lr_schedule": None})["epochs"] == 2
+    overridden = resolve("fashion-large", {"epochs": 2, "lr_schedule": None})
+    assert overridden["epochs"] == 2 and overridden["lr_schedule"] == "cosine"  # None: not given, the preset's stays

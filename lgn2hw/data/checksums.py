@@ -99,5 +99,5 @@ def verify_file(dataset: str, key: str, raw: RawFile) -> bool:
         found.append(f"SHA-256 of the {'decompressed ' if raw.gzipped else ''}contents {digest}")
     raise DataError(
         f"{raw.path}: checksum mismatch: {'; '.join(found)} match no official {dataset} {key} file "
-        "(corrupt or not the official file; for your own re-encoded files pass verify_checksums=False)"
+        "(corrupt or not the official file; for your own re-encoded files use --no-checksums, or verify_checksums=False from Python)"
     )

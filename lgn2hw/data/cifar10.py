@@ -151,7 +151,7 @@ def _read_tar(path: Path, verify_checksums: bool) -> dict[str, tuple[bytes, str]
         if digest != CIFAR10_BINARY_TAR_MD5:
             raise DataError(
                 f"{path}: checksum mismatch: MD5 {digest}, the official {TAR_NAME} has {CIFAR10_BINARY_TAR_MD5} "
-                "(corrupt or not the official archive; for your own files pass verify_checksums=False)"
+                "(corrupt or not the official archive; for your own files use --no-checksums, or verify_checksums=False from Python)"
             )
     blobs: dict[str, tuple[bytes, str]] = {}
     try:

@@ -184,7 +184,7 @@ def _load_idx(name: str, data_dir: Path, verify_checksums: bool, class_names: tu
         if verify_checksums and images.shape[0] != _IDX_COUNTS[prefix]:
             raise DataError(
                 f"{image_path}: {images.shape[0]} images, the official {name} {prefix} set has {_IDX_COUNTS[prefix]} "
-                "(for your own subsets pass verify_checksums=False)"
+                "(for your own subsets use --no-checksums, or verify_checksums=False from Python)"
             )
         bad = labels >= 10
         if bad.any():

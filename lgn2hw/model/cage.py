@@ -59,9 +59,11 @@ class CageSchedule:
         parts = [logits] if isinstance(logits, torch.Tensor) else list(logits)
         confs = [self.confidence(p) for p in parts]
         if self.per_gate:
-            conf = torch.cat(confs).cpu()
+            conf = torch.cat(confs)
         else:
-            conf = (sum(c.sum() for c in confs) / sum(c.numel() for c in confs)).cpu()
+            conf = sum(c.sum() for c in confs) / sum(c.numel() for c in confs)
+        # The EMA lives where the logits do: no host round trip (a GPU sync) per optimizer step.
+        self.ema = self.ema.to(conf.device)
         self.ema.mul_(self.beta).add_((1.0 - self.beta) * conf)
 
     def progress(self) -> torch.Tensor:
@@ -72,7 +74,7 @@ class CageSchedule:
         return self.t_max - (self.t_max - self.t_min) * self.progress()
 
     def state_dict(self) -> dict:
-        return {"ema": self.ema.clone()}
+        return {"ema": self.ema.detach().cpu().clone()}
 
     def load_state_dict(self, state: dict) -> None:
         self.ema = state["ema"].clone().float()
