@@ -205,11 +205,13 @@ class Netlist:
         for n in order:
             if graph.nodes[n].get("op") is None:
                 raise NetlistError(f"gate node {n} has no op")
-            ports = {port: src for src, _, port in graph.in_edges(n, data="port")}
+            edges = [(port, src) for src, _, port in graph.in_edges(n, data="port")]
+            ports = dict(edges)
             if "ab" in ports:
                 ports = {"a": ports["ab"], "b": ports["ab"]}
-            if set(ports) != {"a", "b"}:
-                raise NetlistError(f"gate node {n} needs in-edges on ports a and b, got {sorted(map(str, ports))}")
+            if set(ports) != {"a", "b"} or len(edges) != (1 if "ab" in dict(edges) else 2):
+                got = sorted(str(port) for port, _ in edges)
+                raise NetlistError(f"gate node {n} needs exactly one in-edge on each of ports a and b (or one 'ab' edge), got {got}")
             op = int(graph.nodes[n]["op"])
             if not 0 <= op < NUM_GATES:
                 raise NetlistError(f"gate node {n}: unknown gate id {op} (valid ids are 0..15)")

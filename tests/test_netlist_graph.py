@@ -29,6 +29,7 @@ def test_graph_in_any_node_order_and_ids_gives_the_same_function():
     bits = np.random.default_rng(0).integers(0, 2, size=(500, netlist.num_inputs), dtype=np.uint8)
     assert np.array_equal(Simulator(back).scores(bits), Simulator(netlist).scores(bits))
     assert back.to_json() == Netlist.from_networkx(shuffled).to_json()  # deterministic
+    assert back.to_json() == Netlist.from_networkx(graph).to_json()  # whatever the insertion order
 
 
 def _one_gate_graph():
@@ -51,6 +52,8 @@ def test_one_gate_graph_computes_and():
     [
         (lambda g: g.add_edge(2, 0, port="a"), "cycle"),
         (lambda g: g.remove_edge(1, 2), "ports a and b"),
+        (lambda g: (g.add_node(3, kind="gate", op=1), g.add_edge(0, 3, port="ab"), g.add_edge(3, 2, port="a")), "got \\['a', 'a', 'b'\\]"),
+        (lambda g: g.edges[0, 2].update(port="ab"), "got \\['ab', 'b'\\]"),
         (lambda g: g.nodes[2].update(op=300), "unknown gate id 300"),
         (lambda g: g.nodes[2].pop("op"), "has no op"),
         (lambda g: g.graph.update(outputs=[9]), "output signal 9"),
