@@ -858,23 +858,23 @@ class _ModuleSums:
 
     def fold_order(self, atoms: dict) -> list:
         """Cells reachable from the atoms, consumers before producers (Kahn's order from the top)."""
-        reach, stack = set(), [a[1] for a in atoms if a[0] == "bit"]
+        deps: dict = {}  # reachable cell -> the cells driving its operands
+        stack = [a[1] for a in atoms if a[0] == "bit"]
         while stack:
             cname = stack.pop()
-            if cname in reach:
-                continue
-            reach.add(cname)
-            stack.extend(self.operand_cells(cname))
-        consumers = {c: 0 for c in reach}
-        for cname in reach:
-            for d in set(self.operand_cells(cname)):
+            if cname not in deps:
+                deps[cname] = set(self.operand_cells(cname))
+                stack.extend(deps[cname])
+        consumers = {c: 0 for c in deps}
+        for producers in deps.values():
+            for d in producers:
                 consumers[d] += 1
         ready = sorted(c for c, n in consumers.items() if n == 0)
         order = []
         while ready:
             cname = ready.pop()
             order.append(cname)
-            for d in sorted(set(self.operand_cells(cname))):
+            for d in sorted(deps[cname]):
                 consumers[d] -= 1
                 if consumers[d] == 0:
                     ready.append(d)
