@@ -79,7 +79,7 @@ async def serial_load_matches_reference(dut):
         if due is None:
             return
         compared += 1
-        log.matches(due, dut.scores.value, dut.class_id.value)
+        log.check(due, dut.scores.value, dut.class_id.value)
 
     pending = None  # the vector fully loaded and waiting for its in_valid pulse
     for v in range(total):

@@ -91,27 +91,26 @@ def _write_json(path: str, doc: dict) -> None:
     os.replace(tmp, path)
 
 
-def _field(value, cls: int, width: int):
-    """Class ``cls``'s score from a scores LogicArray: an int, or the bit string when it holds X/Z."""
-    bits = str(value)  # MSB first
+def _fields(value, num_classes: int, width: int) -> list:
+    """Every class's score from a scores LogicArray: an int each, or the bit string where it holds X/Z."""
+    bits = str(value)  # MSB first, class 0 lowest
     total = len(bits)
-    text = bits[total - (cls + 1) * width : total - cls * width]
-    return int(text, 2) if set(text) <= {"0", "1"} else text
+    texts = [bits[total - (cls + 1) * width : total - cls * width] for cls in range(num_classes)]
+    return [int(text, 2) if set(text) <= {"0", "1"} else text for text in texts]
 
 
 class MismatchTally:
     """Counts of every mismatch: per class score field, and per (expected, actual) class_id pair."""
 
-    def __init__(self, num_classes: int, width: int):
-        self.width = width
+    def __init__(self, num_classes: int):
         self.scores = [0] * num_classes
         self.class_ids: dict[tuple, int] = {}
 
-    def add(self, got_scores, got_class, expected_scores, expected_class: int) -> None:
+    def add(self, got_fields: list, actual, expected_scores, expected_class: int) -> None:
+        """``got_fields``: the read scores (_fields); ``actual``: the read class_id (_as_int_or_text)."""
         for cls, want in enumerate(expected_scores):
-            if _field(got_scores, cls, self.width) != int(want):
+            if got_fields[cls] != int(want):
                 self.scores[cls] += 1
-        actual = _as_int_or_text(got_class)
         if actual != expected_class:
             key = (int(expected_class), actual)
             self.class_ids[key] = self.class_ids.get(key, 0) + 1
@@ -143,30 +142,32 @@ class ResultLog:
         self.original = index.tolist()
         self.hex_digits = max(1, -(-num_inputs // 4))
         self.mismatches = 0
-        self.tally = MismatchTally(exp_scores.shape[1], width)
+        self.tally = MismatchTally(exp_scores.shape[1])
         self.kept: list[tuple[int, dict]] = []  # max-heap (by negated index) of the lowest-index mismatches
         self.valid_errors: list[str] = []
 
-    def matches(self, i: int, got_scores, got_class) -> bool:
-        """True when vector i's scores and class_id equal the reference; otherwise the mismatch is recorded."""
+    def check(self, i: int, got_scores, got_class) -> None:
+        """Compare vector i's scores and class_id with the reference; record a mismatch."""
         if (  # int(): 1-bit ports read as Logic, wider ones as LogicArray; both convert when resolvable
             got_scores.is_resolvable
             and got_class.is_resolvable
             and int(got_scores) == self.expected[i]
             and int(got_class) == self.expected_ids[i]
         ):
-            return True
+            return
         self.mismatches += 1
-        self.tally.add(got_scores, got_class, self.exp_scores[i], self.expected_ids[i])
+        fields = _fields(got_scores, self.exp_scores.shape[1], self.width)  # read once, used twice
+        actual = _as_int_or_text(got_class)
+        self.tally.add(fields, actual, self.exp_scores[i], self.expected_ids[i])
         vector = self.original[i]
         if self.max_report > 0 and (len(self.kept) < self.max_report or vector < -self.kept[0][0]):
             record = {
                 "vector": vector,
                 "input_hex": f"{self.stimulus[i]:0{self.hex_digits}x}",
                 "expected_scores": [int(s) for s in self.exp_scores[i]],
-                "actual_scores": [_field(got_scores, cls, self.width) for cls in range(self.exp_scores.shape[1])],
+                "actual_scores": fields,
                 "expected_class": self.expected_ids[i],
-                "actual_class": _as_int_or_text(got_class),
+                "actual_class": actual,
             }
             if len(self.kept) < self.max_report:
                 heapq.heappush(self.kept, (-vector, record))
@@ -225,7 +226,7 @@ async def compare_with_reference(dut):
     for i in range(total):
         in_bits.value = stimulus[i]
         await settle
-        log.matches(i, scores.value, class_id.value)
+        log.check(i, scores.value, class_id.value)
     sim_seconds = time.perf_counter() - start
 
     # out_valid follows in_valid in the same cycle (combinational build).

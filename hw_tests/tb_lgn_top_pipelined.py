@@ -55,7 +55,6 @@ async def pipelined_stream_matches_reference(dut):
 
     stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
     log = ResultLog(stimulus, exp_scores, exp_class, index, width, num_inputs, max_report)
-    original = index.tolist()
 
     # Reset plan: after about 1/2 and 3/4 of the vectors have been driven (once each).
     reset_at = sorted({max(1, total // 2), max(1, (3 * total) // 4)})
@@ -97,11 +96,11 @@ async def pipelined_stream_matches_reference(dut):
                 if len(log.valid_errors) < MAX_VALID_ERRORS:
                     log.valid_errors.append(
                         f"cycle {f}: out_valid is {got_valid}, expected {int(want_valid)}"
-                        + (f" (vector {original[vec_src]} driven at cycle {src})" if vec_src is not None else "")
+                        + (f" (vector {log.original[vec_src]} driven at cycle {src})" if vec_src is not None else "")
                     )
             if want_valid:
                 checked[vec_src] = True
-                log.matches(vec_src, scores.value, class_id.value)
+                log.check(vec_src, scores.value, class_id.value)
         # ---- drive the next cycle
         if f == 0:
             history.append((0, None, 1))  # initial reset
@@ -144,7 +143,7 @@ async def pipelined_stream_matches_reference(dut):
         f += 1
     sim_seconds = time.perf_counter() - start
 
-    unchecked = [original[i] for i in range(total) if not checked[i]]
+    unchecked = [log.original[i] for i in range(total) if not checked[i]]
     if unchecked:
         log.valid_errors.append(f"{len(unchecked)} vectors never came out with out_valid high, e.g. {unchecked[:5]}")
     elif valid_error_count > len(log.valid_errors):

@@ -196,7 +196,8 @@ def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, ch
 @click.option("--random", "random_vectors", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Also apply N uniformly random vectors.")
 @click.option("--corners/--no-corners", default=True, show_default=True,
-              help="Also apply the corner vectors: all zeros, all ones, every one-hot vector (up to 4096 of them).")
+              help="Also apply the corner vectors: all zeros, all ones, every one-hot vector (up to 4096 of them). "
+                   "A --raw-inputs build always gets its threshold corner vectors instead.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random vectors.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the model's data set lives.")
 @click.option("--simulator", type=click.Choice(["icarus", "verilator"]), default="icarus", show_default=True,

@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import DataError
 from .netlist import Netlist
-from .verify import StimulusPart
+from .verify import StimulusPart, random_vector_count
 
 METADATA_KEY = "raw_inputs"  # netlist.json metadata: {"bits": B, "features": F, "port": "in_features"}
 PORT = "in_features"
@@ -118,7 +118,7 @@ def raw_stimulus(
         parts.append(_as_raw(raw[:, : spec.features], spec, f"the {dataset} test set"))
         described.append(StimulusPart("test_set", raw.shape[0], f"{raw.shape[0]} raw {dataset} test samples"))
     rng = np.random.default_rng(seed)
-    count = random_vectors or (0 if parts else (vectors or 1000))
+    count = random_vector_count(random_vectors, vectors, have_test_set=bool(parts))
     if count:
         parts.append(rng.integers(0, spec.max_value, size=(count, spec.features), endpoint=True, dtype=np.int64))
         described.append(StimulusPart("random", count, f"{count} random raw vectors (seed {seed})"))

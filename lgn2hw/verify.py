@@ -188,6 +188,17 @@ def find_verilator() -> VerilatorInstall:
     return install
 
 
+def require_simulator(simulator: str) -> VerilatorInstall | None:
+    """Check that ``simulator`` is supported and its tools are installed (ConfigError / ToolError
+    otherwise); the Verilator installation found, None for Icarus."""
+    if simulator not in SIMULATORS:
+        raise ConfigError(f"simulator {simulator!r} is not supported; use one of {', '.join(SIMULATORS)}")
+    if simulator == "verilator":
+        return find_verilator()
+    _require_tools(("iverilog", "vvp"), package="iverilog")
+    return None
+
+
 @dataclass(frozen=True)
 class StimulusPart:
     """One consecutive block of a verification run's vectors: its kind (``test_set``, ``random`` or
@@ -197,6 +208,12 @@ class StimulusPart:
     kind: str
     count: int
     text: str
+
+
+def random_vector_count(random_vectors: int, vectors: int | None, have_test_set: bool) -> int:
+    """How many random vectors a verification drives: as asked, else none beside a test set, else
+    ``vectors`` (or 1000) so that a run without data still has stimulus."""
+    return random_vectors or (0 if have_test_set else (vectors or 1000))
 
 
 def default_jobs(vectors: int) -> int:
@@ -298,17 +315,9 @@ def verify_rtl(
     """
     started = time.perf_counter()
     deadline = None if timeout_s is None else started + float(timeout_s)
-    if simulator not in SIMULATORS:
-        raise ConfigError(
-            f"simulator {simulator!r} is not supported; use one of {', '.join(SIMULATORS)}"
-        )
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1):
         raise ConfigError(f"jobs must be an integer >= 1, got {jobs!r}")
-    install = None
-    if simulator == "verilator":
-        install = find_verilator()
-    else:
-        _require_tools(("iverilog", "vvp"), package="iverilog")
+    install = require_simulator(simulator)
 
     if latency is None:
         from .emit.verilog import pipeline_latency
@@ -445,7 +454,7 @@ def verify_rtl(
         if shards == 1:  # build and test in one child: one Python start-up fewer
             label, files, count, test = runs[0]
             _write_spec(files["spec"], {**base_spec, "stages": ["build", "test"], "test": test})
-            proc, status = _run_child(files["spec"], files["log"], child_env, deadline, timeout_s)
+            _, status = _run_child(files["spec"], files["log"], child_env, deadline, timeout_s)
             _check_build(status, simulator, rtl, files["log"])
             build_seconds = float(status.get("build_seconds", 0.0))
             shard_docs = [_read_shard(files, count, simulator, label)]
@@ -722,13 +731,13 @@ def _tail(path: Path) -> str:
     return text[-_LOG_TAIL:]
 
 
-def _read_results_xml(path: Path, log_tail: str) -> tuple[int, int]:
+def _read_results_xml(path: Path, log: Path) -> tuple[int, int]:
     from cocotb_tools.runner import get_results
 
     try:
         return get_results(path)
     except (RuntimeError, OSError, ValueError) as exc:
-        raise ToolError(f"no readable cocotb results file {path} ({exc}):\n{log_tail}") from None
+        raise ToolError(f"no readable cocotb results file {path} ({exc}):\n{_tail(log)}") from None
 
 
 def _check_build(status: dict, simulator: str, rtl: list[Path], log: Path) -> None:
@@ -738,24 +747,24 @@ def _check_build(status: dict, simulator: str, rtl: list[Path], log: Path) -> No
 
 def _read_shard(files: dict[str, Path], count: int, simulator: str, label: str) -> dict:
     """The testbench's result for one shard, checked to be complete and consistent with results.xml."""
-    log_tail = _tail(files["log"])
+    log = files["log"]  # its tail is read only for an error message
     if not files["result"].is_file():
         raise ToolError(
             f"{simulator}: {label} wrote no result file (testbench error or simulator crash) "
-            f"(log {files['log']}):\n{log_tail}"
+            f"(log {log}):\n{_tail(log)}"
         )
     tb = json.loads(files["result"].read_text())
-    num_tests, num_failed = _read_results_xml(files["xml"], log_tail)
+    num_tests, num_failed = _read_results_xml(files["xml"], log)
     if not tb.get("complete") or tb.get("vectors") != count:
         raise ToolError(f"{simulator}: {label}: incomplete result ({tb.get('vectors')} of {count} vectors)")
     mismatches = int(tb["mismatches"])
     valid_errors = tb.get("out_valid_errors", [])
     if num_failed and not (mismatches or valid_errors):
-        raise ToolError(f"{simulator}: {label}: the cocotb test failed without recording a mismatch (log {files['log']}):\n{log_tail}")
+        raise ToolError(f"{simulator}: {label}: the cocotb test failed without recording a mismatch (log {log}):\n{_tail(log)}")
     if not num_failed and (mismatches or valid_errors):
         raise ToolError(f"{simulator}: {label}: inconsistent result: mismatches recorded but the test passed")
     if num_tests < 1:
-        raise ToolError(f"{simulator}: {label}: no cocotb test ran (log {files['log']}):\n{log_tail}")
+        raise ToolError(f"{simulator}: {label}: no cocotb test ran (log {log}):\n{_tail(log)}")
     return tb
 
 

@@ -309,6 +309,25 @@ def test_sharded_timeout_is_a_tool_error(tmp_path, small):
         verify_rtl(netlist, rtl, bits, work_dir=tmp_path / "work", jobs=2, timeout_s=0.05)
 
 
+def test_a_hanging_shard_times_out_and_is_killed(tmp_path, monkeypatch, small):
+    """The timeout reaches the parallel shards (not only the build): the hung shard's process group goes."""
+    import subprocess
+    import time
+
+    netlist, bits = small
+    rtl = write_rtl(netlist, tmp_path)
+    wrapper = tmp_path / "hang_in_shard1.sh"
+    wrapper.write_text('#!/bin/sh\ncase "$PWD" in */shard1) exec sleep 613 ;; esac\nexec "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("SIM_CMD_PREFIX", str(wrapper))
+    started = time.perf_counter()
+    with pytest.raises(ToolError, match="timed out after 10 s"):
+        verify_rtl(netlist, rtl, bits, work_dir=tmp_path / "work", jobs=2, timeout_s=10)
+    assert time.perf_counter() - started < 60
+    assert (tmp_path / "work" / "shard0" / "tb_result.json").is_file()  # the other shard had finished
+    assert subprocess.run(["pgrep", "-f", "sleep 613"], capture_output=True).returncode == 1  # nothing left
+
+
 def test_pipelined_design_in_shards(tmp_path, small):
     from lgn2hw.emit.verilog import pipeline_latency
 
@@ -476,3 +495,20 @@ def test_report_labels_name_each_vector_by_its_stimulus_block():
     assert labels(5 + corners.shape[0]) == "" and labels(-1) == ""
     raw = _VectorLabels(parts, bits, binary_corners=False)  # raw-input corners are threshold corners
     assert raw(6) == "corners #1"
+
+
+def test_a_run_that_cannot_start_keeps_the_earlier_result(tmp_path, monkeypatch, small):
+    """verify clears an earlier verify.json before simulating, but not when the simulator is missing."""
+    from click.testing import CliRunner
+
+    from lgn2hw.cli import main
+
+    netlist, _ = small
+    out = _compiled(tmp_path, netlist)
+    earlier = CliRunner().invoke(main, ["verify", str(out), "--random", "20", "--no-corners"])
+    assert earlier.exit_code == 0, earlier.output
+    before = (out / "verify.json").read_text()
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))  # no iverilog
+    result = CliRunner().invoke(main, ["verify", str(out), "--random", "20"])
+    assert result.exit_code == 1 and "iverilog" in result.output
+    assert (out / "verify.json").read_text() == before
