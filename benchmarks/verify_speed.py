@@ -16,6 +16,7 @@ build time is already in the table).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import shutil
@@ -39,9 +40,14 @@ SIZES = {  # name: (thresholds, layers, width)
 }
 
 
+@functools.cache
+def test_images() -> np.ndarray:
+    """The Fashion-MNIST test images, read once for every size."""
+    return load_dataset("fashion-mnist", limit_train=1).test_x
+
+
 def stimulus(thresholds: int, count: int) -> np.ndarray:
-    test_x = load_dataset("fashion-mnist", limit_train=1, limit_test=count).test_x
-    return ThresholdEncoding.thermometer(784, thresholds, 255).encode(test_x)[:count]
+    return ThresholdEncoding.thermometer(784, thresholds, 255).encode(test_images()[:count])
 
 
 def run(netlist, rtl, bits, simulator: str, work: Path, jobs: int = 1) -> dict:

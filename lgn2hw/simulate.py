@@ -72,15 +72,15 @@ def _k_andn(x, y, out):
     np.bitwise_and(x, y, out=out)
 
 
-# name -> (function on packed words or None, operands read): "copy" and "zero" are handled by the schedule.
-_KERNELS = {"and": (_k_and, 2), "or": (_k_or, 2), "xor": (_k_xor, 2), "andn": (_k_andn, 2), "copy": (None, 1), "zero": (None, 0)}
+# name -> function on packed words (x, y, out); "copy" (reads x only) and "zero" are done by the schedule.
+_KERNELS = {"and": _k_and, "or": _k_or, "xor": _k_xor, "andn": _k_andn, "copy": None, "zero": None}
 
 
 def _kernel_table(name: str) -> str:
     """Truth table (a, b = 00, 01, 10, 11) of a kernel, by running it on packed words."""
     x = np.array([[0, 0, _ONES, _ONES]], dtype=np.uint64)
     y = np.array([[0, _ONES, 0, _ONES]], dtype=np.uint64)
-    fn, _ = _KERNELS[name]
+    fn = _KERNELS[name]
     if name == "copy":
         out = x.copy()
     elif name == "zero":
@@ -117,11 +117,9 @@ class Simulator:
         netlist.validate()
         self.netlist = netlist
         n, gates = netlist.num_inputs, netlist.num_gates
-        kernels = gate_kernels()
         names = list(_KERNELS)
-        kind = np.array([names.index(kernels[op][0]) for op in range(len(GATES))], dtype=np.int64)[netlist.ops]
-        swap = np.array([kernels[op][1] for op in range(len(GATES))], dtype=bool)[netlist.ops]
-        invert = np.array([kernels[op][2] for op in range(len(GATES))], dtype=bool)[netlist.ops]
+        per_op = np.array([(names.index(k), s, i) for k, s, i in gate_kernels()], dtype=np.int64)[netlist.ops]
+        kind, swap, invert = per_op[:, 0], per_op[:, 1].astype(bool), per_op[:, 2].astype(bool)
         first = np.where(swap, netlist.b, netlist.a)  # operand x of the kernel
         second = np.where(swap, netlist.a, netlist.b)  # operand y
         level = netlist.levels()[n:]
@@ -134,7 +132,6 @@ class Simulator:
         next_row = n
         self._const_ones: list[tuple[int, int]] = []
         self._groups: list[tuple] = []  # (fn or None, row lo, row hi, x rows, y rows, invert)
-        max_group = 0
         key = np.stack([level, kind, invert.astype(np.int64)], axis=1)[order]
         cuts = np.flatnonzero(np.any(key[1:] != key[:-1], axis=1)) + 1
         for idx in np.split(order, cuts) if gates else []:
@@ -151,13 +148,12 @@ class Simulator:
                 if inv:
                     self._const_ones.append((lo, hi))
                 continue
-            fn, arity = _KERNELS[name]
+            fn = _KERNELS[name]
             x_rows = row[first[idx]]
-            y_rows = row[second[idx]] if arity == 2 else None
+            y_rows = row[second[idx]] if fn is not None else None
             self._groups.append((fn, lo, hi, x_rows, y_rows, inv))
-            max_group = max(max_group, idx.size)
         self._rows = next_row
-        self._max_group = max_group
+        self._max_group = max((hi - lo for _, lo, hi, *_ in self._groups), default=0)
         self._out_rows = row[netlist.outputs]
 
     def run_packed(self, packed_inputs: np.ndarray) -> np.ndarray:

@@ -88,7 +88,7 @@ def test_pack_unpack_round_trip_and_nonzero_is_one():
 
 
 def test_packed_scores_large_groups():
-    """Groups above 255 bits (the uint8 partial-sum limit) and above 2**16 samples' worth of words."""
+    """Groups above 255 bits (the uint8 partial-sum limit): 700 outputs per class."""
     rng = np.random.default_rng(1)
     bits = rng.integers(0, 2, size=(300, 3 * 700), dtype=np.uint8)
     bits[:5] = 1

@@ -43,7 +43,6 @@ def load_difflogic_file(path: str | os.PathLike):
     """The file's contents if it is a difflogic-layout checkpoint, else None (unreadable files too:
     the caller's own loader then reports why)."""
     from ..checkpoint import load_weights_only
-    from ..errors import CheckpointError
 
     try:
         doc = load_weights_only(path)
