@@ -21,7 +21,7 @@ import torch
 from . import __version__
 from .checkpoint import Checkpoint
 from .emit.verilog import RAW_BITS, check_module_name, check_pipeline, check_raw_inputs, pipeline_latency, write_rtl
-from .errors import CheckpointError, ConfigError, DataError, Lgn2hwError, VerificationError
+from .errors import CheckpointError, ConfigError, DataError, Lgn2hwError, ToolError, VerificationError
 from .freeze import freeze
 from .fsutil import atomic_dir, atomic_file
 from .netlist import Netlist
@@ -348,7 +348,7 @@ def verify_build(
         except Lgn2hwError as exc:
             # one line, with the simulator's log kept beside the outputs
             log = _keep_log(work / "run", outdir)
-            first = re.sub(r"\s*\(log [^)]*\)", "", str(exc).splitlines()[0]).rstrip(":")
+            first = exc.summary if isinstance(exc, ToolError) else str(exc).splitlines()[0]
             hint = _first_error(outdir / VERIFY_LOG) if log else ""
             raise type(exc)(first + (f": {hint}" if hint else "") + (f" (simulator log: {log})" if log else "")) from None
         result.log = VERIFY_LOG if _keep_log(work / "run", outdir) else ""

@@ -26,7 +26,15 @@ class EmitError(Lgn2hwError):
 
 
 class ToolError(Lgn2hwError):
-    """An external tool (iverilog, vvp, yosys, ...) is missing, crashed or timed out."""
+    """An external tool (iverilog, vvp, yosys, ...) is missing, crashed or timed out.
+
+    ``log``: the tool's log file, when there is one; ``summary``: what went wrong in one line, without
+    the log's path and tail (for callers that keep the log elsewhere and name it themselves)."""
+
+    def __init__(self, message: str, *, log=None, summary: str | None = None):
+        super().__init__(message)
+        self.log = log
+        self.summary = summary if summary is not None else message.splitlines()[0]
 
 
 class VerificationError(Lgn2hwError):

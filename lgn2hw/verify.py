@@ -464,7 +464,7 @@ def verify_rtl(
             proc, status = _run_child(build_spec, build_log, child_env, deadline, timeout_s)
             _check_build(status, simulator, rtl, build_log)
             if not status.get("done"):
-                raise ToolError(f"{simulator}: the build process failed with exit status {proc.returncode} (log {build_log}):\n{_tail(build_log)}")
+                raise _log_error(f"{simulator}: the build process failed with exit status {proc.returncode}", build_log)
             build_seconds = float(status.get("build_seconds", 0.0))
             started_runs = []
             try:
@@ -491,7 +491,7 @@ def verify_rtl(
 
     if waves is not None:
         if not waves.is_file():
-            raise ToolError(f"{simulator}: the simulation wrote no waveform file {waves.name} (log {log_path})")
+            raise _log_error(f"{simulator}: the simulation wrote no waveform file {waves.name}", log_path, tail=False)
         with open(waves, "rb") as src, atomic_file(waves_file, "wb") as dest:
             shutil.copyfileobj(src, dest)
 
@@ -723,6 +723,12 @@ def _status_path(spec_path: Path) -> Path:
     return spec_path.with_name("runner_status.json")
 
 
+def _log_error(message: str, log: Path, tail: bool = True) -> ToolError:
+    """A ToolError naming the log (and quoting its tail); its summary is ``message`` alone."""
+    text = f"{message} (log {log})" + (f":\n{_tail(log)}" if tail else "")
+    return ToolError(text, log=log, summary=message)
+
+
 def _tail(path: Path) -> str:
     try:
         text = path.read_text(errors="replace")
@@ -742,17 +748,14 @@ def _read_results_xml(path: Path, log: Path) -> tuple[int, int]:
 
 def _check_build(status: dict, simulator: str, rtl: list[Path], log: Path) -> None:
     if status.get("stage") == "build":
-        raise ToolError(f"{simulator}: compiling {', '.join(p.name for p in rtl)} failed (log {log}):\n{_tail(log)}")
+        raise _log_error(f"{simulator}: compiling {', '.join(p.name for p in rtl)} failed", log)
 
 
 def _read_shard(files: dict[str, Path], count: int, simulator: str, label: str) -> dict:
     """The testbench's result for one shard, checked to be complete and consistent with results.xml."""
     log = files["log"]  # its tail is read only for an error message
     if not files["result"].is_file():
-        raise ToolError(
-            f"{simulator}: {label} wrote no result file (testbench error or simulator crash) "
-            f"(log {log}):\n{_tail(log)}"
-        )
+        raise _log_error(f"{simulator}: {label} wrote no result file (testbench error or simulator crash)", log)
     tb = json.loads(files["result"].read_text())
     num_tests, num_failed = _read_results_xml(files["xml"], log)
     if not tb.get("complete") or tb.get("vectors") != count:
@@ -760,11 +763,11 @@ def _read_shard(files: dict[str, Path], count: int, simulator: str, label: str) 
     mismatches = int(tb["mismatches"])
     valid_errors = tb.get("out_valid_errors", [])
     if num_failed and not (mismatches or valid_errors):
-        raise ToolError(f"{simulator}: {label}: the cocotb test failed without recording a mismatch (log {log}):\n{_tail(log)}")
+        raise _log_error(f"{simulator}: {label}: the cocotb test failed without recording a mismatch", log)
     if not num_failed and (mismatches or valid_errors):
         raise ToolError(f"{simulator}: {label}: inconsistent result: mismatches recorded but the test passed")
     if num_tests < 1:
-        raise ToolError(f"{simulator}: {label}: no cocotb test ran (log {log}):\n{_tail(log)}")
+        raise _log_error(f"{simulator}: {label}: no cocotb test ran", log)
     return tb
 
 
@@ -839,7 +842,7 @@ def _wait_children(children: list[tuple[subprocess.Popen, Path]], deadline: floa
             try:
                 proc.wait(timeout=remaining)
             except subprocess.TimeoutExpired:
-                raise ToolError(f"simulation timed out after {timeout_s:g} s (log {log})") from None
+                raise _log_error(f"simulation timed out after {timeout_s:g} s", log, tail=False) from None
     except BaseException:
         for proc, _ in children:
             _kill_group(proc)
@@ -853,7 +856,7 @@ def _child_status(spec_path: Path, proc: subprocess.Popen, log: Path, label: str
         status = {}
     if proc.returncode != 0 and status.get("stage") != "build":
         if proc.returncode < 0:
-            raise ToolError(f"{label} was killed by signal {-proc.returncode} (log {log}):\n{_tail(log)}")
+            raise _log_error(f"{label} was killed by signal {-proc.returncode}", log)
         status.setdefault("stage", "test")
         status["returncode"] = proc.returncode
     return status

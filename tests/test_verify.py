@@ -512,3 +512,22 @@ def test_a_run_that_cannot_start_keeps_the_earlier_result(tmp_path, monkeypatch,
     result = CliRunner().invoke(main, ["verify", str(out), "--random", "20"])
     assert result.exit_code == 1 and "iverilog" in result.output
     assert (out / "verify.json").read_text() == before
+
+
+def test_rtl_that_does_not_compile_is_one_line_naming_the_kept_log(tmp_path, small):
+    """The simulator's log moves beside the outputs; the message names it (not the deleted work dir)."""
+    from click.testing import CliRunner
+
+    from lgn2hw.cli import main
+
+    netlist, _ = small
+    out = _compiled(tmp_path, netlist)
+    rtl = out / "lgn_top.v"
+    rtl.write_text(rtl.read_text() + "\nthis is not verilog;\n")
+    result = CliRunner().invoke(main, ["verify", str(out), "--random", "20"])
+    assert result.exit_code == 1
+    (line,) = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert line.startswith("Error: icarus: compiling lgn_top.v failed")
+    assert line.endswith(f"(simulator log: {out / 'verify.log'})") and "(log " not in line
+    assert "syntax error" in (out / "verify.log").read_text()
+    assert not (out / "verify.json").exists()
