@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -403,8 +404,8 @@ def _keep_log(work: Path, outdir: Path) -> str:
     log = work / "verify.log"
     if not log.is_file():
         return ""
-    with atomic_file(outdir / VERIFY_LOG) as handle:
-        handle.write(log.read_text(errors="replace"))
+    with open(log, "rb") as src, atomic_file(outdir / VERIFY_LOG, "wb") as dest:
+        shutil.copyfileobj(src, dest)
     return str(outdir / VERIFY_LOG)
 
 
@@ -424,7 +425,7 @@ def _record_waveform(netlist, rtl, bits, drive, result, outdir: Path, work: Path
     if left <= 0:
         result.extra["waveform"] = {"file": None, "error": "no time left within --timeout"}
         return "not written (no time left within --timeout)"
-    sub = dict(options, jobs=1, timeout_s=left)
+    sub = dict(options, timeout_s=left)  # verify_rtl runs a waveform build as one shard
     if "port_bits" in drive:
         sub["port_bits"] = drive["port_bits"][picked]
     try:
