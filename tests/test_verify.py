@@ -288,14 +288,19 @@ def test_shards_give_the_same_result_as_one_job(tmp_path, small):
     assert "===== build" in log and "===== shard 3 of 3" in log
 
 
+def _in_shard1(tmp_path, monkeypatch, action: str) -> None:
+    """Wrap the simulator (cocotb's SIM_CMD_PREFIX) so that the second shard runs ``action`` instead."""
+    wrapper = tmp_path / "in_shard1.sh"
+    wrapper.write_text(f'#!/bin/sh\ncase "$PWD" in */shard1) {action} ;; esac\nexec "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("SIM_CMD_PREFIX", str(wrapper))
+
+
 def test_a_crashing_shard_is_a_tool_error_not_a_pass(tmp_path, monkeypatch, small):
     """SIM_CMD_PREFIX (cocotb's runner) wraps the simulator: it kills the second shard's vvp with SIGSEGV."""
     netlist, bits = small
     rtl = write_rtl(netlist, tmp_path)
-    wrapper = tmp_path / "crash_in_shard1.sh"
-    wrapper.write_text('#!/bin/sh\ncase "$PWD" in */shard1) kill -SEGV $$ ;; esac\nexec "$@"\n')
-    wrapper.chmod(0o755)
-    monkeypatch.setenv("SIM_CMD_PREFIX", str(wrapper))
+    _in_shard1(tmp_path, monkeypatch, "kill -SEGV $$")
     with pytest.raises(ToolError, match="shard 2 of 2"):
         verify_rtl(netlist, rtl, bits, work_dir=tmp_path / "work", jobs=2)
     monkeypatch.delenv("SIM_CMD_PREFIX")
@@ -316,10 +321,7 @@ def test_a_hanging_shard_times_out_and_is_killed(tmp_path, monkeypatch, small):
 
     netlist, bits = small
     rtl = write_rtl(netlist, tmp_path)
-    wrapper = tmp_path / "hang_in_shard1.sh"
-    wrapper.write_text('#!/bin/sh\ncase "$PWD" in */shard1) exec sleep 613 ;; esac\nexec "$@"\n')
-    wrapper.chmod(0o755)
-    monkeypatch.setenv("SIM_CMD_PREFIX", str(wrapper))
+    _in_shard1(tmp_path, monkeypatch, "exec sleep 613")
     started = time.perf_counter()
     with pytest.raises(ToolError, match="timed out after 10 s"):
         verify_rtl(netlist, rtl, bits, work_dir=tmp_path / "work", jobs=2, timeout_s=10)
