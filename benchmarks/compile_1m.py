@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from lgn2hw.emit.verilog import write_rtl
-from lgn2hw.netlist import Netlist
+from lgn2hw.backend.verilog.emit import write_rtl
+from lgn2hw.ir.netlist import Netlist
 from lgn2hw.passes.manager import optimize
-from lgn2hw.synthetic import random_layered
+from lgn2hw.ir.synthetic import random_layered
 
 
 def peak_mib() -> float:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from lgn2hw.netlist import Netlist
+from lgn2hw.ir.netlist import Netlist
 from lgn2hw.passes import check_equivalent, optimize
-from lgn2hw.synthetic import random_layered  # also imported from here by other benchmarks
+from lgn2hw.ir.synthetic import random_layered  # also imported from here by other benchmarks
 
 
 def bench(name: str, netlist: Netlist, vectors: int) -> None:

@@ -13,7 +13,7 @@ Every count is Yosys ``synth -top M -lut 6`` (the generic LUT6 flow of lgn2hw sy
 2. ``--full-head``: the whole head of a 10 x 800 network (10 popcounts, constant-free, + argmax), the
    outputs being input bits, adder vs compressor.
 3. ``--merge LxW``: does merging the last gate layer into the first counter level help? On a random
-   layered network (lgn2hw.synthetic, 784 inputs, 10 classes), the head's cost measured three ways:
+   layered network (lgn2hw.ir.synthetic, 784 inputs, 10 classes), the head's cost measured three ways:
    isolated (the head alone on input bits, so ABC cannot merge it with gates), marginal in the flat
    design (full - core: ABC sees gates and counters together), and marginal with full adders (3:2
    counters) as the first level, so that every first-level output bit is a function of the 6 inputs
@@ -33,10 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-import lgn2hw.emit.verilog as ev
-from lgn2hw.netlist import Netlist
-from lgn2hw.synth import core_verilog
-from lgn2hw.synthetic import random_layered
+import lgn2hw.backend.verilog.emit as ev
+from lgn2hw.ir.netlist import Netlist
+from lgn2hw.backend.synth import core_verilog
+from lgn2hw.ir.synthetic import random_layered
 
 SCRIPT = "read_verilog {path}; synth -top {top} -lut 6; tee -q -o {stat} stat"
 

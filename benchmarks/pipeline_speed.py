@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lgn2hw.checkpoint import Checkpoint
-from lgn2hw.emit.verilog import emit_verilog
-from lgn2hw.freeze import freeze
-from lgn2hw.model import LogicNet, NetConfig
+from lgn2hw.frontend.checkpoint import Checkpoint
+from lgn2hw.backend.verilog.emit import emit_verilog
+from lgn2hw.frontend.freeze import freeze
+from lgn2hw.frontend.model import LogicNet, NetConfig
 from lgn2hw.passes.manager import optimize
-from lgn2hw.simulate import Simulator
-from lgn2hw.verify import verify_rtl
+from lgn2hw.ir.simulate import Simulator
+from lgn2hw.check.cosim.verify import verify_rtl
 from train_speed import measure  # benchmarks/ is on sys.path when this script runs
 
 

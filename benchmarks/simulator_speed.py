@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/simulator_speed.py [--layers 6] [--width 8000] [--samples 10000] [--repeat 5]
 
-Network: lgn2hw.synthetic.random_layered (uniform random ops and wiring; Fashion-MNIST shapes: 2352
+Network: lgn2hw.ir.synthetic.random_layered (uniform random ops and wiring; Fashion-MNIST shapes: 2352
 inputs = 784 pixels x 3 thresholds, 10 classes), not optimized, so every gate is evaluated. Samples are
 uniformly random bits. Reported, best of --repeat runs after one warm-up:
 
@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from lgn2hw.simulate import Simulator, pack_bits
-from lgn2hw.synthetic import random_layered
+from lgn2hw.ir.simulate import Simulator, pack_bits
+from lgn2hw.ir.synthetic import random_layered
 
 
 def best_of(fn, repeat: int) -> float:

@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from lgn2hw.compiler import compile_source
-from lgn2hw.synth import FLOWS, synthesize
-from lgn2hw.synthetic import random_layered
+from lgn2hw.flows.compile import compile_source
+from lgn2hw.backend.synth import FLOWS, synthesize
+from lgn2hw.ir.synthetic import random_layered
 
 
 def main(argv=None) -> int:

@@ -20,10 +20,10 @@ References, all pure PyTorch and batch-major as the research code is, with plain
   without stacking. It is *faster* than difflogic-py, so it is no longer what anyone would call naive;
   it stays as the strongest reference for comparison with earlier measurements (docs/training.md).
 
-Ours (lgn2hw.model) gathers rows of feature-major activations, computes per-gate multilinear
+Ours (lgn2hw.frontend.model) gathers rows of feature-major activations, computes per-gate multilinear
 coefficients (selection @ 16x4) and four multiply-adds per gate in one autograd function with a
 hand-written backward. Same inputs, batch, thread count in the same process; one full step = forward +
-backward + Adam (ours fused where available, as lgn2hw.train uses it) + the CAGE update for the
+backward + Adam (ours fused where available, as lgn2hw.frontend.train uses it) + the CAGE update for the
 straight-through estimators, as training runs them.
 
 Timing: every step is timed on its own with the process's CPU time (user + system) and the median
@@ -41,10 +41,10 @@ import time
 
 import torch
 
-from lgn2hw.model import ESTIMATORS, STRAIGHT_THROUGH, LogicNet, NetConfig
-from lgn2hw.model.alloc import tune_allocator
-from lgn2hw.model.network import random_wiring
-from lgn2hw.train import make_adam
+from lgn2hw.frontend.model import ESTIMATORS, STRAIGHT_THROUGH, LogicNet, NetConfig
+from lgn2hw.frontend.model.alloc import tune_allocator
+from lgn2hw.frontend.model.network import random_wiring
+from lgn2hw.frontend.train import make_adam
 
 
 def relaxed_gates(a: torch.Tensor, b: torch.Tensor) -> list[torch.Tensor]:
@@ -149,7 +149,7 @@ class Bench:
 
     def __init__(self, model: torch.nn.Module, num_inputs: int, batch: int, after_step=None, ours: bool = True):
         self.model, self.after_step = model, after_step
-        # Ours: the optimizer lgn2hw.train uses (fused Adam where available); references: plain Adam, as the research code.
+        # Ours: the optimizer lgn2hw.frontend.train uses (fused Adam where available); references: plain Adam, as the research code.
         self.opt = make_adam(list(model.parameters()), 0.01) if ours else torch.optim.Adam(model.parameters(), lr=0.01)
         self.x = (torch.rand(batch, num_inputs, generator=torch.Generator().manual_seed(1)) > 0.5).float()
         self.y = torch.randint(0, 10, (batch,), generator=torch.Generator().manual_seed(2))
@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--batch-sweep", default="", metavar="B1,B2,...",
                         help="only the default path (hard-st + CAGE), at each of these batch sizes")
     parser.add_argument("--no-malloc-tuning", action="store_true",
-                        help="leave glibc's allocator defaults (lgn2hw.train tunes them; see lgn2hw/model/alloc.py)")
+                        help="leave glibc's allocator defaults (lgn2hw.frontend.train tunes them; see lgn2hw/model/alloc.py)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     tuned = False if args.no_malloc_tuning else tune_allocator()

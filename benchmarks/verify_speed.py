@@ -2,7 +2,7 @@
 
     python benchmarks/verify_speed.py [--vectors 2000] [--sizes tiny,4x2000,6x8000] [--ten-k]
 
-Per network: random-wired, random-op layers (lgn2hw.synthetic.random_layered, seed 0, 10 classes),
+Per network: random-wired, random-op layers (lgn2hw.ir.synthetic.random_layered, seed 0, 10 classes),
 optimized with -O2 and emitted as compile does; stimulus: the first --vectors Fashion-MNIST test images,
 thermometer-encoded like the matching preset (tiny: 1 threshold, 784 inputs; the others: 3 thresholds,
 2352 inputs), driven in the default low-switching order, one job. For each simulator: the build time
@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from lgn2hw.data.datasets import load_dataset
-from lgn2hw.data.encoding import ThresholdEncoding
-from lgn2hw.emit.verilog import write_rtl
+from lgn2hw.frontend.data.datasets import load_dataset
+from lgn2hw.ir.encoding import ThresholdEncoding
+from lgn2hw.backend.verilog.emit import write_rtl
 from lgn2hw.passes.manager import optimize
-from lgn2hw.synthetic import random_layered
-from lgn2hw.verify import find_verilator, verify_rtl
+from lgn2hw.ir.synthetic import random_layered
+from lgn2hw.check.cosim.verify import find_verilator, verify_rtl
 
 SIZES = {  # name: (thresholds, layers, width)
     "tiny": (1, 2, 400),

@@ -1,6 +1,6 @@
 """cocotb testbench for an emitted LGN top module: drive every vector, compare with the Python reference.
 
-lgn2hw.verify.verify_rtl runs it through cocotb's Python runner and passes file paths in environment
+lgn2hw.check.cosim.verify.verify_rtl runs it through cocotb's Python runner and passes file paths in environment
 variables (the numbers always come from the Python reference, never from this file):
 
   LGN2HW_TB_VECTORS          .npy, (V, ceil(N/8)) uint8: input vectors packed little-endian

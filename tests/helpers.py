@@ -8,7 +8,7 @@ import torch
 from click.testing import CliRunner
 
 from lgn2hw.cli import main
-from lgn2hw.train import EncodedData
+from lgn2hw.frontend.train import EncodedData
 
 
 def invoke(*args):

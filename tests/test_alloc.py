@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-CHECK = "from lgn2hw.model.alloc import tune_allocator; print(tune_allocator(), tune_allocator())"
+CHECK = "from lgn2hw.frontend.model.alloc import tune_allocator; print(tune_allocator(), tune_allocator())"
 
 
 def run(env_extra: dict) -> str:

@@ -6,9 +6,9 @@ import pickle
 import pytest
 import torch
 
-from lgn2hw.checkpoint import Checkpoint
+from lgn2hw.frontend.checkpoint import Checkpoint
 from lgn2hw.errors import CheckpointError
-from lgn2hw.model import LogicNet, NetConfig
+from lgn2hw.frontend.model import LogicNet, NetConfig
 
 
 def make_checkpoint(tmp_path):

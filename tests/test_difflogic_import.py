@@ -15,12 +15,12 @@ import pytest
 import torch
 from torch import nn
 
-from lgn2hw.checkpoint import Checkpoint
-from lgn2hw.compiler import load_source
+from lgn2hw.frontend.checkpoint import Checkpoint
+from lgn2hw.flows.compile import load_source
 from lgn2hw.errors import CheckpointError
-from lgn2hw.importers import import_difflogic
-from lgn2hw.model import LogicNet, NetConfig
-from lgn2hw.simulate import Simulator
+from lgn2hw.frontend.importers import import_difflogic
+from lgn2hw.frontend.model import LogicNet, NetConfig
+from lgn2hw.ir.simulate import Simulator
 
 from helpers import assert_one_line_error, invoke
 

@@ -19,12 +19,12 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from lgn2hw import distributed
+from lgn2hw.frontend import distributed
 from lgn2hw.cli import main
-from lgn2hw.data.idx import write_idx
+from lgn2hw.frontend.data.idx import write_idx
 from lgn2hw.errors import ConfigError
-from lgn2hw.model import NetConfig
-from lgn2hw.train import EncodedData, TrainConfig, train
+from lgn2hw.frontend.model import NetConfig
+from lgn2hw.frontend.train import EncodedData, TrainConfig, train
 
 from helpers import assert_one_line_error
 
@@ -117,7 +117,7 @@ def write_tiny_mnist(folder: Path, n_train=300, n_test=100):
 
 @pytest.mark.slow
 def test_cli_train_under_torchrun_writes_one_checkpoint(tmp_path):
-    from lgn2hw.checkpoint import Checkpoint
+    from lgn2hw.frontend.checkpoint import Checkpoint
 
     write_tiny_mnist(tmp_path / "mnist")
     args = ["--dataset", "mnist", "--data-dir", tmp_path / "mnist", "--no-checksums", "--thresholds", 1, "--layers", 2,

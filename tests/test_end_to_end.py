@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from lgn2hw.checkpoint import Checkpoint
-from lgn2hw.compiler import compile_source
-from lgn2hw.netlist import Netlist
-from lgn2hw.simulate import Simulator
+from lgn2hw.frontend.checkpoint import Checkpoint
+from lgn2hw.flows.compile import compile_source
+from lgn2hw.ir.netlist import Netlist
+from lgn2hw.ir.simulate import Simulator
 
 FASHION = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
 pytestmark = pytest.mark.skipif(not FASHION.exists(), reason="Debian package dataset-fashion-mnist is not installed")
@@ -59,8 +59,8 @@ def test_three_way_agreement_on_the_test_set(demo_run):
     """torch hard inference == netlist simulator (raw and optimized), on every score of every vector."""
     import torch
 
-    from lgn2hw.compiler import encoded_test_set
-    from lgn2hw.freeze import freeze
+    from lgn2hw.flows.compile import encoded_test_set
+    from lgn2hw.frontend.freeze import freeze
 
     out, _ = demo_run
     model = Checkpoint.load(out / "model.pt").model

@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from lgn2hw.cli import main
-from lgn2hw.compiler import compile_source
+from lgn2hw.flows.compile import compile_source
 from lgn2hw.errors import ConfigError, Lgn2hwError
-from lgn2hw.export import ICE40_PACKAGE_IO, TARGETS, export_build
-from lgn2hw.netlist import Netlist
+from lgn2hw.backend.export import ICE40_PACKAGE_IO, TARGETS, export_build
+from lgn2hw.ir.netlist import Netlist
 
 HAVE_IVERILOG = shutil.which("iverilog") is not None and shutil.which("vvp") is not None
 ICE40_TOOLS = ("yosys", "nextpnr-ice40", "icepack", "make")

@@ -1,4 +1,4 @@
-"""Formal equivalence (lgn2hw.formal, ``lgn2hw verify --formal``) against the ground truth of exhaustive simulation.
+"""Formal equivalence (lgn2hw.check.formal.prove, ``lgn2hw verify --formal``) against the ground truth of exhaustive simulation.
 
 A proof is only worth something if it can fail: next to "optimized netlists are proven equivalent" the
 tests alter netlists (gate functions, wiring, outputs) and require a counterexample that the simulator
@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from lgn2hw import formal
+from lgn2hw.check.formal import prove as formal
 from lgn2hw.cli import main
 from lgn2hw.errors import NetlistError, ToolError
-from lgn2hw.formal import COUNTEREXAMPLE, NOT_PROVEN, PROVEN, prove_build, prove_equivalent
-from lgn2hw.netlist import Netlist
+from lgn2hw.check.formal.prove import COUNTEREXAMPLE, NOT_PROVEN, PROVEN, prove_build, prove_equivalent
+from lgn2hw.ir.netlist import Netlist
 from lgn2hw.passes.manager import optimize
-from lgn2hw.simulate import Simulator
+from lgn2hw.ir.simulate import Simulator
 
 pytestmark = pytest.mark.skipif(
     shutil.which("yosys") is None or shutil.which("yosys-abc") is None, reason="yosys (Debian package) not installed"

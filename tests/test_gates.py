@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from lgn2hw import gates
-from lgn2hw.gates import GATES, compose_id, restrict_id
+from lgn2hw.ir import gates
+from lgn2hw.ir.gates import GATES, compose_id, restrict_id
 
 # difflogic order and truth tables for (a, b) = 00, 01, 10, 11, written out independently of gates.py.
 EXPECTED = [

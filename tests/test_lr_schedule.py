@@ -5,10 +5,10 @@ import math
 import pytest
 
 from lgn2hw.errors import ConfigError
-from lgn2hw.model import NetConfig
-from lgn2hw.pipeline import train_config_from
-from lgn2hw.presets import resolve
-from lgn2hw.train import EncodedData, TrainConfig, train
+from lgn2hw.frontend.model import NetConfig
+from lgn2hw.flows.run import train_config_from
+from lgn2hw.frontend.presets import resolve
+from lgn2hw.frontend.train import EncodedData, TrainConfig, train
 
 from helpers import random_bit_data
 

@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from lgn2hw.errors import ConfigError
-from lgn2hw.freeze import freeze
-from lgn2hw.model import CageSchedule, LogicNet, NetConfig
-from lgn2hw.model.estimators import select_coefficients
-from lgn2hw.simulate import scores as sim_scores
-from lgn2hw.train import EncodedData, TrainConfig, evaluate, train
+from lgn2hw.frontend.freeze import freeze
+from lgn2hw.frontend.model import CageSchedule, LogicNet, NetConfig
+from lgn2hw.frontend.model.estimators import select_coefficients
+from lgn2hw.ir.simulate import scores as sim_scores
+from lgn2hw.frontend.train import EncodedData, TrainConfig, evaluate, train
 
 from helpers import random_bit_data
 
@@ -52,7 +52,7 @@ def test_soft_mix_training_forward_differs_from_frozen():
 def test_hard_st_gradient_is_softmax_straight_through():
     torch.manual_seed(0)
     logits = torch.randn(5, 16, requires_grad=True)
-    coeffs = torch.from_numpy(__import__("lgn2hw.gates", fromlist=["x"]).coefficient_matrix().copy())
+    coeffs = torch.from_numpy(__import__("lgn2hw.ir.gates", fromlist=["x"]).coefficient_matrix().copy())
     t = torch.tensor(2.0)
     upstream = torch.randn(5, 4)
     out = select_coefficients(logits, coeffs, "hard-st", t)
@@ -171,7 +171,7 @@ def test_grad_factor_one_is_the_plain_gradient():
     x = random_bits(32, 40)
     y = torch.randint(0, 4, (32,), generator=torch.Generator().manual_seed(2))
     grads = layer_grads(net, x, y)
-    from lgn2hw.gates import GATES
+    from lgn2hw.ir.gates import GATES
 
     weights = [layer.weights.detach().double().requires_grad_(True) for layer in net.layers]
     h = x.double()
@@ -219,7 +219,7 @@ def test_gap_samples_zero_skips_the_selection_gap():
     history = train(small_config(), tiny_data(n_train=200), TrainConfig(epochs=1, batch_size=50, gap_samples=0),
                     progress=False).history
     assert history[0]["selection_gap"] is None and history[0]["train_acc_frozen"] is None
-    from lgn2hw.train import format_epoch
+    from lgn2hw.frontend.train import format_epoch
 
     assert "selection gap n/a" in format_epoch(history[0])
 
@@ -228,8 +228,8 @@ def test_metrics_csv_equals_jsonl(tmp_path):
     import csv
     import json
 
-    from lgn2hw.gates import GATES
-    from lgn2hw.train import GATE_COLUMNS, SCALAR_METRICS
+    from lgn2hw.ir.gates import GATES
+    from lgn2hw.frontend.train import GATE_COLUMNS, SCALAR_METRICS
 
     path = tmp_path / "m.metrics.jsonl"
     result = train(small_config(estimator="gumbel-st"), tiny_data(n_train=300), TrainConfig(epochs=3, batch_size=50, gap_samples=100),
@@ -249,7 +249,7 @@ def test_metrics_csv_equals_jsonl(tmp_path):
 
 
 def test_evaluation_noise_is_fixed_and_leaves_training_noise_alone():
-    from lgn2hw.train import evaluate
+    from lgn2hw.frontend.train import evaluate
 
     data = tiny_data(n_train=100, n_test=300)
     net = LogicNet(small_config(estimator="gumbel-st"))
@@ -265,7 +265,7 @@ def test_evaluation_noise_is_fixed_and_leaves_training_noise_alone():
 
 def test_gate_layer_backward_matches_autograd_in_float64():
     """The hand-written backward of the fused gather + multilinear layer, checked numerically."""
-    from lgn2hw.model.network import _GateLayer
+    from lgn2hw.frontend.model.network import _GateLayer
 
     g = torch.Generator().manual_seed(0)
     x = torch.rand(8, 5, generator=g, dtype=torch.float64, requires_grad=True)
@@ -279,7 +279,7 @@ def test_gate_layer_backward_matches_autograd_in_float64():
 
 def test_softmax_backward_fallback_equals_the_fused_kernel(monkeypatch):
     """The plain formula kept for PyTorch builds without aten's fused softmax backward gives the same gradient."""
-    from lgn2hw.model import estimators
+    from lgn2hw.frontend.model import estimators
 
     g = torch.Generator().manual_seed(0)
     probs = torch.softmax(torch.randn(50, 16, generator=g, dtype=torch.float64), dim=-1)
@@ -294,7 +294,7 @@ def test_softmax_backward_fallback_equals_the_fused_kernel(monkeypatch):
 
 
 def test_evaluation_chunks_keep_activations_small_and_do_not_change_results():
-    from lgn2hw.model.network import EVAL_ACTIVATION_BYTES
+    from lgn2hw.frontend.model.network import EVAL_ACTIVATION_BYTES
 
     wide = LogicNet(NetConfig(num_inputs=5488, num_classes=10, widths=[24000, 24000], seed=0))
     assert wide.eval_chunk(2000) == EVAL_ACTIVATION_BYTES // (4 * 24000) == 174
@@ -312,7 +312,7 @@ def test_epoch_loss_is_the_mean_cross_entropy_over_every_training_sample():
     """The epoch loss is summed on the device and read back every LOSS_SYNC_STEPS steps: no step may be
     lost or counted twice (61 steps of which the last is short, so blocks 0, 1-50, 51-60 all count).
     With a vanishing learning rate the gates never change, so the loss is that of the initial network."""
-    from lgn2hw.train import LOSS_SYNC_STEPS
+    from lgn2hw.frontend.train import LOSS_SYNC_STEPS
 
     net = small_config(tau=4.0)
     data = tiny_data(n_train=6050, n_test=50, inputs=net.num_inputs, classes=net.num_classes)

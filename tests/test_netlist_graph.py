@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from lgn2hw.errors import NetlistError
-from lgn2hw.netlist import Netlist
-from lgn2hw.simulate import Simulator
-from lgn2hw.synthetic import random_layered
+from lgn2hw.ir.netlist import Netlist
+from lgn2hw.ir.simulate import Simulator
+from lgn2hw.ir.synthetic import random_layered
 
 
 def test_round_trip_is_identical():

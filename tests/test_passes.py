@@ -18,26 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lgn2hw.errors import NetlistError
-from lgn2hw.gates import FALSE, GATE_BY_NAME, GATES, NOT_A, NOT_B, PASS_A, PASS_B, TRUE
-from lgn2hw.netlist import Netlist
-from lgn2hw.passes import (
-    LEVELS,
-    PASSES,
-    PassResult,
-    check_equivalent,
-    const_fold,
-    dead_gates,
-    inverter_absorb,
-    merge,
-    optimize,
-    same_operand,
-    wire_collapse,
-)
+from lgn2hw.ir.gates import FALSE, GATE_BY_NAME, GATES, NOT_A, NOT_B, PASS_A, PASS_B, TRUE
+from lgn2hw.ir.netlist import Netlist
+from lgn2hw.passes import LEVELS, PASSES, PassResult, check_equivalent, const_fold, dead_gates, inverter_absorb, merge, optimize, same_operand, wire_collapse
 from lgn2hw.passes import registry
 from lgn2hw.passes.base import IS_CONSTANT, USES_A, USES_B
 from lgn2hw.passes.merge import canonical_form
-from lgn2hw.simulate import Simulator
-from lgn2hw.synthetic import random_layered
+from lgn2hw.ir.simulate import Simulator
+from lgn2hw.ir.synthetic import random_layered
 
 # The package exports each pass function under its module's name; the module itself via importlib.
 merge_module = importlib.import_module("lgn2hw.passes.merge")

@@ -9,11 +9,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from lgn2hw.emit.verilog import core_stages, emit_verilog, pipeline_latency, write_rtl
+from lgn2hw.backend.verilog.emit import core_stages, emit_verilog, pipeline_latency, write_rtl
 from lgn2hw.errors import ConfigError, EmitError
-from lgn2hw.gates import FALSE, TRUE
-from lgn2hw.netlist import Netlist
-from lgn2hw.verify import verify_rtl
+from lgn2hw.ir.gates import FALSE, TRUE
+from lgn2hw.ir.netlist import Netlist
+from lgn2hw.check.cosim.verify import verify_rtl
 from test_emit import NETLISTS, random_netlist
 from test_verify import _break_one_output_gate, exhaustive
 
@@ -183,7 +183,7 @@ def test_bad_latency_is_a_config_error(tmp_path):
 
 @needs_icarus
 def test_compile_stores_the_pipeline_and_verify_uses_it(tmp_path):
-    from lgn2hw.compiler import compile_source
+    from lgn2hw.flows.compile import compile_source
 
     _small().save(tmp_path / "n.json")
     result = compile_source(tmp_path / "n.json", tmp_path / "out", pipeline=2, check_vectors=50)

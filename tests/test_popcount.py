@@ -10,11 +10,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from lgn2hw.emit.verilog import COUNTER_INPUTS, _compressor_tree, emit_verilog, pipeline_latency, write_rtl
-from lgn2hw.gates import GATES
-from lgn2hw.netlist import Netlist
-from lgn2hw.simulate import Simulator
-from lgn2hw.verify import verify_rtl
+from lgn2hw.backend.verilog.emit import COUNTER_INPUTS, _compressor_tree, emit_verilog, pipeline_latency, write_rtl
+from lgn2hw.ir.gates import GATES
+from lgn2hw.ir.netlist import Netlist
+from lgn2hw.ir.simulate import Simulator
+from lgn2hw.check.cosim.verify import verify_rtl
 
 TRUE = next(g.id for g in GATES if g.is_constant and g.output(0, 0) == 1)
 FALSE = next(g.id for g in GATES if g.is_constant and g.output(0, 0) == 0)

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from lgn2hw.pipeline import net_config_from, train_config_from
-from lgn2hw.presets import PRESETS, resolve
-from lgn2hw.train import EncodedData
+from lgn2hw.flows.run import net_config_from, train_config_from
+from lgn2hw.frontend.presets import PRESETS, resolve
+from lgn2hw.frontend.train import EncodedData
 
 # Raw features per data set (28 x 28 images); encoded inputs = features x thresholds.
 FEATURES = {"fashion-mnist": 784, "mnist": 784}

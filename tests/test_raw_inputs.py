@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from lgn2hw.cli import main
-from lgn2hw.compiler import compile_source
-from lgn2hw.data.encoding import ThresholdEncoding, thermometer
-from lgn2hw.emit.verilog import check_raw_inputs, emit_verilog, pipeline_latency, raw_input_width, write_rtl
+from lgn2hw.flows.compile import compile_source
+from lgn2hw.ir.encoding import ThresholdEncoding, thermometer
+from lgn2hw.backend.verilog.emit import check_raw_inputs, emit_verilog, pipeline_latency, raw_input_width, write_rtl
 from lgn2hw.errors import EmitError
-from lgn2hw.netlist import Netlist
-from lgn2hw.raw_inputs import RawSpec, corner_vectors, encode, port_bits, raw_spec, raw_stimulus, verify_raw_rtl
+from lgn2hw.ir.netlist import Netlist
+from lgn2hw.check.cosim.raw import RawSpec, corner_vectors, encode, port_bits, raw_spec, raw_stimulus, verify_raw_rtl
 
 FASHION = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
 
@@ -200,13 +200,13 @@ def test_verify_drives_the_raw_test_set(tmp_path):
     netlist.save(source)
     out = tmp_path / "rtl"
     compile_source(source, out, raw_inputs=True, check_vectors=200)
-    from lgn2hw.compiler import verify_build
+    from lgn2hw.flows.compile import verify_build
 
     result = verify_build(out, vectors=300, random_vectors=50)
     assert result.passed, result.first_mismatches
     assert "300 raw fashion-mnist test samples" in result.extra["stimulus"]
     # the reference really is encode + simulate: the expected bits are the test images thresholded
-    from lgn2hw.data.datasets import load_dataset
+    from lgn2hw.frontend.data.datasets import load_dataset
 
     images = load_dataset("fashion-mnist", limit_train=1, limit_test=5).test_x.reshape(5, -1)
     assert np.array_equal(encode(netlist, images), enc.encode(images))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import lgn2hw.simulate as simulate
-from lgn2hw.gates import GATES
-from lgn2hw.netlist import Netlist
-from lgn2hw.simulate import Simulator, gate_kernels, pack_bits, packed_scores, unpack_bits
-from lgn2hw.synthetic import random_layered
+import lgn2hw.ir.simulate as simulate
+from lgn2hw.ir.gates import GATES
+from lgn2hw.ir.netlist import Netlist
+from lgn2hw.ir.simulate import Simulator, gate_kernels, pack_bits, packed_scores, unpack_bits
+from lgn2hw.ir.synthetic import random_layered
 
 
 def _reference_outputs(netlist: Netlist, bits: np.ndarray) -> np.ndarray:

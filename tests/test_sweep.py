@@ -7,10 +7,10 @@ import sys
 import pytest
 import torch
 
-import lgn2hw.train
+import lgn2hw.frontend.train
 from lgn2hw.errors import ConfigError, ToolError
-from lgn2hw.sweep import PLOTS, RunSpec, SweepConfig, run_sweep, write_plots
-from lgn2hw.train import EncodedData
+from lgn2hw.frontend.sweep import PLOTS, RunSpec, SweepConfig, run_sweep, write_plots
+from lgn2hw.frontend.train import EncodedData
 
 import helpers
 
@@ -42,15 +42,15 @@ def data():
 
 @pytest.fixture
 def count_training(monkeypatch):
-    """Counts calls of lgn2hw.train.train (the sweep trains through it)."""
+    """Counts calls of lgn2hw.frontend.train.train (the sweep trains through it)."""
     calls = []
-    real = lgn2hw.train.train
+    real = lgn2hw.frontend.train.train
 
     def counting(*args, **kw):
         calls.append(args[0].estimator)
         return real(*args, **kw)
 
-    monkeypatch.setattr(lgn2hw.train, "train", counting)
+    monkeypatch.setattr(lgn2hw.frontend.train, "train", counting)
     return calls
 
 

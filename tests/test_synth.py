@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from lgn2hw.cli import main
-from lgn2hw.compiler import compile_source
+from lgn2hw.flows.compile import compile_source
 from lgn2hw.errors import Lgn2hwError, ToolError
-from lgn2hw.gates import GATE_BY_NAME
-from lgn2hw.netlist import Netlist
-from lgn2hw.synth import SYNTH_JSON, SYNTH_MD, core_verilog, encoder_verilog, scores_verilog, synthesize
+from lgn2hw.ir.gates import GATE_BY_NAME
+from lgn2hw.ir.netlist import Netlist
+from lgn2hw.backend.synth import SYNTH_JSON, SYNTH_MD, core_verilog, encoder_verilog, scores_verilog, synthesize
 
 pytestmark = pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lgn2hw.gates import GATES
-from lgn2hw.model import LogicNet, NetConfig
+from lgn2hw.ir.gates import GATES
+from lgn2hw.frontend.model import LogicNet, NetConfig
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "train_speed.py"
 

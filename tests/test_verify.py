@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lgn2hw.emit.verilog import write_rtl
+from lgn2hw.backend.verilog.emit import write_rtl
 from lgn2hw.errors import ConfigError, DataError, ToolError
-from lgn2hw.gates import FALSE, TRUE, compose_id
-from lgn2hw.netlist import Netlist
-from lgn2hw.simulate import Simulator
-from lgn2hw.verify import VerifyResult, corner_vectors, low_switching_order, verify_rtl
+from lgn2hw.ir.gates import FALSE, TRUE, compose_id
+from lgn2hw.ir.netlist import Netlist
+from lgn2hw.ir.simulate import Simulator
+from lgn2hw.check.cosim.verify import VerifyResult, corner_vectors, low_switching_order, verify_rtl
 from test_emit import random_netlist
 
 pytestmark = pytest.mark.skipif(
@@ -241,7 +241,7 @@ def test_results_do_not_depend_on_the_drive_order(tmp_path, small):
 
 # ------------------------------------------------------------------------------------ corner vectors
 def test_corner_vectors_are_zeros_ones_and_every_one_hot():
-    from lgn2hw.verify import corner_vectors, describe_corner
+    from lgn2hw.check.cosim.verify import corner_vectors, describe_corner
 
     corners = corner_vectors(5)
     assert corners.dtype == np.uint8 and corners.shape == (7, 5)
@@ -256,7 +256,7 @@ def test_corner_vectors_are_zeros_ones_and_every_one_hot():
 
 
 def test_default_jobs_keep_small_runs_in_one_process():
-    from lgn2hw.verify import MAX_AUTO_JOBS, MIN_SHARD_VECTORS, default_jobs
+    from lgn2hw.check.cosim.verify import MAX_AUTO_JOBS, MIN_SHARD_VECTORS, default_jobs
 
     assert default_jobs(10) == 1 and default_jobs(MIN_SHARD_VECTORS * 2 - 1) == 1
     assert 1 <= default_jobs(10**7) <= MAX_AUTO_JOBS
@@ -331,7 +331,7 @@ def test_a_hanging_shard_times_out_and_is_killed(tmp_path, monkeypatch, small):
 
 
 def test_pipelined_design_in_shards(tmp_path, small):
-    from lgn2hw.emit.verilog import pipeline_latency
+    from lgn2hw.backend.verilog.emit import pipeline_latency
 
     netlist, bits = small
     rtl = write_rtl(netlist, tmp_path, pipeline=1)
@@ -344,7 +344,7 @@ def test_pipelined_design_in_shards(tmp_path, small):
 def test_verilator_not_found_names_what_to_install(tmp_path, monkeypatch, small):
     import importlib.util
 
-    from lgn2hw import verify
+    from lgn2hw.check.cosim import verify
 
     real = importlib.util.find_spec
     monkeypatch.setattr(verify.importlib.util, "find_spec", lambda name, *a: None if name == "verilator" else real(name, *a))
@@ -365,7 +365,7 @@ def test_verilator_not_found_names_what_to_install(tmp_path, monkeypatch, small)
 
 
 def _verilator_or_skip():
-    from lgn2hw.verify import find_verilator
+    from lgn2hw.check.cosim.verify import find_verilator
 
     try:
         return find_verilator()
@@ -391,7 +391,7 @@ def test_verilator_is_bit_exact_and_catches_a_broken_gate(tmp_path, small):
 
 # ------------------------------------------------------------------------------------ lgn2hw verify
 def _compiled(tmp_path, netlist) -> Path:
-    from lgn2hw.compiler import compile_source
+    from lgn2hw.flows.compile import compile_source
 
     source = tmp_path / "net.json"
     netlist.save(source)
@@ -449,7 +449,7 @@ def test_cli_verilator_missing_is_one_line(tmp_path, monkeypatch, small):
 
     from click.testing import CliRunner
 
-    from lgn2hw import verify
+    from lgn2hw.check.cosim import verify
     from lgn2hw.cli import main
 
     netlist, _ = small
@@ -467,7 +467,7 @@ def test_cli_verilator_missing_is_one_line(tmp_path, monkeypatch, small):
 def test_verilator_pipelined_and_waveform(tmp_path, small):
     """Slow on a cold cache (the traced runtime is another ~25 s of C++): a pipelined build on
     Verilator, and a VCD from a waves run that holds the ports and the gate wires."""
-    from lgn2hw.emit.verilog import pipeline_latency
+    from lgn2hw.backend.verilog.emit import pipeline_latency
 
     _verilator_or_skip()
     netlist, bits = small
@@ -484,8 +484,8 @@ def test_verilator_pipelined_and_waveform(tmp_path, small):
 
 
 def test_report_labels_name_each_vector_by_its_stimulus_block():
-    from lgn2hw.compiler import _VectorLabels
-    from lgn2hw.verify import StimulusPart
+    from lgn2hw.flows.compile import _VectorLabels
+    from lgn2hw.check.cosim.verify import StimulusPart
 
     corners = corner_vectors(6)
     bits = np.concatenate([np.zeros((3, 6), np.uint8), np.ones((2, 6), np.uint8), corners])

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..gates import FALSE, GATES, NUM_GATES, compose_id, gate_from_function, restrict_id
-from ..netlist import Netlist
+from ..ir.gates import FALSE, GATES, NUM_GATES, compose_id, gate_from_function, restrict_id
+from ..ir.netlist import Netlist
 
 
 @dataclass

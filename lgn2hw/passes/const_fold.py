@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..netlist import Netlist
+from ..ir.netlist import Netlist
 from .base import CONSTANT_VALUE, IS_CONSTANT, RESTRICT, USES_A, USES_B, PassResult, canonical_operands, count_changed, gates_by_level, rebuild
 
 NAME = "const_fold"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..netlist import Netlist
+from ..ir.netlist import Netlist
 from .base import USES_A, USES_B, PassResult, canonical_operands, count_changed, gates_by_level, rebuild
 
 NAME = "dead_gates"

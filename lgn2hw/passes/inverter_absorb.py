@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..gates import NOT_A, NOT_B
-from ..netlist import Netlist
+from ..ir.gates import NOT_A, NOT_B
+from ..ir.netlist import Netlist
 from .base import COMPOSE, USES_A, USES_B, PassResult, canonical_operands, rebuild
 
 NAME = "inverter_absorb"

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import NetlistError
-from ..netlist import Netlist
-from ..simulate import Simulator, pack_bits, unpack_bits
+from ..ir.netlist import Netlist
+from ..ir.simulate import Simulator, pack_bits, unpack_bits
 from .base import PassResult
 from .registry import LEVELS, PASSES
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..netlist import Netlist
+from ..ir.netlist import Netlist
 from .base import SWAPPED, USES_A, USES_B, PassResult, canonical_operands, gates_by_level, rebuild
 
 NAME = "merge"

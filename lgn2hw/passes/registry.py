@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..netlist import Netlist
+from ..ir.netlist import Netlist
 from .base import PassResult
 from .const_fold import const_fold
 from .dead_gates import dead_gates

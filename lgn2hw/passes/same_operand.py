@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..gates import NOT_A, PASS_A
-from ..netlist import Netlist
+from ..ir.gates import NOT_A, PASS_A
+from ..ir.netlist import Netlist
 from .base import IS_CONSTANT, SAME_OPERAND, USES_A, USES_B, PassResult, rebuild
 
 NAME = "same_operand"

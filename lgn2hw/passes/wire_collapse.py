@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..gates import PASS_A, PASS_B
-from ..netlist import Netlist
+from ..ir.gates import PASS_A, PASS_B
+from ..ir.netlist import Netlist
 from .base import PassResult, count_changed, rebuild
 
 NAME = "wire_collapse"

@@ -1,0 +1,93 @@
+"""Checkpoints: network config + weights + input encoding, saved with torch.save, loaded safely.
+
+Loading always uses ``torch.load(weights_only=True)``, which refuses pickled code, and then checks the
+document is ours before trusting any field.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .. import __version__
+from ..errors import CheckpointError, ConfigError
+from ..fsutil import atomic_file
+from .model import LogicNet, NetConfig
+
+FORMAT_NAME = "lgn2hw-checkpoint"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    """A trained network and what is needed to deploy it."""
+
+    model: LogicNet
+    input_encoding: dict | None = None
+    dataset: str | None = None
+    metrics: list[dict] = field(default_factory=list)
+    source: str | None = None
+
+    def save(self, path: str | os.PathLike) -> None:
+        doc = {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "lgn2hw_version": __version__,
+            "config": self.model.config.to_dict(),
+            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "cage": self.model.cage.state_dict() if self.model.cage is not None else None,
+            "input_encoding": self.input_encoding,
+            "dataset": self.dataset,
+            "metrics": self.metrics,
+        }
+        with atomic_file(path, "wb") as handle:
+            torch.save(doc, handle)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Checkpoint:
+        path = Path(path)
+        if not path.is_file():
+            raise CheckpointError(f"{path}: no such checkpoint file")
+        return cls.from_doc(load_weights_only(path), path)
+
+    @classmethod
+    def from_doc(cls, doc, path: str | os.PathLike) -> Checkpoint:
+        """A checkpoint from what ``load_weights_only`` read (checked to be ours before any field is trusted)."""
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+            raise CheckpointError(f"{path}: not an lgn2hw checkpoint (no \"format\": \"{FORMAT_NAME}\")")
+        if doc.get("version") != FORMAT_VERSION:
+            raise CheckpointError(f"{path}: unsupported checkpoint version {doc.get('version')!r}")
+        try:
+            config = NetConfig(**doc["config"])
+            model = LogicNet(config)
+            model.load_state_dict(doc["state_dict"])
+            if model.cage is not None and doc.get("cage"):
+                model.cage.load_state_dict(doc["cage"])
+        except (KeyError, TypeError, RuntimeError, ConfigError) as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise CheckpointError(f"{path}: checkpoint contents do not match its config ({first})") from None
+        return cls(
+            model=model,
+            input_encoding=doc.get("input_encoding"),
+            dataset=doc.get("dataset"),
+            metrics=list(doc.get("metrics") or []),
+            source=str(path),
+        )
+
+
+def load_weights_only(path: str | os.PathLike):
+    """``torch.load(weights_only=True)`` of any torch file (ours or difflogic's); every failure is one
+    CheckpointError line: pickled code is refused, anything else unreadable is called corrupt (torch's
+    unpickler raises arbitrary exception types on garbage, e.g. IndexError on a text file)."""
+    try:
+        return torch.load(Path(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsafe pickle"
+        raise CheckpointError(f"{path}: refused to load: the file holds objects that are not plain weights ({first})") from None
+    except Exception as exc:  # noqa: BLE001 - see above: a corrupt file may fail in any way
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or corrupt: {first})") from None

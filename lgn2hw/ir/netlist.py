@@ -1,0 +1,330 @@
+"""The gate netlist IR: a flat, topologically ordered list of two-input gates, and its JSON contract.
+
+Encoding (the ``netlist.json`` contract, docs/netlist-format.md):
+
+* signals ``0 .. num_inputs-1`` are the input bits; gate ``i`` drives signal ``num_inputs + i``;
+* gate ``i`` is ``(op, a, b)``: ``op`` is a difflogic gate id (lgn2hw.ir.gates), ``a`` and ``b`` are
+  signal ids smaller than the gate's own signal (so the list is a topological order and acyclic);
+  ops that ignore an operand still name one;
+* ``outputs`` are the signal ids feeding GroupSum, class-major: with ``k = len(outputs) / num_classes``,
+  class ``c`` owns ``outputs[c*k:(c+1)*k]`` and its score is the number of those bits that are 1.
+  A signal may appear in ``outputs`` more than once; each occurrence counts.
+
+The arrays are numpy (int64 operands, uint8 ops) so that passes and the simulator work per level on
+whole arrays: a million-gate network stays a few tens of MB. ``to_networkx()`` gives the same
+circuit as a DiGraph (operand order on the edges) for graph analyses and as an independent oracle;
+``Netlist.from_networkx()`` takes such a graph back (any node ids and order), so a circuit can be
+built or edited as a graph and compiled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from ..errors import NetlistError
+from ..fsutil import atomic_file
+from .gates import GATES, NUM_GATES
+
+FORMAT_NAME = "lgn2hw-netlist"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Netlist:
+    """A frozen Logic Gate Network as a combinational circuit plus its class grouping."""
+
+    num_inputs: int
+    num_classes: int
+    ops: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    outputs: np.ndarray
+    input_encoding: dict | None = None
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.ops = np.ascontiguousarray(self.ops, dtype=np.uint8)
+        self.a = np.ascontiguousarray(self.a, dtype=np.int64)
+        self.b = np.ascontiguousarray(self.b, dtype=np.int64)
+        self.outputs = np.ascontiguousarray(self.outputs, dtype=np.int64)
+
+    # ----------------------------------------------------------------- shape
+    @property
+    def num_gates(self) -> int:
+        return int(self.ops.shape[0])
+
+    @property
+    def num_signals(self) -> int:
+        return self.num_inputs + self.num_gates
+
+    @property
+    def group_size(self) -> int:
+        """Output bits per class (k)."""
+        return int(self.outputs.shape[0]) // self.num_classes
+
+    def copy(self, **changes) -> Netlist:
+        """A copy with some fields replaced; arrays not replaced are copied, never shared."""
+        fields = dict(
+            num_inputs=self.num_inputs,
+            num_classes=self.num_classes,
+            ops=self.ops.copy(),
+            a=self.a.copy(),
+            b=self.b.copy(),
+            outputs=self.outputs.copy(),
+            input_encoding=json.loads(json.dumps(self.input_encoding)) if self.input_encoding else None,
+            metadata=json.loads(json.dumps(self.metadata)),
+        )
+        fields.update(changes)
+        return Netlist(**fields)
+
+    # ------------------------------------------------------------ validation
+    def validate(self) -> None:
+        """Raise NetlistError unless the netlist satisfies every rule of the encoding above."""
+        n, g = self.num_inputs, self.num_gates
+        if not isinstance(n, int) or n < 1:
+            raise NetlistError(f"num_inputs must be a positive integer, got {n!r}")
+        if not isinstance(self.num_classes, int) or self.num_classes < 1:
+            raise NetlistError(f"num_classes must be a positive integer, got {self.num_classes!r}")
+        if not (self.a.shape == self.b.shape == self.ops.shape == (g,)):
+            raise NetlistError("ops, a and b must be 1-D arrays of the same length")
+        if g and int(self.ops.max()) >= NUM_GATES:
+            i = int(np.argmax(self.ops >= NUM_GATES))
+            raise NetlistError(f"gate {i}: unknown gate id {int(self.ops[i])} (valid ids are 0..15)")
+        own = n + np.arange(g, dtype=np.int64)
+        for name, operand in (("a", self.a), ("b", self.b)):
+            bad = (operand < 0) | (operand >= own)
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise NetlistError(
+                    f"gate {i} (signal {n + i}): operand {name}={int(operand[i])} is a forward reference, "
+                    f"a cycle or out of range (operands must be signals 0..{n + i - 1})"
+                )
+        if self.outputs.ndim != 1 or self.outputs.shape[0] == 0:
+            raise NetlistError("outputs must be a non-empty list of signal ids")
+        bad = (self.outputs < 0) | (self.outputs >= self.num_signals)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise NetlistError(f"outputs[{i}]={int(self.outputs[i])} names no signal (0..{self.num_signals - 1})")
+        if self.outputs.shape[0] % self.num_classes:
+            raise NetlistError(
+                f"{self.outputs.shape[0]} outputs cannot be split into {self.num_classes} equal class groups"
+            )
+        if self.input_encoding is not None:
+            _validate_encoding(self.input_encoding, n)
+
+    # ---------------------------------------------------------------- levels
+    def levels(self) -> np.ndarray:
+        """Logic level of every signal: inputs are 0, a gate is 1 + the deeper of the operands it uses.
+
+        Computed by relaxation, one whole-array step per level (depth is small in LGNs).
+        """
+        uses_a = _USES_A[self.ops]
+        uses_b = _USES_B[self.ops]
+        level = np.zeros(self.num_signals, dtype=np.int64)
+        gate_level = np.ones(self.num_gates, dtype=np.int64)
+        while True:
+            level[self.num_inputs :] = gate_level
+            new = 1 + np.maximum(np.where(uses_a, level[self.a], 0), np.where(uses_b, level[self.b], 0))
+            if np.array_equal(new, gate_level):
+                return level
+            gate_level = new
+
+    def depth(self) -> int:
+        return int(self.levels().max(initial=0))
+
+    # ------------------------------------------------------------- text dump
+    def dump(self) -> str:
+        """Deterministic text form, one gate a line (``g12 = xor(i3, g7)``), for golden tests and diffs."""
+        names = self.signal_names()
+        lines = [f"netlist inputs={self.num_inputs} classes={self.num_classes} gates={self.num_gates}"]
+        for i in range(self.num_gates):
+            g = GATES[int(self.ops[i])]
+            lines.append(f"{names[self.num_inputs + i]} = {g.name}({names[self.a[i]]}, {names[self.b[i]]})")
+        k = self.group_size
+        for c in range(self.num_classes):
+            outs = ", ".join(names[s] for s in self.outputs[c * k : (c + 1) * k])
+            lines.append(f"class {c} = popcount({outs})")
+        return "\n".join(lines) + "\n"
+
+    def signal_names(self) -> list[str]:
+        return [f"i{s}" for s in range(self.num_inputs)] + [f"g{i}" for i in range(self.num_gates)]
+
+    # -------------------------------------------------------------- networkx
+    def to_networkx(self) -> nx.DiGraph:
+        """The circuit as a DiGraph: nodes are signal ids with ``kind``/``op``, edges carry the ``port``.
+
+        Where a gate reads the same signal on both ports the edge's ``port`` is ``"ab"``.
+        """
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(self.num_inputs), kind="input")
+        for i in range(self.num_gates):
+            s = self.num_inputs + i
+            graph.add_node(s, kind="gate", op=int(self.ops[i]))
+            a, b = int(self.a[i]), int(self.b[i])
+            if a == b:
+                graph.add_edge(a, s, port="ab")
+            else:
+                graph.add_edge(a, s, port="a")
+                graph.add_edge(b, s, port="b")
+        graph.graph.update(num_inputs=self.num_inputs, num_classes=self.num_classes, outputs=self.outputs.tolist())
+        return graph
+
+    @classmethod
+    def from_networkx(cls, graph: nx.DiGraph, input_encoding: dict | None = None) -> Netlist:
+        """The inverse of ``to_networkx``, for circuits built or edited as graphs (here or by another tool).
+
+        Input nodes (``kind="input"``) must be ``0 .. num_inputs-1``; gate nodes may have any integer ids
+        and any insertion order: they are renumbered in a deterministic topological order (ties by
+        node id), and ``outputs`` (in ``graph.graph``) follow the renumbering. Every gate needs an ``op``
+        and one in-edge per port (``port`` ``"a"`` and ``"b"``, or one ``"ab"`` edge). A cycle, a missing
+        port or an unknown op is a NetlistError.
+        """
+        try:
+            num_inputs = int(graph.graph["num_inputs"])
+            num_classes = int(graph.graph["num_classes"])
+            outputs = [int(s) for s in graph.graph["outputs"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NetlistError(f"graph needs num_inputs, num_classes and outputs in graph.graph ({exc})") from None
+        inputs = sorted(n for n, kind in graph.nodes(data="kind") if kind == "input")
+        if inputs != list(range(num_inputs)):
+            raise NetlistError(f"input nodes must be 0..{num_inputs - 1}, got {len(inputs)} input nodes")
+        try:
+            order = [n for n in nx.lexicographical_topological_sort(graph) if graph.nodes[n].get("kind") != "input"]
+        except nx.NetworkXUnfeasible:
+            raise NetlistError(f"graph has a cycle through signal {nx.find_cycle(graph)[0][0]}") from None
+        new_id = {n: n for n in inputs}
+        new_id.update({n: num_inputs + i for i, n in enumerate(order)})
+        ops, a, b = [], [], []
+        for n in order:
+            if graph.nodes[n].get("op") is None:
+                raise NetlistError(f"gate node {n} has no op")
+            edges = [(port, src) for src, _, port in graph.in_edges(n, data="port")]
+            ports = dict(edges)
+            if "ab" in ports:
+                ports = {"a": ports["ab"], "b": ports["ab"]}
+            if set(ports) != {"a", "b"} or len(edges) != (1 if "ab" in dict(edges) else 2):
+                got = sorted(str(port) for port, _ in edges)
+                raise NetlistError(f"gate node {n} needs exactly one in-edge on each of ports a and b (or one 'ab' edge), got {got}")
+            op = int(graph.nodes[n]["op"])
+            if not 0 <= op < NUM_GATES:
+                raise NetlistError(f"gate node {n}: unknown gate id {op} (valid ids are 0..15)")
+            ops.append(op)
+            a.append(new_id[ports["a"]])
+            b.append(new_id[ports["b"]])
+        missing = [s for s in outputs if s not in new_id]
+        if missing:
+            raise NetlistError(f"output signal {missing[0]} is not a node of the graph")
+        netlist = cls(
+            num_inputs, num_classes, np.asarray(ops, np.int64), np.asarray(a, np.int64), np.asarray(b, np.int64),
+            np.asarray([new_id[s] for s in outputs], np.int64), input_encoding,
+        )
+        netlist.validate()
+        return netlist
+
+    # ------------------------------------------------------------------ JSON
+    def to_json_dict(self) -> dict:
+        doc = {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "num_inputs": self.num_inputs,
+            "num_classes": self.num_classes,
+            "gates": np.stack([self.ops.astype(np.int64), self.a, self.b], axis=1).tolist(),
+            "outputs": self.outputs.tolist(),
+        }
+        if self.input_encoding is not None:
+            doc["input_encoding"] = self.input_encoding
+        if self.metadata:
+            doc["metadata"] = self.metadata
+        return doc
+
+    def to_json(self) -> str:
+        """Canonical JSON text: one gate a line, sorted metadata keys; identical netlists give identical bytes."""
+        doc = self.to_json_dict()
+        gates = doc.pop("gates")
+        # One top-level key a line, the gate list (the bulk) last with one gate a line, so the file
+        # diffs and greps well; sorted keys make identical netlists identical bytes.
+        head = [f" {json.dumps(key)}: {json.dumps(doc[key], sort_keys=True)}" for key in sorted(doc)]
+        body = ",\n".join("  " + json.dumps(g) for g in gates)
+        return "{\n" + ",\n".join(head) + ',\n "gates": [\n' + body + "\n ]\n}\n"
+
+    def save(self, path: str | os.PathLike) -> None:
+        self.validate()
+        with atomic_file(path) as handle:
+            handle.write(self.to_json())
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+    @classmethod
+    def from_json_dict(cls, doc: dict, source: str = "netlist") -> Netlist:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+            raise NetlistError(f"{source}: not an lgn2hw netlist (missing \"format\": \"{FORMAT_NAME}\")")
+        if doc.get("version") != FORMAT_VERSION:
+            raise NetlistError(f"{source}: unsupported netlist version {doc.get('version')!r} (this tool reads {FORMAT_VERSION})")
+        for key in ("num_inputs", "num_classes", "gates", "outputs"):
+            if key not in doc:
+                raise NetlistError(f"{source}: missing key {key!r}")
+        try:
+            gates = np.asarray(doc["gates"], dtype=np.int64).reshape(-1, 3) if doc["gates"] else np.zeros((0, 3), np.int64)
+            if len(doc["gates"]) and any(len(g) != 3 for g in doc["gates"]):
+                raise ValueError("each gate must be [op, a, b]")
+            outputs = np.asarray(doc["outputs"], dtype=np.int64)
+        except (TypeError, ValueError) as exc:
+            raise NetlistError(f"{source}: malformed gates or outputs ({exc})") from None
+        if gates.size and (gates[:, 0].min() < 0 or gates[:, 0].max() >= NUM_GATES):
+            i = int(np.argmax((gates[:, 0] < 0) | (gates[:, 0] >= NUM_GATES)))
+            raise NetlistError(f"{source}: gate {i}: unknown gate id {int(gates[i, 0])} (valid ids are 0..15)")
+        netlist = cls(
+            num_inputs=doc["num_inputs"],
+            num_classes=doc["num_classes"],
+            ops=gates[:, 0],
+            a=gates[:, 1],
+            b=gates[:, 2],
+            outputs=outputs,
+            input_encoding=doc.get("input_encoding"),
+            metadata=doc.get("metadata") or {},
+        )
+        try:
+            netlist.validate()
+        except NetlistError as exc:
+            raise NetlistError(f"{source}: {exc}") from None
+        return netlist
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Netlist:
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise NetlistError(f"{path}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise NetlistError(f"{path}: cannot read ({exc})") from None
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise NetlistError(f"{path}: not valid JSON ({exc})") from None
+        return cls.from_json_dict(doc, source=str(path))
+
+
+_USES_A = np.array([g.uses_a for g in GATES], dtype=bool)
+_USES_B = np.array([g.uses_b for g in GATES], dtype=bool)
+
+
+def _validate_encoding(encoding: dict, num_inputs: int) -> None:
+    if not isinstance(encoding, dict) or encoding.get("kind") != "threshold":
+        raise NetlistError('input_encoding must be {"kind": "threshold", "feature": [...], "threshold": [...]}')
+    features, thresholds = encoding.get("feature"), encoding.get("threshold")
+    if not isinstance(features, list) or not isinstance(thresholds, list):
+        raise NetlistError("input_encoding.feature and input_encoding.threshold must be lists")
+    if len(features) != num_inputs or len(thresholds) != num_inputs:
+        raise NetlistError(
+            f"input_encoding has {len(features)} features and {len(thresholds)} thresholds; "
+            f"both must equal num_inputs={num_inputs}"
+        )
