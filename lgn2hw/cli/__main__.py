@@ -1,0 +1,5 @@
+"""``python -m lgn2hw.cli`` (torchrun starts data-parallel training this way)."""
+
+from . import main
+
+main()

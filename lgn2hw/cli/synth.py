@@ -1,0 +1,28 @@
+"""``lgn2hw synth``: Yosys LUT counts (and place and route) of a compiled directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("outdir", type=click.Path(path_type=Path))
+@click.option("--flow", type=click.Choice(["generic", "xilinx", "ice40", "all"]), default="all", show_default=True,
+              help="Yosys flow: generic LUT6, Xilinx 7-series LUTs, iCE40 SB_LUT4 (+ nextpnr when installed), or all.")
+@click.option("--json", "as_json", is_flag=True, default=False, help="Print synth.json instead of the summary line.")
+@click.option("--timeout", "timeout_s", type=float, default=600.0, show_default=True, help="Time limit for all tools, seconds.")
+def synth(outdir: Path, flow: str, as_json: bool, timeout_s: float) -> None:
+    """Synthesize a compiled directory's RTL with Yosys: LUT counts (gate core vs popcount/argmax head),
+    LUT depth, iCE40 place-and-route. Writes OUTDIR/synth.json and OUTDIR/synth.md (docs/synthesis.md).
+
+    \b
+    Example:
+      lgn2hw synth runs/fm_rtl --flow generic
+    """
+    from ..backend.synth import FLOWS, SYNTH_JSON, synthesize
+
+    result = synthesize(outdir, flows=FLOWS if flow == "all" else (flow,), timeout_s=timeout_s)
+    click.echo((outdir / SYNTH_JSON).read_text().rstrip() if as_json else result.summary())
+
