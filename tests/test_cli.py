@@ -216,12 +216,12 @@ def mnist_dir(tmp_path):
 @pytest.fixture
 def no_training(monkeypatch):
     """Fails the test if training starts: every check must come first."""
-    import lgn2hw.flows.run
+    import lgn2hw.frontend.settings
 
     def forbidden(*args, **kw):
         raise AssertionError("training started")
 
-    monkeypatch.setattr(lgn2hw.flows.run, "train", forbidden)
+    monkeypatch.setattr(lgn2hw.frontend.settings, "train", forbidden)
 
 
 def mnist_args(data, *extra):

@@ -6,7 +6,7 @@ import pytest
 
 from lgn2hw.errors import ConfigError
 from lgn2hw.frontend.model import NetConfig
-from lgn2hw.flows.run import train_config_from
+from lgn2hw.frontend.settings import train_config_from
 from lgn2hw.frontend.presets import resolve
 from lgn2hw.frontend.train import EncodedData, TrainConfig, train
 

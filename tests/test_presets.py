@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lgn2hw.flows.run import net_config_from, train_config_from
+from lgn2hw.frontend.settings import net_config_from, train_config_from
 from lgn2hw.frontend.presets import PRESETS, resolve
 from lgn2hw.frontend.train import EncodedData
 

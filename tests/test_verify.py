@@ -16,7 +16,8 @@ from lgn2hw.errors import ConfigError, DataError, ToolError
 from lgn2hw.ir.gates import FALSE, TRUE, compose_id
 from lgn2hw.ir.netlist import Netlist
 from lgn2hw.ir.simulate import Simulator
-from lgn2hw.check.cosim.verify import VerifyResult, corner_vectors, low_switching_order, verify_rtl
+from lgn2hw.check.cosim.verify import VerifyResult, corner_vectors, verify_rtl
+from lgn2hw.ir.vectors import low_switching_order
 from test_emit import random_netlist
 
 pytestmark = pytest.mark.skipif(

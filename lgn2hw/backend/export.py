@@ -36,6 +36,8 @@ from .. import __version__
 from ..errors import ConfigError, EmitError, Lgn2hwError
 from ..fsutil import atomic_dir
 from ..ir.netlist import Netlist
+from ..ir.simulate import expected_outputs
+from ..ir.vectors import low_switching_order
 from ..resources import hw_tests_dir, templates_dir
 
 TARGETS = ("vivado", "quartus", "ice40", "generic")
@@ -169,8 +171,6 @@ def export_build(
                          f"the {package_io} of {part}: nextpnr will not place it; use a larger package or "
                          "synthesize for LUT counts only (lgn2hw synth / target generic)")
     io_bits = serial_io if top == serial else wrap_io
-
-    from ..check.cosim.verify import expected_outputs, low_switching_order
 
     rng = np.random.default_rng(seed)
     bits = rng.integers(0, 2, size=(int(vectors), n), dtype=np.uint8)

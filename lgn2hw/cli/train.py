@@ -25,7 +25,7 @@ def train(output: Path, no_progress: bool, ddp: bool, **kw) -> None:
       torchrun --nproc-per-node 2 -m lgn2hw.cli train --preset tiny -o runs/tiny.pt   # data-parallel
     """
     from ..frontend import distributed
-    from ..flows.run import train_and_save
+    from ..frontend.settings import train_and_save
     from ..frontend.train import format_epoch
 
     settings = settings_from(kw)

@@ -35,7 +35,7 @@ from .model.estimators import ESTIMATORS, STRAIGHT_THROUGH
 SWEEP_FILE = "sweep.json"
 RESULT_FILE = "result.json"
 METRICS_FILE = "metrics.jsonl"
-CHECKPOINT_FILE = "model.pt"
+from .settings import CHECKPOINT_FILE
 PLOTS = ("hard_acc_vs_temperature.png", "selection_gap_vs_temperature.png", "training_curves.png")
 
 # Settings a sweep sets per run; every other setting (data, network, optimizer) is shared by all runs,
@@ -265,7 +265,7 @@ def _encode(shared: dict):
 
 
 def _train_one(spec: RunSpec, settings: dict, data, run_dir: Path, keep_checkpoint: bool) -> dict:
-    from ..flows.run import net_config_from, train_config_from
+    from .settings import net_config_from, train_config_from
     from .train import train
 
     net_config = net_config_from(settings, data)

@@ -237,3 +237,10 @@ def _check_bits(bits: np.ndarray, num_inputs: int) -> np.ndarray:
     if bits.ndim != 2 or bits.shape[1] != num_inputs:
         raise NetlistError(f"expected input bits of shape (samples, {num_inputs}), got {bits.shape}")
     return bits
+
+
+def expected_outputs(netlist: Netlist, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reference (scores, class ids) of ``netlist`` on ``bits``; ties go to the lowest class index,
+    as torch.argmax and the RTL's argmax do."""
+    scores = Simulator(netlist).scores(bits)
+    return scores, np.argmax(scores, axis=1)

@@ -43,6 +43,8 @@ import numpy as np
 
 from ...errors import ConfigError, DataError, ToolError
 from ...fsutil import atomic_file
+from ...ir.simulate import expected_outputs
+from ...ir.vectors import low_switching_order, mean_toggles
 from ...resources import hw_tests_dir
 
 if TYPE_CHECKING:  # the child process imports this module too: keep its start-up light
@@ -252,14 +254,6 @@ def describe_corner(row: np.ndarray) -> str:
     if ones.size == row.size:
         return "all ones"
     return f"one-hot bit {int(ones[0])}" if ones.size == 1 else "other"
-
-
-def expected_outputs(netlist: Netlist, bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Reference (scores, class ids) from the Python simulator; ties go to the lowest class index."""
-    from ...ir.simulate import Simulator
-
-    scores = Simulator(netlist).scores(bits)
-    return scores, np.argmax(scores, axis=1)
 
 
 def verify_rtl(
@@ -502,8 +496,8 @@ def verify_rtl(
         "order": "low-switching" if reorder else "as given",
         "latency": latency,
         "input_toggles_per_vector": {
-            "as_given": round(_mean_toggles(bits), 2),
-            "driven": round(_mean_toggles(bits[order]), 2),
+            "as_given": round(mean_toggles(bits), 2),
+            "driven": round(mean_toggles(bits[order]), 2),
         },
     }
     if install is not None:
@@ -580,50 +574,6 @@ def mismatch_report(result: VerifyResult, *, rtl: str = "", stimulus: str = "", 
                 lines.append(f"| {cls} | {want} | {got} | {'' if want == got else 'DIFFERS'} |")
             lines += ["", f"class_id: expected {m.get('expected_class')}, actual {m.get('actual_class')}"]
     return "\n".join(lines) + "\n"
-
-
-def low_switching_order(bits: np.ndarray, block: int = 2048) -> np.ndarray:
-    """A permutation of the vectors in which each is close (Hamming) to the one before it.
-
-    Greedy nearest neighbour within blocks of ``block`` vectors (quadratic in the block, linear in the
-    number of blocks); each block starts from the vector nearest to where the previous block ended.
-    On thresholded Fashion-MNIST it cuts the input bits that change per vector about 3x, in about
-    0.6 s per 10,000 vectors of 784 bits.
-    """
-    count = bits.shape[0]
-    packed = np.packbits(bits, axis=1)
-    packed = np.pad(packed, ((0, 0), (0, (-packed.shape[1]) % 8))).view(np.uint64)
-    order = np.empty(count, dtype=np.int64)
-    pos = 0
-    last = None
-    for start in range(0, count, block):
-        rows = packed[start : start + block]
-        ids = np.arange(start, start + rows.shape[0])  # caller's index of each remaining row
-        current = 0 if last is None else int(np.argmin(_hamming(rows, last)))
-        while True:
-            order[pos] = ids[current]
-            pos += 1
-            last = rows[current].copy()
-            # drop the row just taken (swap in the last one): the search shrinks as the block empties
-            rows[current], ids[current] = rows[-1], ids[-1]
-            rows, ids = rows[:-1], ids[:-1]
-            if rows.shape[0] == 0:
-                break
-            current = int(np.argmin(_hamming(rows, last)))
-    return order
-
-
-def _hamming(rows: np.ndarray, row: np.ndarray) -> np.ndarray:
-    x = rows ^ row
-    if hasattr(np, "bitwise_count"):  # numpy >= 2.0
-        return np.bitwise_count(x).sum(axis=1, dtype=np.int64)
-    return np.unpackbits(x.view(np.uint8), axis=1).sum(axis=1, dtype=np.int64)
-
-
-def _mean_toggles(bits: np.ndarray) -> float:
-    return float((bits[1:] != bits[:-1]).sum(axis=1).mean()) if bits.shape[0] > 1 else 0.0
-
-
 
 
 # --------------------------------------------------------------------------------------- internals

@@ -195,7 +195,7 @@ def prove_build(
     to ``outdir/formal.json``. A pipelined build has registers, so the combinational RTL of the same
     optimized netlist is proved instead (the result says so); simulation covers the registers.
     """
-    from ...flows.compile import NETLIST_FILE, RAW_NETLIST_FILE
+    from ...ir.build_dir import NETLIST_FILE, RAW_NETLIST_FILE
     from ...errors import Lgn2hwError
     from ...fsutil import atomic_file
 

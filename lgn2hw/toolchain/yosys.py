@@ -1,0 +1,64 @@
+"""Yosys (and its ABC, ``yosys-abc``): finding it, its version, running scripts with a deadline.
+
+Synthesis (lgn2hw.backend.synth) and the formal checks (lgn2hw.check.formal) both go through
+``find_yosys()``; neither looks for the binary or spawns it itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from ..errors import ToolError
+from .process import Deadline, ToolRun, command_output, run
+
+INSTALL_HINT = "install the Debian package `yosys` (apt-get install -y yosys), which provides yosys and yosys-abc"
+
+
+@dataclass(frozen=True)
+class Yosys:
+    """One Yosys installation: the ``yosys`` and ``yosys-abc`` executables and the version line."""
+
+    path: str
+    abc: str | None
+    version: str  # e.g. "Yosys 0.23 (git sha1 7ce5011c24b)" shortened to "Yosys 0.23"
+
+    def run_script(self, script: Path | str, *, cwd, deadline: Deadline | None = None, what: str = "yosys",
+                   log: str | None = None, quiet: bool = True) -> ToolRun:
+        """Run a Yosys script file (a path relative to ``cwd``), optionally logging to ``log``."""
+        argv = [self.path] + (["-q"] if quiet else []) + (["-l", log] if log else []) + ["-s", str(script)]
+        return run(argv, what=what, deadline=deadline, cwd=cwd)
+
+    def run_commands(self, commands: str, *, cwd, deadline: Deadline | None = None, what: str = "yosys",
+                     quiet: bool = True) -> ToolRun:
+        """Run Yosys commands given inline (``yosys -p``)."""
+        return run([self.path] + (["-q"] if quiet else []) + ["-p", commands], what=what, deadline=deadline, cwd=cwd)
+
+    def run_abc(self, script: str, *, cwd, deadline: Deadline | None = None, what: str = "yosys-abc") -> ToolRun:
+        if self.abc is None:
+            raise ToolError(f"yosys-abc not found on PATH: {INSTALL_HINT}")
+        return run([self.abc, "-c", script], what=what, deadline=deadline, cwd=cwd)
+
+
+def find_yosys(purpose: str = "synthesis", need_abc: bool = False) -> Yosys:
+    """The Yosys on PATH; ToolError (one line naming the package) when it, or ABC when ``need_abc``,
+    is missing."""
+    found = _find(os.environ.get("PATH", ""))
+    if found is None:
+        raise ToolError(f"yosys not found on PATH: {purpose} needs Yosys; {INSTALL_HINT}")
+    if need_abc and found.abc is None:
+        raise ToolError(f"yosys-abc not found on PATH: {purpose} needs Yosys's ABC; {INSTALL_HINT}")
+    return found
+
+
+@cache
+def _find(search_path: str) -> Yosys | None:
+    """Cached per PATH: a version query costs a process start."""
+    path = shutil.which("yosys", path=search_path)
+    if path is None:
+        return None
+    version = command_output([path, "-V"], timeout=30).strip().split(" (")[0] or "yosys"
+    return Yosys(path, shutil.which("yosys-abc", path=search_path), version)
