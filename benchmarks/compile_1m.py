@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lgn2hw.backend.verilog.emit import write_rtl
+from lgn2hw.backend.verilog import write_rtl
 from lgn2hw.ir.netlist import Netlist
 from lgn2hw.passes.manager import optimize
 from lgn2hw.ir.synthetic import random_layered

@@ -33,9 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-import lgn2hw.backend.verilog.emit as ev
+import lgn2hw.backend.verilog as ev
+import lgn2hw.backend.verilog.heads as heads
 from lgn2hw.ir.netlist import Netlist
-from lgn2hw.backend.synth import core_verilog
+from lgn2hw.backend.verilog.wrappers import core_verilog
 from lgn2hw.ir.synthetic import random_layered
 
 SCRIPT = "read_verilog {path}; synth -top {top} -lut 6; tee -q -o {stat} stat"
@@ -110,16 +111,16 @@ def merge_experiment(spec: str, work: Path, timeout: float, seed: int = 0) -> No
     isolated, _ = yosys_luts(emitted(head_netlist(k, 10), "head", "compressor"), "head", work, timeout)
     print(f"core alone: {core:,} LUT6 ({core_s:.0f} s); compressor head alone on input bits: {isolated:,} LUT6")
     print(f"{'variant':>44} {'full':>7} {'head = full - core':>19} {'head LUT/bit':>13}")
-    rows = [("adder tree, flat", "adder", ev.COUNTER_INPUTS), ("compressor 6:3, flat", "compressor", ev.COUNTER_INPUTS),
+    rows = [("adder tree, flat", "adder", heads.COUNTER_INPUTS), ("compressor 6:3, flat", "compressor", heads.COUNTER_INPUTS),
             ("compressor, 3:2 first level over the gates", "compressor", 3)]
-    tree = ev._compressor_tree
+    tree = heads.compressor_tree
     try:
         for label, kind, first in rows:
-            ev._compressor_tree = functools.partial(tree, first_inputs=first)
+            heads.compressor_tree = functools.partial(tree, first_inputs=first)
             full, sec = yosys_luts(emitted(netlist, "full", kind), "full", work, timeout)
             print(f"{label:>44} {full:>7,} {full - core:>19,} {(full - core) / (10 * k):>13.2f} ({sec:.0f} s)", flush=True)
     finally:
-        ev._compressor_tree = tree
+        heads.compressor_tree = tree
     print(f"{'separate (core + isolated head, no merging)':>44} {core + isolated:>7,} {isolated:>19,} "
           f"{isolated / (10 * k):>13.2f}")
 

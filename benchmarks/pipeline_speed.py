@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from lgn2hw.frontend.checkpoint import Checkpoint
-from lgn2hw.backend.verilog.emit import emit_verilog
+from lgn2hw.backend.verilog import emit_verilog
 from lgn2hw.frontend.freeze import freeze
 from lgn2hw.frontend.model import LogicNet, NetConfig
 from lgn2hw.passes.manager import optimize

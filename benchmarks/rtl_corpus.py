@@ -24,7 +24,8 @@ import numpy as np
 
 from lgn2hw.backend.verilog import emit_verilog
 from lgn2hw.backend.verilog.wrappers import core_verilog, encoder_verilog, scores_verilog
-from lgn2hw.ir.encoding import thermometer
+from lgn2hw.ir.build_dir import BuildOptions, RawInputs
+from lgn2hw.ir.encoding import ThresholdEncoding
 from lgn2hw.ir.gates import FALSE, TRUE
 from lgn2hw.ir.netlist import Netlist
 from lgn2hw.ir.synthetic import random_layered
@@ -47,7 +48,7 @@ def corpus_netlist(seed: int) -> Netlist:
     outputs[slots[0]], outputs[slots[1]] = base.num_signals, base.num_signals + 1  # the two constants
     outputs[slots[2]] = int(rng.integers(0, base.num_inputs))  # an input bit summed directly
     outputs[slots[3]] = outputs[slots[4]]  # a repeat
-    encoding = thermometer(20, 2, 255).to_json()
+    encoding = ThresholdEncoding.thermometer(20, 2, 255).to_json()
     netlist = Netlist(base.num_inputs, base.num_classes, ops, a, b, outputs, encoding)
     netlist.validate()
     return netlist
@@ -71,10 +72,9 @@ def corpus(checkpoint: Path | None = None) -> dict[str, str]:
                     files = emit_verilog(netlist, "lgn_top", header, pipeline, raw_inputs=raw, popcount=popcount)
                     designs[key] = files["lgn_top.v"]
         designs[f"{name}/core"] = core_verilog(netlist, "lgn_top_core")
-        designs[f"{name}/scores"] = scores_verilog(netlist, "lgn_top", "lgn_top_scores")
-        raw_meta = netlist.copy()
-        raw_meta.metadata["raw_inputs"] = {"bits": 8, "features": 20, "port": "in_features"}
-        designs[f"{name}/encoder"] = encoder_verilog(raw_meta, "lgn_top_encoder")
+        designs[f"{name}/scores"] = scores_verilog(netlist, BuildOptions(), "lgn_top_scores")
+        raw = BuildOptions(raw_inputs=RawInputs.for_netlist(netlist, 8))
+        designs[f"{name}/encoder"] = encoder_verilog(netlist, raw, "lgn_top_encoder")
     return designs
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from lgn2hw.frontend.data.datasets import load_dataset
 from lgn2hw.ir.encoding import ThresholdEncoding
-from lgn2hw.backend.verilog.emit import write_rtl
+from lgn2hw.backend.verilog import write_rtl
 from lgn2hw.passes.manager import optimize
 from lgn2hw.ir.synthetic import random_layered
 from lgn2hw.check.cosim.verify import find_verilator, verify_rtl

@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from lgn2hw.backend.verilog.emit import VERILOG_KEYWORDS, check_module_name, class_id_width, emit_verilog, score_width, write_rtl
+from lgn2hw.backend.verilog import VERILOG_KEYWORDS, check_module_name, class_id_width, emit_verilog, score_width, write_rtl
 from lgn2hw.errors import EmitError
 from lgn2hw.ir.gates import FALSE, GATES, TRUE
 from lgn2hw.ir.netlist import Netlist
@@ -88,7 +88,7 @@ def test_text_does_not_depend_on_the_process(tmp_path):
 
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]); from test_emit import random_netlist; "
-        "from lgn2hw.backend.verilog.emit import emit_verilog; "
+        "from lgn2hw.backend.verilog import emit_verilog; "
         "sys.stdout.write(emit_verilog(random_netlist(1), header={'b': 1, 'a': [2, 3]})['lgn_top.v'])"
     )
     tests_dir = os.path.dirname(__file__)
@@ -270,7 +270,7 @@ def test_lint_waivers_are_only_the_documented_ones():
 def test_settle_levels_cost_no_luts(tmp_path, monkeypatch):
     """Regression: the first Icarus barrier, ``& {w{1'b1}}``, survived Yosys's opt_expr and cost 13 % more
     LUTs; the OR with zero must synthesize to exactly what the plain adder tree gives."""
-    import lgn2hw.backend.verilog.emit as ev
+    import lgn2hw.backend.verilog.heads as ev
 
     yosys = _require("yosys")
     netlist = random_netlist(13, num_inputs=16, widths=(48, 48, 200), num_classes=2)

@@ -281,7 +281,9 @@ def test_raw_input_build_is_refused(builds, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(builds["tiny"], raw)
     doc = json.loads((raw / "netlist.json").read_text())
-    doc.setdefault("metadata", {})["raw_inputs"] = {"bits": 8, "features": 16, "port": "in_features"}
+    n = doc["num_inputs"]
+    doc["input_encoding"] = {"kind": "threshold", "feature": list(range(n)), "threshold": [127] * n}
+    doc.setdefault("metadata", {})["raw_inputs"] = {"bits": 8, "features": n, "port": "in_features"}
     (raw / "netlist.json").write_text(json.dumps(doc))
     with pytest.raises(ConfigError, match="raw-inputs"):
         export_build(raw, tmp_path / "x", "generic")

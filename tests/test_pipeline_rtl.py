@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from lgn2hw.backend.verilog.emit import core_stages, emit_verilog, pipeline_latency, write_rtl
+from lgn2hw.backend.verilog import core_stages, emit_verilog, pipeline_latency, write_rtl
 from lgn2hw.errors import ConfigError, EmitError
 from lgn2hw.ir.gates import FALSE, TRUE
 from lgn2hw.ir.netlist import Netlist

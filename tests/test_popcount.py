@@ -10,7 +10,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from lgn2hw.backend.verilog.emit import COUNTER_INPUTS, _compressor_tree, emit_verilog, pipeline_latency, write_rtl
+from lgn2hw.backend.verilog import emit_verilog, pipeline_latency, write_rtl
+from lgn2hw.backend.verilog.heads import COUNTER_INPUTS, compressor_tree
 from lgn2hw.ir.gates import GATES
 from lgn2hw.ir.netlist import Netlist
 from lgn2hw.ir.simulate import Simulator
@@ -31,7 +32,7 @@ def _eval_tree(leaves: int, width: int, offset: int, values: np.ndarray, first_i
     """Evaluate the compressor tree's wires in Python on rows of leaf values (an independent reading of
     the emitted expressions: '+' of 1-bit operands, bit selects, concatenations, truncation to width)."""
     names = [f"l{i}" for i in range(leaves)]
-    wires, expr = _compressor_tree("t", names, width, offset, first_inputs=first_inputs)
+    wires, expr = compressor_tree("t", names, width, offset, first_inputs=first_inputs)
     env = {name: values[:, i].astype(np.int64) for i, name in enumerate(names)}
 
     def operand(text: str) -> np.ndarray:
@@ -88,13 +89,13 @@ def test_smaller_first_stage_counters_count_exactly(first_inputs):
     values = (rng.random((2000, 800)) < rng.random((2000, 1))).astype(np.int64)
     values[0], values[1] = 0, 1
     assert np.array_equal(_eval_tree(800, 10, 0, values, first_inputs=first_inputs), values.sum(axis=1))
-    wires, _ = _compressor_tree("t", [f"l{i}" for i in range(800)], 10, first_inputs=first_inputs)
+    wires, _ = compressor_tree("t", [f"l{i}" for i in range(800)], 10, first_inputs=first_inputs)
     first = [w for w in wires if "_s1_" in w.name]
     assert first and all(len(w.expr.split(" + ")) <= first_inputs for w in first)
 
 
 def test_every_counter_has_at_most_six_inputs_and_trimmed_width():
-    wires, _ = _compressor_tree("t", [f"l{i}" for i in range(800)], 10)
+    wires, _ = compressor_tree("t", [f"l{i}" for i in range(800)], 10)
     for wire in wires:
         operands = re.sub(r"^\((.*)\) \| \d+'b0$", r"\1", wire.expr).split(" + ")
         assert 3 <= len(operands) <= COUNTER_INPUTS

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from lgn2hw.cli import main
 from lgn2hw.flows.compile import compile_source
 from lgn2hw.ir.encoding import ThresholdEncoding, thermometer
-from lgn2hw.backend.verilog.emit import check_raw_inputs, emit_verilog, pipeline_latency, raw_input_width, write_rtl
+from lgn2hw.backend.verilog import check_raw_inputs, emit_verilog, pipeline_latency, raw_input_width, write_rtl
 from lgn2hw.errors import EmitError
 from lgn2hw.ir.netlist import Netlist
 from lgn2hw.check.cosim.raw import RawSpec, corner_vectors, encode, port_bits, raw_spec, raw_stimulus, verify_raw_rtl

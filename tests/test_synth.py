@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -14,7 +15,10 @@ from lgn2hw.flows.compile import compile_source
 from lgn2hw.errors import Lgn2hwError, ToolError
 from lgn2hw.ir.gates import GATE_BY_NAME
 from lgn2hw.ir.netlist import Netlist
-from lgn2hw.backend.synth import SYNTH_JSON, SYNTH_MD, core_verilog, encoder_verilog, scores_verilog, synthesize
+from lgn2hw.backend.synth import SYNTH_JSON, SYNTH_MD, synthesize
+from lgn2hw.backend.verilog import emit_verilog
+from lgn2hw.backend.verilog.wrappers import core_verilog, encoder_verilog, scores_verilog
+from lgn2hw.ir.build_dir import BuildOptions
 
 pytestmark = pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
 
@@ -99,23 +103,37 @@ def test_pipelined_build_counts_flip_flops_per_flow(tmp_path):
 
 def test_scores_wrapper_and_encoder_block():
     net = _and_per_output()
-    text = scores_verilog(net, "lgn_top", "lgn_top_scores")
+    text = scores_verilog(net, BuildOptions(), "lgn_top_scores")
     assert ".in_bits(in_bits)" in text and ".class_id(unused_class_id)" in text and "output [1:0] scores" in text  # 2 classes x 1 bit
-    assert encoder_verilog(net, "e") is None  # no raw-input front end: no encoder block
+    assert encoder_verilog(net, BuildOptions(), "e") is None  # no raw-input front end: no encoder block
     net.input_encoding = {"kind": "threshold", "feature": [0, 0, 1, 1], "threshold": [10, 200.5, 0, 255]}
     net.metadata["raw_inputs"] = {"bits": 8, "features": 2, "port": "in_features"}
-    text = encoder_verilog(net, "e")
+    options = BuildOptions.from_netlist(net)
+    text = encoder_verilog(net, options, "e")
     assert "module e(input [15:0] in_features, output [3:0] in_bits);" in text
-    assert "assign in_bits[0] = in_features[0 +: 8] > 8'd10;" in text
-    assert "assign in_bits[1] = in_features[0 +: 8] > 8'd200;" in text  # integer raw: > 200.5 == > 200
+    assert "assign in_bits[0] = in_features[7:0] > 8'd10;" in text
+    assert "assign in_bits[1] = in_features[7:0] > 8'd200;" in text  # integer raw: > 200.5 == > 200
+    assert "assign in_bits[2] = in_features[15:8] > 8'd0;" in text
     assert "assign in_bits[3] = 1'b0;" in text  # nothing exceeds 255 in 8 bits
-    assert ".in_features(in_features)" in scores_verilog(net, "lgn_top", "w")
+    assert ".in_features(in_features)" in scores_verilog(net, options, "w")
+
+
+def test_encoder_block_uses_the_top_modules_comparators():
+    """The encoder synthesis counts is the raw front end of the top module, comparator for comparator."""
+    net = _and_per_output()
+    net.input_encoding = {"kind": "threshold", "feature": [0, 1, 0, 1], "threshold": [3, 250, -1, 99.5]}
+    net.metadata["raw_inputs"] = {"bits": 8, "features": 2, "port": "in_features"}
+    top = emit_verilog(net, raw_inputs=True)["lgn_top.v"]
+    encoder = encoder_verilog(net, BuildOptions.from_netlist(net), "e")
+    for i in range(4):
+        (rhs,) = re.findall(rf"assign in_bits\[{i}\] = (.*);", encoder)
+        assert f"assign x{i} = {rhs};" in top
 
 
 def test_core_verilog_skips_constant_outputs():
     net = Netlist(2, 2, np.array([AND, GATE_BY_NAME["true"].id]), np.array([0, 0]), np.array([1, 0]), np.array([2, 3]))
     text = core_verilog(net, "m")
-    assert "output [0:0] out_bits" in text and "assign out_bits[0] = g0;" in text and "g1" not in text
+    assert "output out_bits" in text and "assign out_bits[0] = g0;" in text and "g1" not in text
 
 
 def test_cli_summary_and_json(tmp_path):

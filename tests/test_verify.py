@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lgn2hw.backend.verilog.emit import write_rtl
+from lgn2hw.backend.verilog import write_rtl
 from lgn2hw.errors import ConfigError, DataError, ToolError
 from lgn2hw.ir.gates import FALSE, TRUE, compose_id
 from lgn2hw.ir.netlist import Netlist
@@ -332,7 +332,7 @@ def test_a_hanging_shard_times_out_and_is_killed(tmp_path, monkeypatch, small):
 
 
 def test_pipelined_design_in_shards(tmp_path, small):
-    from lgn2hw.backend.verilog.emit import pipeline_latency
+    from lgn2hw.backend.verilog import pipeline_latency
 
     netlist, bits = small
     rtl = write_rtl(netlist, tmp_path, pipeline=1)
@@ -468,7 +468,7 @@ def test_cli_verilator_missing_is_one_line(tmp_path, monkeypatch, small):
 def test_verilator_pipelined_and_waveform(tmp_path, small):
     """Slow on a cold cache (the traced runtime is another ~25 s of C++): a pipelined build on
     Verilator, and a VCD from a waves run that holds the ports and the gate wires."""
-    from lgn2hw.backend.verilog.emit import pipeline_latency
+    from lgn2hw.backend.verilog import pipeline_latency
 
     _verilator_or_skip()
     netlist, bits = small

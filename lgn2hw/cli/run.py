@@ -24,7 +24,7 @@ def run(output: Path, opt_level: int, module_name: str, vectors, no_progress: bo
       lgn2hw run --preset demo -o runs/demo
     """
     from ..frontend import distributed
-    from ..backend.verilog.emit import check_module_name
+    from ..backend.verilog import check_module_name
     from ..flows.run import run_all
 
     if distributed.launched_by_torchrun():

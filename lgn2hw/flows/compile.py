@@ -21,7 +21,7 @@ import torch
 
 from .. import __version__
 from ..frontend.checkpoint import Checkpoint
-from ..backend.verilog.emit import RAW_BITS, check_module_name, check_pipeline, check_raw_inputs, pipeline_latency, write_rtl
+from ..backend.verilog import RAW_BITS, check_module_name, check_pipeline, check_raw_inputs, pipeline_latency, write_rtl
 from ..errors import CheckpointError, ConfigError, DataError, Lgn2hwError, ToolError, VerificationError
 from ..frontend.freeze import freeze
 from ..fsutil import atomic_dir, atomic_file

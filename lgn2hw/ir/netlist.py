@@ -139,6 +139,32 @@ class Netlist:
     def depth(self) -> int:
         return int(self.levels().max(initial=0))
 
+    def gates_by_level(self) -> list[np.ndarray]:
+        """Gate indices grouped by logic level (1, 2, ...), ascending index within a level.
+
+        A gate's used operands lie on strictly lower levels, so processing these groups in order sees
+        every used operand final before its readers: one whole-array step per level.
+        """
+        if self.num_gates == 0:
+            return []
+        level = self.levels()[self.num_inputs :]
+        order = np.argsort(level, kind="stable")
+        bounds = np.flatnonzero(np.diff(level[order])) + 1
+        return np.split(order, bounds)
+
+    def live_signals(self, signals: np.ndarray | None = None) -> np.ndarray:
+        """Boolean mask over all signals: True for ``signals`` (default: the outputs) and everything in
+        their fan-in through the operands the gates actually use (``uses_a``/``uses_b``)."""
+        n = self.num_inputs
+        live = np.zeros(self.num_signals, dtype=bool)
+        live[self.outputs if signals is None else np.asarray(signals, dtype=np.int64)] = True
+        for idx in reversed(self.gates_by_level()):
+            idx = idx[live[n + idx]]
+            op = self.ops[idx]
+            live[self.a[idx[_USES_A[op]]]] = True
+            live[self.b[idx[_USES_B[op]]]] = True
+        return live
+
     # ------------------------------------------------------------- text dump
     def dump(self) -> str:
         """Deterministic text form, one gate a line (``g12 = xor(i3, g7)``), for golden tests and diffs."""

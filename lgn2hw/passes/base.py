@@ -75,20 +75,6 @@ def count_changed(*pairs: tuple[np.ndarray, np.ndarray]) -> int:
     return int(sum(np.count_nonzero(old != new) for old, new in pairs))
 
 
-def gates_by_level(netlist: Netlist) -> list[np.ndarray]:
-    """Gate indices grouped by logic level (1, 2, ...), ascending index within a level.
-
-    A gate's used operands lie on strictly lower levels, so processing these groups in order sees every
-    used operand final before its readers; a pass does one whole-array step per level.
-    """
-    if netlist.num_gates == 0:
-        return []
-    level = netlist.levels()[netlist.num_inputs :]
-    order = np.argsort(level, kind="stable")
-    bounds = np.flatnonzero(np.diff(level[order])) + 1
-    return np.split(order, bounds)
-
-
 def rebuild(netlist: Netlist, ops=None, a=None, b=None, outputs=None) -> Netlist:
     """A new netlist with the given arrays replaced (others copied); input encoding and metadata kept."""
     changes = {}
@@ -111,6 +97,5 @@ __all__ = [
     "USES_B",
     "canonical_operands",
     "count_changed",
-    "gates_by_level",
     "rebuild",
 ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.netlist import Netlist
-from .base import CONSTANT_VALUE, IS_CONSTANT, RESTRICT, USES_A, USES_B, PassResult, canonical_operands, count_changed, gates_by_level, rebuild
+from .base import CONSTANT_VALUE, IS_CONSTANT, RESTRICT, USES_A, USES_B, PassResult, canonical_operands, count_changed, rebuild
 
 NAME = "const_fold"
 
@@ -30,7 +30,7 @@ def const_fold(netlist: Netlist) -> PassResult:
     # value[s]: -1 if signal s is not (known) constant, else its constant 0/1.
     value = np.full(netlist.num_signals, -1, dtype=np.int8)
     folded = 0
-    for idx in gates_by_level(netlist):
+    for idx in netlist.gates_by_level():
         op = ops[idx]
         va, vb = value[a[idx]], value[b[idx]]
         fold_a = USES_A[op] & (va >= 0)

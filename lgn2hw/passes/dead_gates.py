@@ -15,29 +15,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.netlist import Netlist
-from .base import USES_A, USES_B, PassResult, canonical_operands, count_changed, gates_by_level, rebuild
+from .base import PassResult, canonical_operands, count_changed, rebuild
 
 NAME = "dead_gates"
-
-
-def live_signals(netlist: Netlist) -> np.ndarray:
-    """Boolean mask over signals: True for the outputs and everything in their used fan-in."""
-    n = netlist.num_inputs
-    live = np.zeros(netlist.num_signals, dtype=bool)
-    live[netlist.outputs] = True
-    ops, a, b = netlist.ops, netlist.a, netlist.b
-    for idx in reversed(gates_by_level(netlist)):
-        idx = idx[live[n + idx]]
-        op = ops[idx]
-        live[a[idx[USES_A[op]]]] = True
-        live[b[idx[USES_B[op]]]] = True
-    return live
 
 
 def dead_gates(netlist: Netlist) -> PassResult:
     """Remove every gate that no output depends on; renumber the rest keeping their order."""
     n = netlist.num_inputs
-    keep = live_signals(netlist)[n:]
+    keep = netlist.live_signals()[n:]
     a, b = canonical_operands(netlist.ops, netlist.a, netlist.b)
     canonicalized = count_changed((netlist.a, a), (netlist.b, b))
     removed = int(netlist.num_gates - np.count_nonzero(keep))

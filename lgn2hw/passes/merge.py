@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir.netlist import Netlist
-from .base import SWAPPED, USES_A, USES_B, PassResult, canonical_operands, gates_by_level, rebuild
+from .base import SWAPPED, USES_A, USES_B, PassResult, canonical_operands, rebuild
 
 NAME = "merge"
 # Bits per operand in the packed sort key (op in the top 4 bits of 63): up to 2^29 signals.
@@ -43,7 +43,7 @@ def merge(netlist: Netlist) -> PassResult:
     canonicalized = int(np.count_nonzero((ops != netlist.ops) | (a != netlist.a) | (b != netlist.b)))
     rep = np.arange(netlist.num_signals, dtype=np.int64)
     packable = netlist.num_signals <= 1 << _SIGNAL_BITS
-    for idx in gates_by_level(netlist):
+    for idx in netlist.gates_by_level():
         op_l, a_l, b_l = canonical_form(ops[idx], rep[a[idx]], rep[b[idx]])
         ops[idx], a[idx], b[idx] = op_l, a_l, b_l
         if idx.size < 2:

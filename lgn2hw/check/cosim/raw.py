@@ -1,6 +1,6 @@
 """Raw-input builds (`lgn2hw compile --raw-inputs`): stimulus and verification of RTL that takes raw features.
 
-The emitter (lgn2hw.backend.verilog.emit, ``raw_inputs=True``) puts the input_encoding's comparators in front
+The emitter (lgn2hw.backend.verilog, ``raw_inputs=True``) puts the input_encoding's comparators in front
 of the gate core, so the top module reads unsigned ``raw_bits``-bit features on ``in_features``
 (feature f at ``in_features[f*B +: B]``) instead of encoded bits. Verifying such a module drives raw
 features and takes the expected values from the Python reference: the raw samples are encoded with
@@ -139,7 +139,7 @@ def verify_raw_rtl(netlist: Netlist, rtl_files, raw: np.ndarray, *, work_dir, sp
     """verify_rtl for a raw-input build: drives ``raw`` (V, F) on ``in_features``; expected values from
     encode() + the netlist simulator. The latency comes from the metadata's pipeline depth (+1 for the
     comparator stage) unless ``latency=`` is given."""
-    from ...backend.verilog.emit import pipeline_latency
+    from ...backend.verilog import pipeline_latency
     from .verify import verify_rtl
 
     spec = spec or raw_spec(netlist)

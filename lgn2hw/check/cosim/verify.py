@@ -314,7 +314,7 @@ def verify_rtl(
     install = require_simulator(simulator)
 
     if latency is None:
-        from ...backend.verilog.emit import pipeline_latency
+        from ...backend.verilog import pipeline_latency
         from ...errors import EmitError
 
         try:

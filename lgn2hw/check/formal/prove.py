@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...backend.verilog.emit import class_id_width, emit_verilog, score_width
+from ...backend.verilog import class_id_width, emit_verilog, score_width
 from ...errors import ConfigError, NetlistError, ToolError
 from ...ir.gates import GATES
 from ...ir.netlist import Netlist

@@ -1,0 +1,122 @@
+"""What an export contains, decided before anything is written: a pure ExportPlan from a compiled build.
+
+The plan names the exported top (the registered-IO wrapper, or the serial-input top when the
+package has too few pins for in_bits), the RTL files in compile order, latencies, IO pin counts and
+the notes the README and the summary show.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...errors import ConfigError, EmitError
+from ...ir.build_dir import BuildDir
+from ..verilog import class_id_width, pipeline_latency, score_width
+from .targets import Target
+
+DEFAULT_CLOCK_MHZ = 100.0
+MAX_CLOCK_MHZ = 2000.0
+DEFAULT_VECTORS = 256
+SERIAL_BITS = 8  # in_data width of the serial-input iCE40 top
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    target: str
+    part: str
+    clock_mhz: float
+    module: str  # the compiled top module
+    top: str  # the module the build script synthesizes
+    wrap: str
+    serial_top: str
+    rtl_files: tuple[str, ...]
+    core_latency: int
+    num_inputs: int
+    num_classes: int
+    width: int  # bits per class score
+    id_width: int
+    serial_bits: int
+    wrap_io: int  # port bits of the registered-IO wrapper
+    serial_io: int  # port bits of the serial-input top
+    package_io: int | None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def latency(self) -> int:
+        return self.core_latency + 2
+
+    @property
+    def serial(self) -> bool:
+        return self.top == self.serial_top
+
+    @property
+    def io_bits(self) -> int:
+        return self.serial_io if self.serial else self.wrap_io
+
+    @property
+    def fits_io(self) -> bool | None:
+        return None if self.package_io is None else self.io_bits <= self.package_io
+
+    @property
+    def score_bits(self) -> int:
+        return self.num_classes * self.width
+
+    def template_context(self) -> dict:
+        return {"top": self.top, "module": self.module, "part": self.part, "period": f"{1000.0 / self.clock_mhz:.3f}",
+                "clock_mhz_text": f"{self.clock_mhz:g}", "io_bits": self.io_bits, "rtl_files": list(self.rtl_files),
+                "target": self.target}
+
+
+def check_clock(clock_mhz) -> float:
+    try:
+        value = float(clock_mhz)
+    except (TypeError, ValueError):
+        raise ConfigError(f"clock must be a number of MHz, got {clock_mhz!r}") from None
+    if isinstance(clock_mhz, bool) or not math.isfinite(value) or value <= 0 or value > MAX_CLOCK_MHZ:
+        raise ConfigError(f"clock must be a frequency in MHz in (0, {MAX_CLOCK_MHZ:g}], got {clock_mhz!r}")
+    return value
+
+
+def check_vectors(vectors) -> int:
+    if isinstance(vectors, bool) or not isinstance(vectors, (int, np.integer)) or vectors < 1:
+        raise ConfigError(f"vectors must be an integer >= 1, got {vectors!r}")
+    return int(vectors)
+
+
+def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float) -> ExportPlan:
+    """The plan for exporting ``build`` to ``target`` (ConfigError for a build export cannot take)."""
+    netlist, options = build.netlist, build.options
+    if options.raw_inputs is not None:
+        raise ConfigError(f"{build.path} is a --raw-inputs build (raw feature port): export supports builds with "
+                          "the in_bits port only so far; compile without --raw-inputs to export")
+    try:
+        core_latency = pipeline_latency(netlist, options.pipeline)
+    except EmitError as exc:
+        raise ConfigError(f"{build.path} metadata: {exc}") from None
+    module = options.module_name
+    n, c = netlist.num_inputs, netlist.num_classes
+    width, id_width = score_width(netlist), class_id_width(netlist)
+    wrap, serial = f"{module}_wrap", f"{module}_serial"
+    out_bits = 1 + c * width + id_width
+    wrap_io = 3 + n + out_bits
+    serial_bits = min(SERIAL_BITS, n)
+    serial_io = 4 + serial_bits + out_bits
+    top, package_io, notes = wrap, None, []
+    rtl_files = [f"rtl/{module}.v", f"rtl/{wrap}.v"]
+    if target.package_io is not None:
+        package_io = target.package_io[part]
+        if wrap_io > package_io:
+            top = serial
+            rtl_files.append(f"rtl/{serial}.v")
+            notes.append(f"{wrap} needs {wrap_io} IO pins (in_bits alone is {n} bits), the {part} package has "
+                         f"{package_io}: the build uses {serial}, which loads in_bits {serial_bits} bits per cycle "
+                         f"({-(-n // serial_bits)} cycles per vector) and needs {serial_io} pins")
+        if (serial_io if top == serial else wrap_io) > package_io:
+            notes.append(f"{serial} still needs {serial_io} IO pins (scores alone are {c * width} bits), more than "
+                         f"the {package_io} of {part}: nextpnr will not place it; use a larger package or "
+                         "synthesize for LUT counts only (lgn2hw synth / target generic)")
+    return ExportPlan(target.name, part, clock_mhz, module, top, wrap, serial, tuple(rtl_files), core_latency, n, c,
+                      width, id_width, serial_bits, wrap_io, serial_io, package_io, tuple(notes))

@@ -1,0 +1,35 @@
+"""The synthesis flows: the Yosys command of each, and how its cells count as LUTs, carries and FFs."""
+
+from __future__ import annotations
+
+import re
+
+FLOWS = ("generic", "xilinx", "ice40")
+BLOCKS = ("encoder", "core", "popcount", "argmax")  # data-flow order; encoder only in raw-input builds
+
+SYNTH_COMMANDS = {
+    "generic": "synth -top {top} -lut 6",
+    "xilinx": "synth_xilinx -flatten -nowidelut -noiopad -top {top}",
+    "ice40": "synth_ice40 -top {top}",
+}
+
+
+def lut_count(flow: str, cells: dict) -> int:
+    if flow == "generic":
+        return int(cells.get("$lut", 0))
+    if flow == "xilinx":
+        return sum(int(cells.get(f"LUT{i}", 0)) for i in range(1, 7))
+    return int(cells.get("SB_LUT4", 0))
+
+
+def ff_count(cells: dict) -> int:
+    """Flip-flop cells: Yosys's internal $_DFF*/$_SDFF*/$_DFFE* (generic), FD[RSCP]E (xilinx), SB_DFF* (ice40)."""
+    return sum(int(v) for k, v in cells.items() if "DFF" in k or re.fullmatch(r"FD[RSCP]E", k))
+
+
+def carry_count(flow: str, cells: dict) -> int:
+    if flow == "xilinx":
+        return int(cells.get("CARRY4", 0)) + int(cells.get("CARRY8", 0))
+    if flow == "ice40":
+        return int(cells.get("SB_CARRY", 0))
+    return 0

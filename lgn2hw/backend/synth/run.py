@@ -1,0 +1,108 @@
+"""``synthesize``: Yosys on a compiled directory's RTL, flow by flow, with the per-block split.
+
+Every flow synthesizes the full RTL and, with ``split``, three views of it written by the Verilog back
+end (lgn2hw.backend.verilog.wrappers): the gate core alone, the design without the argmax (scores
+only), and the raw-input encoder alone (raw-input builds). The block LUTs are differences of those
+runs (report.py). Every number is stored with the Yosys version and the exact script.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from ...errors import Lgn2hwError, ToolError
+from ...fsutil import atomic_file
+from ...ir.build_dir import SYNTH_JSON, SYNTH_MD, BuildDir
+from ...toolchain.process import Deadline, ToolTimeout
+from ...toolchain.yosys import find_yosys
+from ..verilog.wrappers import core_verilog, encoder_verilog, scores_verilog
+from .flows import FLOWS, SYNTH_COMMANDS, carry_count, ff_count, lut_count
+from .pnr import place_and_route_ice40
+from .report import FlowResult, SynthReport
+
+DEFAULT_TIMEOUT_S = 600.0
+
+
+def synthesize(
+    outdir: str | os.PathLike,
+    flows: tuple[str, ...] | list[str] = FLOWS,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    split: bool = True,
+    pnr: bool = True,
+) -> SynthReport:
+    """Synthesize a compiled directory's RTL with each flow (and its gate core when ``split``); write
+    synth.json and synth.md. Raises ToolError when Yosys is missing, fails or runs past ``timeout_s``
+    (nothing is written then)."""
+    t_start = time.perf_counter()
+    build = BuildDir.open(outdir)
+    unknown = [f for f in flows if f not in FLOWS]
+    if unknown or not flows:
+        raise Lgn2hwError(f"unknown synthesis flow {unknown}: choose from {', '.join(FLOWS)}")
+    netlist, top, rtl = build.netlist, build.module_name, build.rtl_path
+    yosys = find_yosys("synthesis")
+    deadline = Deadline.after(timeout_s)
+    report = SynthReport(str(build.path), top, yosys.version, netlist.num_gates)
+
+    with tempfile.TemporaryDirectory(prefix="lgn2hw-synth-") as tmp:
+        work = Path(tmp)
+        shutil.copy(rtl, work / rtl.name)
+        variants = [("full", [rtl.name], top)]
+        if split:
+            (work / "scores.v").write_text(scores_verilog(netlist, build.options, f"{top}_scores"))
+            (work / "core.v").write_text(core_verilog(netlist, f"{top}_core"))
+            variants += [("scores", [rtl.name, "scores.v"], f"{top}_scores"), ("core", ["core.v"], f"{top}_core")]
+            encoder = encoder_verilog(netlist, build.options, f"{top}_encoder")
+            if encoder is not None:
+                (work / "encoder.v").write_text(encoder)
+                variants.append(("encoder", ["encoder.v"], f"{top}_encoder"))
+        ice_json = None
+        for flow in flows:
+            for variant, files, module in variants:
+                tag = f"{flow}_{variant}"
+                synth_cmd = SYNTH_COMMANDS[flow].format(top=module)
+                if flow == "generic" and len(files) > 1:  # a wrapper around the top: synthesize it flat
+                    synth_cmd = synth_cmd.replace("synth -top", "synth -flatten -top")
+                script = f"read_verilog {' '.join(files)}; {synth_cmd}; tee -q -o {tag}.stat.json stat -json; tee -q -o {tag}.ltp.txt ltp -noff"
+                if flow == "ice40" and variant == "full" and pnr:
+                    script += f"; write_json {tag}.json"
+                what = f"yosys {flow} ({variant})"
+                try:
+                    done = yosys.run_commands(script, cwd=work, deadline=deadline, what=what)
+                except ToolTimeout as exc:
+                    raise ToolError(f"synthesis time limit reached: {exc}; no report written (raise --timeout)") from None
+                if done.returncode != 0:
+                    raise ToolError(f"{what} failed (exit {done.returncode}): {done.output[-1500:].strip()}")
+                stats = json.loads((work / f"{tag}.stat.json").read_text())
+                cells = {k: int(v) for k, v in stats["design"]["num_cells_by_type"].items()}
+                depth, note = _ltp(work / f"{tag}.ltp.txt")
+                report.runs.append(FlowResult(flow, variant, lut_count(flow, cells), carry_count(flow, cells),
+                                              depth, cells, round(done.seconds, 3), script, note, ffs=ff_count(cells)))
+                if flow == "ice40" and variant == "full" and pnr:
+                    ice_json = work / f"{tag}.json"
+        if ice_json is not None:
+            try:
+                report.pnr = place_and_route_ice40(ice_json, report.get("ice40"), deadline, work)
+            except ToolTimeout as exc:
+                raise ToolError(f"synthesis time limit reached: {exc}; no report written (raise --timeout)") from None
+
+    report.seconds = time.perf_counter() - t_start
+    with atomic_file(build.file(SYNTH_JSON)) as handle:
+        handle.write(json.dumps(report.to_dict(), indent=1, sort_keys=True) + "\n")
+    with atomic_file(build.file(SYNTH_MD)) as handle:
+        handle.write(report.markdown())
+    return report
+
+
+def _ltp(path: Path) -> tuple[int | None, str]:
+    if not path.is_file():
+        return None, "ltp wrote nothing"
+    m = re.search(r"Longest topological path in \S+ \(length=(\d+)\)", path.read_text(errors="replace"))
+    if not m:
+        return None, "ltp found no path (loop or empty design)"
+    return int(m.group(1)), ""

@@ -1,0 +1,92 @@
+"""Every Verilog module besides the top: synthesis-only views of a build and the vendor wrappers.
+
+- ``core_verilog``: the gate core alone (the live gates, every non-constant output bit on a port);
+- ``scores_verilog``: the full top module wrapped so that only ``scores`` leaves (no argmax);
+- ``encoder_verilog``: the raw-input comparators alone (the same comparator_expr as the top module);
+- ``registered_io_verilog`` / ``serial_input_verilog``: the export's registered-IO wrapper and the
+  serial-input top for small packages (templates/registered_io.v.j2, templates/serial_input.v.j2).
+All are records printed by print.py; the proof miters are in miters.py.
+"""
+
+from __future__ import annotations
+
+from ...ir.build_dir import BuildOptions
+from ...ir.encoding import ThresholdEncoding
+from ...ir.gates import GATES
+from ...ir.netlist import Netlist
+from .encoder import comparator_expr
+from .heads import class_id_width, score_width
+from .print import print_structural, render
+from .records import Assign, Decl, Instance, Net, StructuralModule, bit_range
+
+
+def core_verilog(netlist: Netlist, module_name: str) -> str:
+    """The gate core alone as a Verilog module: the live gates of the emitted RTL, with every
+    non-constant output bit wired to a port ``out_bits`` (no popcount, no argmax)."""
+    n = netlist.num_inputs
+    outs = [s for s in netlist.outputs.tolist() if s < n or not GATES[int(netlist.ops[s - n])].is_constant]
+    live = netlist.live_signals(outs)
+
+    def name(s: int) -> str:
+        return f"in_bits[{s}]" if s < n else f"g{s - n}"
+
+    module = StructuralModule(module_name, [Decl("input", "in_bits", n), Decl("output", "out_bits", max(1, len(outs)))])
+    ops, a, b = netlist.ops.tolist(), netlist.a.tolist(), netlist.b.tolist()
+    for i in live[n:].nonzero()[0].tolist():
+        module.items.append(Net(f"g{i}", 1, GATES[ops[i]].verilog_expr(name(a[i]), name(b[i]))))
+    module.items += [Assign(f"out_bits[{j}]", name(s)) for j, s in enumerate(outs)]
+    if not outs:
+        module.items.append(Assign("out_bits", "1'b0"))
+    return print_structural(module)
+
+
+def scores_verilog(netlist: Netlist, options: BuildOptions, wrapper_name: str) -> str:
+    """A wrapper around the full top module that exposes only ``scores`` (class_id and out_valid left
+    unconnected): synthesized flat, it is the full design without the argmax."""
+    port, width = options.input_port, options.input_width(netlist)
+    ports = [Decl("input", "clk"), Decl("input", "rst"), Decl("input", "in_valid"), Decl("input", port, width),
+             Decl("output", "scores", netlist.num_classes * score_width(netlist))]
+    conns = (("clk", "clk"), ("rst", "rst"), ("in_valid", "in_valid"), (port, port), ("out_valid", "unused_valid"),
+             ("scores", "scores"), ("class_id", "unused_class_id"))
+    items = [Net("unused_valid"), Net("unused_class_id", class_id_width(netlist)),
+             Instance(options.module_name, "u_full", conns)]
+    return print_structural(StructuralModule(wrapper_name, ports, items))
+
+
+def encoder_verilog(netlist: Netlist, options: BuildOptions, module_name: str) -> str | None:
+    """The input encoder of a raw-input build alone (bit i = feature f_i > threshold t_i, the netlist's
+    input_encoding), or None when the build has no encoder (no raw-input front end)."""
+    raw = options.raw_inputs
+    if raw is None:
+        return None
+    encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=netlist.num_inputs)
+    ports = [Decl("input", raw.port, raw.width), Decl("output", "in_bits", netlist.num_inputs)]
+    items = [Assign(f"in_bits[{i}]", comparator_expr(f, t, raw.bits, raw.port)[0])
+             for i, (f, t) in enumerate(zip(encoding.feature.tolist(), encoding.threshold.tolist()))]
+    return print_structural(StructuralModule(module_name, ports, items))
+
+
+def registered_io_verilog(netlist: Netlist, core: str, wrap: str, core_latency: int, header_lines: list[str]) -> str:
+    """``wrap``: ``core`` with registered inputs and outputs (LATENCY = core_latency + 2), for timing
+    analysis in vendor tools."""
+    return render("registered_io.v.j2", header_lines=header_lines, wrap=wrap, core=core,
+                  **_port_ranges(netlist, core_latency + 2, core_latency))
+
+
+def serial_input_verilog(netlist: Netlist, serial: str, wrap: str, serial_bits: int, core_latency: int,
+                         header_lines: list[str]) -> str:
+    """``serial``: loads in_bits ``serial_bits`` bits per cycle into a shift register in front of
+    ``wrap`` (for packages with fewer pins than in_bits has bits)."""
+    n = netlist.num_inputs
+    chunks = -(-n // serial_bits)
+    return render("serial_input.v.j2", header_lines=header_lines, serial=serial, wrap=wrap,
+                  data_range=bit_range(serial_bits), bits=serial_bits, chunks=chunks,
+                  buffer_bits=chunks * serial_bits, pad=chunks * serial_bits - n, num_inputs=n,
+                  **_port_ranges(netlist, core_latency + 2, core_latency))
+
+
+def _port_ranges(netlist: Netlist, latency: int, core_latency: int) -> dict:
+    width = score_width(netlist)
+    return {"in_range": bit_range(netlist.num_inputs), "scores_range": bit_range(netlist.num_classes * width),
+            "id_range": bit_range(class_id_width(netlist)), "width": width, "latency": latency,
+            "core_latency": core_latency}
