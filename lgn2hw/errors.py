@@ -21,8 +21,16 @@ class ConfigError(Lgn2hwError):
     """An option value is invalid (for example a layer too narrow for its inputs)."""
 
 
+class TrainingError(Lgn2hwError):
+    """Training cannot go on: the loss or the weights became NaN or infinite (diverged)."""
+
+
 class EmitError(Lgn2hwError):
     """RTL cannot be emitted as asked (for example an illegal Verilog module name)."""
+
+
+class OutputError(Lgn2hwError):
+    """An output cannot be written: it exists and is not lgn2hw's, the disk is full, permission denied."""
 
 
 class ToolError(Lgn2hwError):

@@ -93,7 +93,10 @@ PER_TARGET = {
 def test_every_target_folder_has_what_it_should(builds, tmp_path, target):
     out = tmp_path / target
     result = export_build(builds["tiny"], out, target, clock_mhz=250, vectors=64)
-    assert sorted(_files(out)) == sorted(COMMON + PER_TARGET[target]) == result.files
+    files = _files(out)
+    # the manifest lists every file the export wrote (what a later export may replace)
+    assert json.loads(files.pop(".lgn2hw.json"))["files"] == sorted(COMMON + PER_TARGET[target])
+    assert sorted(files) == sorted(COMMON + PER_TARGET[target]) == result.files
     assert (out / "rtl/lgn_top.v").read_bytes() == (builds["tiny"] / "lgn_top.v").read_bytes()  # unchanged
     assert (out / "files.f").read_text() == "rtl/lgn_top.v\nrtl/lgn_top_wrap.v\n"
     manifest = json.loads((out / "export.json").read_text())
@@ -290,15 +293,16 @@ def test_raw_input_build_is_refused(builds, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_failed_export_keeps_previous_folder_and_success_replaces_it(builds, tmp_path):
+def test_failed_export_keeps_previous_folder_and_success_replaces_only_its_own_files(builds, tmp_path):
     out = tmp_path / "e"
     export_build(builds["tiny"], out, "generic", vectors=4)
-    (out / "stale.txt").write_text("old")
+    (out / "notes.txt").write_text("mine")
     with pytest.raises(ConfigError):
         export_build(builds["tiny"], out, "generic", clock_mhz=-1)
-    assert (out / "stale.txt").exists()
+    assert (out / "notes.txt").exists() and (out / "Makefile").exists()
     export_build(builds["tiny"], out, "vivado", vectors=4)
-    assert not (out / "stale.txt").exists() and (out / "build.tcl").exists()
+    # the generic export's Makefile was lgn2hw's and is gone; the user's notes stay
+    assert (out / "notes.txt").read_text() == "mine" and (out / "build.tcl").exists() and not (out / "Makefile").exists()
 
 
 def test_cli_summary_and_errors(builds, tmp_path):

@@ -229,7 +229,7 @@ def test_metrics_csv_equals_jsonl(tmp_path):
     import json
 
     from lgn2hw.ir.gates import GATES
-    from lgn2hw.frontend.train import GATE_COLUMNS, SCALAR_METRICS
+    from lgn2hw.frontend.metrics import GATE_COLUMNS, SCALAR_METRICS
 
     path = tmp_path / "m.metrics.jsonl"
     result = train(small_config(estimator="gumbel-st"), tiny_data(n_train=300), TrainConfig(epochs=3, batch_size=50, gap_samples=100),

@@ -10,7 +10,10 @@ import click
 @click.command(name="compile")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Output directory for netlist.json, the RTL and compile_report.json (replaced atomically).")
+              help="Output directory for netlist.json, the RTL and compile_report.json: new, empty, or one lgn2hw wrote "
+                   "before (its own files are replaced together; files it did not write are kept).")
+@click.option("--force", is_flag=True, default=False,
+              help="Also write into a non-empty directory lgn2hw did not write (its files are never replaced).")
 @click.option("-O", "opt_level", type=click.IntRange(0, 2), default=2, show_default=True,
               help="Optimization level: 0 none, 1 constant folding + dead gates, 2 all passes.")
 @click.option("--module-name", default="lgn_top", show_default=True, help="Verilog top module name.")
@@ -35,7 +38,7 @@ import click
 @click.option("--raw-bits", type=click.IntRange(1, 32), default=8, show_default=True,
               help="B, bits per raw feature with --raw-inputs (8: uint8 pixels, as every data set here).")
 def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, check_vectors: int, data_dir, report: bool,
-                pipeline: int, num_classes, num_inputs, raw_inputs: bool, raw_bits: int) -> None:
+                pipeline: int, num_classes, num_inputs, raw_inputs: bool, raw_bits: int, force: bool) -> None:
     """Freeze a checkpoint (or read a netlist.json), optimize it and emit Verilog.
 
     SOURCE is an lgn2hw checkpoint, a netlist.json, or a difflogic state dict with its saved wiring
@@ -51,11 +54,15 @@ def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, ch
 
     result = compile_source(source, output, opt_level=opt_level, module_name=module_name,
                             check_vectors=check_vectors or None, data_dir=data_dir, pipeline=pipeline,
-                            num_classes=num_classes, num_inputs=num_inputs, raw_inputs=raw_inputs, raw_bits=raw_bits)
+                            num_classes=num_classes, num_inputs=num_inputs, raw_inputs=raw_inputs, raw_bits=raw_bits,
+                            force=force)
     if report:
         click.echo(result.report.format().rstrip())
     if result.checks:
         extra = " == Python hard inference" if "torch_vs_netlist" in result.checks else ""
         click.echo(f"check: raw == optimized netlist{extra} on {result.checks['vectors']:,} {result.checks['on']}")
+    if result.removed:
+        click.echo(f"removed from the earlier build in {output} (they described the RTL it replaced): "
+                   + ", ".join(result.removed))
     click.echo(result.summary())
 

@@ -24,7 +24,7 @@ from ..frontend.checkpoint import Checkpoint
 from ..backend.verilog import RAW_BITS, check_module_name, check_pipeline, check_raw_inputs, pipeline_latency, write_rtl
 from ..errors import CheckpointError, ConfigError, DataError, Lgn2hwError, ToolError, VerificationError
 from ..frontend.freeze import freeze
-from ..fsutil import atomic_dir, atomic_file
+from ..fsutil import atomic_file, check_output_path, output_dir
 from ..ir.netlist import Netlist
 from ..passes.manager import OptimizeReport, optimize
 from ..check.cosim.raw import PORT as RAW_PORT
@@ -134,6 +134,7 @@ class CompileResult:
     files: list[Path]
     seconds: dict[str, float]
     checks: dict = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)  # an earlier build's own files that no longer apply
 
     def summary(self) -> str:
         r = self.report
@@ -157,6 +158,7 @@ def compile_source(
     num_inputs: int | None = None,
     raw_inputs: bool = False,
     raw_bits: int = RAW_BITS,
+    force: bool = False,
 ) -> CompileResult:
     """Freeze (if a checkpoint), optimize, check and emit into ``outdir`` (atomically).
 
@@ -165,8 +167,11 @@ def compile_source(
     ``raw_inputs``: the RTL takes ``raw_bits``-bit raw features and compares them with the
     input_encoding itself (EmitError, nothing written, when the model has no encoding); stored as
     "raw_inputs" in netlist.json's metadata so that verify drives raw features.
+    ``outdir`` must be new, empty or an earlier lgn2hw output (fsutil.output_dir; ``force`` writes into
+    another directory without touching files lgn2hw did not write); checked before any work.
     """
     check_module_name(module_name)
+    check_output_path(outdir, "compile", force)
     pipeline = check_pipeline(pipeline)  # EmitError "pipeline depth must be >= 0" before any work
     seconds = {}
     t0 = time.perf_counter()
@@ -216,7 +221,8 @@ def compile_source(
     if raw_inputs:
         header["raw_inputs"] = f"{raw_bits}-bit features"
     outdir = Path(outdir)
-    with atomic_dir(outdir) as tmp:
+    with output_dir(outdir, "compile", force) as out:
+        tmp = out.staging
         optimized.save(tmp / NETLIST_FILE)
         raw.save(tmp / RAW_NETLIST_FILE)
         files = write_rtl(optimized, tmp, module_name=module_name, header=header, pipeline=pipeline, **rtl_options)
@@ -237,7 +243,7 @@ def compile_source(
         with atomic_file(tmp / REPORT_FILE) as handle:
             handle.write(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     files = [outdir / f.name for f in files]
-    return CompileResult(outdir, raw, optimized, report, files, seconds, checks)
+    return CompileResult(outdir, raw, optimized, report, files, seconds, checks, removed=out.removed)
 
 
 def check_agreement(source: Source, raw: Netlist, optimized: Netlist, count: int, data_dir=None) -> dict:

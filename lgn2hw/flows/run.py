@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compile import CompileResult, compile_source, verify_build
-from ..fsutil import atomic_dir
+from ..fsutil import check_output_path, output_dir
 from ..frontend.settings import CHECKPOINT_FILE, train_and_save
 from ..frontend.train import TrainResult, format_epoch
 
@@ -32,12 +32,17 @@ def run_all(
     vectors: int | None = None,
     progress: bool = True,
     echo: Callable[[str], None] = print,
+    force: bool = False,
 ) -> RunResult:
-    """Train, compile and verify into ``outdir`` (model.pt, model.metrics.jsonl, rtl/...), atomically."""
+    """Train, compile and verify into ``outdir`` (model.pt, model.metrics.jsonl, rtl/...), all or nothing:
+    ``outdir`` must be new, empty or an earlier lgn2hw output (``force``: see fsutil.output_dir),
+    checked before training starts."""
     outdir = Path(outdir)
+    check_output_path(outdir, "run", force)
     # Check and verify on the same test vectors training reported accuracy on.
     vectors = vectors or settings.get("limit_test")
-    with atomic_dir(outdir) as tmp:
+    with output_dir(outdir, "run", force) as out:
+        tmp = out.staging
         trained, data = train_and_save(settings, tmp / CHECKPOINT_FILE, progress=progress, on_epoch=lambda r: echo(format_epoch(r)))
         last = trained.history[-1]
         echo(

@@ -20,6 +20,7 @@ from .model import LogicNet, NetConfig
 
 FORMAT_NAME = "lgn2hw-checkpoint"
 FORMAT_VERSION = 1
+TIMING_KEYS = ("seconds",)  # per-epoch metrics that are wall-clock times (kept in metrics.jsonl only)
 
 
 @dataclass
@@ -42,7 +43,8 @@ class Checkpoint:
             "cage": self.model.cage.state_dict() if self.model.cage is not None else None,
             "input_encoding": self.input_encoding,
             "dataset": self.dataset,
-            "metrics": self.metrics,
+            # timings vary from run to run: left out, so that the same seed gives the same bytes
+            "metrics": [{k: v for k, v in record.items() if k not in TIMING_KEYS} for record in self.metrics],
         }
         with atomic_file(path, "wb") as handle:
             torch.save(doc, handle)
@@ -77,6 +79,15 @@ class Checkpoint:
             metrics=list(doc.get("metrics") or []),
             source=str(path),
         )
+
+
+def is_lgn2hw_checkpoint(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a checkpoint lgn2hw wrote (a file another tool wrote is never overwritten)."""
+    try:
+        doc = load_weights_only(path)
+    except CheckpointError:
+        return False
+    return isinstance(doc, dict) and doc.get("format") == FORMAT_NAME
 
 
 def load_weights_only(path: str | os.PathLike):

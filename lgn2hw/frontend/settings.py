@@ -11,7 +11,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from ..fsutil import check_output_file, signals_held
 from . import distributed
+from .checkpoint import is_lgn2hw_checkpoint
+from .metrics import publish_metrics_files
 from .model import NetConfig
 from .train import EncodedData, TrainConfig, TrainResult, encode_dataset, train
 
@@ -55,9 +58,14 @@ def train_and_save(
     """Encode the data set, train, and write the checkpoint and its metrics beside it
     (NAME.metrics.jsonl and NAME.metrics.csv).
 
-    Every setting is checked (data set readable, network shape valid) before training starts. In a
-    data-parallel group (lgn2hw.frontend.distributed) every rank trains and only rank 0 writes files.
+    Every setting is checked (data set readable, network shape valid, the checkpoint path writable and
+    not someone else's file) before training starts. The checkpoint and its metrics replace an earlier
+    run's together at the end, with SIGINT/SIGTERM held back for that moment. In a data-parallel group
+    (lgn2hw.frontend.distributed) every rank trains and only rank 0 writes files.
     """
+    checkpoint_path = Path(checkpoint_path)
+    if distributed.current().is_main:
+        check_output_file(checkpoint_path, is_lgn2hw_checkpoint, "a checkpoint")
     if data is None:
         data = encode_dataset(
             settings["dataset"], settings.get("data_dir"), int(settings["thresholds"]),
@@ -68,9 +76,11 @@ def train_and_save(
     net_config.validate()
     train_cfg = train_config_from(settings)
     train_cfg.validate()
-    checkpoint_path = Path(checkpoint_path)
     metrics_path = checkpoint_path.with_name(checkpoint_path.stem + ".metrics.jsonl")
-    result = train(net_config, data, train_cfg, metrics_path=metrics_path, progress=progress, on_epoch=on_epoch)
+    result = train(net_config, data, train_cfg, metrics_path=metrics_path, progress=progress, on_epoch=on_epoch,
+                   publish_metrics=False)
     if distributed.current().is_main:
-        result.checkpoint.save(checkpoint_path)
+        with signals_held():
+            result.checkpoint.save(checkpoint_path)
+            publish_metrics_files(metrics_path)
     return result, data

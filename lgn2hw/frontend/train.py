@@ -5,8 +5,6 @@ Runs in one process, or data-parallel when a torch.distributed group is initiali
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import os
 import time
@@ -20,18 +18,18 @@ from tqdm import tqdm
 
 from . import distributed
 from .checkpoint import Checkpoint
-from ..errors import ConfigError
-from ..fsutil import atomic_file
-from ..ir.gates import GATES
+from .metrics import (
+    discard_partial_metrics,
+    partial_metrics_paths,
+    publish_metrics_files,
+    write_metrics_csv,
+    write_metrics_jsonl,
+)
+from ..errors import ConfigError, TrainingError
 from .model import CageSchedule, LogicNet, NetConfig
 from .model.alloc import tune_allocator
 
 # Columns of NAME.metrics.csv: the scalar metrics, then one fraction per gate type named after lgn2hw.ir.gates.
-SCALAR_METRICS = (
-    "epoch", "train_loss", "soft_test_acc", "hard_test_acc", "discretization_gap", "train_acc_training_forward",
-    "train_acc_frozen", "selection_gap", "mean_confidence", "backward_temperature", "lr", "seconds",
-)
-GATE_COLUMNS = tuple(f"gate_{g.name}" for g in GATES)
 # Offset of the evaluation noise seed from the training seed (the training noise uses seed + 1).
 EVAL_NOISE_OFFSET = 2
 
@@ -188,16 +186,32 @@ def train(
     metrics_path: str | os.PathLike | None = None,
     progress: bool = True,
     on_epoch: Callable[[dict], None] | None = None,
+    publish_metrics: bool = True,
 ) -> TrainResult:
     """Train a network; every epoch records the metrics of docs/training.md (loss, soft/hard test
     accuracy, discretization and selection gap, confidence, T_b, gate fractions) and, with
-    ``metrics_path``, rewrites them as JSON lines there and as CSV beside it (same name, ``.csv``).
+    ``metrics_path``, rewrites them as JSON lines and CSV (same name, ``.csv``) in hidden ``.partial``
+    files beside it, which replace the files at ``metrics_path`` only when training finishes (with
+    ``publish_metrics``; otherwise the caller calls ``publish_metrics_files`` itself, e.g. together with the
+    checkpoint), so an interrupted run never overwrites the metrics of an earlier, complete one.
+
+    Raises TrainingError when the loss or the weights become NaN or infinite (a diverged run never
+    "succeeds" into a checkpoint of garbage).
 
     Deterministic for a given seed on one device: wiring, init, shuffling and Gumbel noise are all
     drawn from seeded generators. When a torch.distributed group is initialized, trains data-parallel:
     each rank takes a disjoint shard of every global batch of ``batch_size`` samples, gradients are
     summed over the ranks, and only rank 0 writes metrics and calls ``on_epoch``.
     """
+    try:
+        return _train(net_config, data, config, metrics_path, progress, on_epoch, publish_metrics)
+    except BaseException:
+        if metrics_path is not None:
+            discard_partial_metrics(metrics_path)
+        raise
+
+
+def _train(net_config, data, config, metrics_path, progress, on_epoch, publish_metrics) -> TrainResult:
     config = config or TrainConfig()
     config.validate()
     if net_config.num_inputs != data.num_inputs or net_config.num_classes != data.num_classes:
@@ -258,10 +272,14 @@ def train(
             if step % LOSS_SYNC_STEPS == 0 or step == steps - 1:
                 total_loss += loss_pending.item()
                 loss_pending.zero_()
+                if not math.isfinite(total_loss):
+                    raise TrainingError(_diverged(f"the training loss is {total_loss} at epoch {epoch}, step {step + 1}", config))
                 bar.set_postfix(loss=f"{total_loss / min(n, (step + 1) * config.batch_size) * info.world_size:.3f}")
         if info.enabled:
             total_loss = distributed.all_reduce_sum([total_loss], device)[0]
         train_seconds += time.perf_counter() - epoch_start
+        if not bool(torch.isfinite(model.all_logits()).all()):
+            raise TrainingError(_diverged(f"gate logits became NaN or infinite in epoch {epoch}", config))
         model.eval()
         soft = evaluate(model, data.test_bits, data.test_y, hard=False, batch=config.eval_batch)
         hard = evaluate(model, data.test_bits, data.test_y, hard=True, batch=config.eval_batch)
@@ -289,10 +307,13 @@ def train(
         }
         history.append(record)
         if metrics_file is not None:
-            _write_jsonl(metrics_file, history)
-            write_metrics_csv(metrics_file.with_suffix(".csv"), history)
+            jsonl, csv_path = partial_metrics_paths(metrics_file)
+            write_metrics_jsonl(jsonl, history)
+            write_metrics_csv(csv_path, history)
         if on_epoch and info.is_main:
             on_epoch(record)
+    if metrics_file is not None and publish_metrics:
+        publish_metrics_files(metrics_file)
     model = model.cpu()
     checkpoint = Checkpoint(model=model, input_encoding=data.input_encoding, dataset=data.name, metrics=history)
     return TrainResult(
@@ -301,6 +322,10 @@ def train(
         seconds=time.perf_counter() - start,
         samples_per_second=n * config.epochs / max(train_seconds, 1e-9),
     )
+
+
+def _diverged(what: str, config: TrainConfig) -> str:
+    return (f"training diverged: {what}; nothing was saved (lower --lr, now {config.lr:g}, or --grad-factor)")
 
 
 def format_epoch(record: dict) -> str:
@@ -314,18 +339,3 @@ def format_epoch(record: dict) -> str:
 
 def _points(gap: float | None) -> str:
     return "n/a" if gap is None else f"{100 * gap:+.2f} pts"
-
-
-def _write_jsonl(path: Path, records: list[dict]) -> None:
-    with atomic_file(path) as handle:
-        for record in records:
-            handle.write(json.dumps(record, sort_keys=True) + "\n")
-
-
-def write_metrics_csv(path: str | os.PathLike, records: list[dict]) -> None:
-    """Per-epoch metrics as CSV: SCALAR_METRICS, then the 16 gate fractions as GATE_COLUMNS."""
-    with atomic_file(path) as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([*SCALAR_METRICS, *GATE_COLUMNS])
-        for r in records:
-            writer.writerow([r.get(k, "") for k in SCALAR_METRICS] + list(r["gate_fractions"]))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ... import __version__
 from ...errors import ConfigError
-from ...fsutil import atomic_dir
+from ...fsutil import check_output_path, output_dir
 from ...ir.build_dir import NETLIST_FILE, BuildDir
 from ..verilog.print import render
 from ..verilog.wrappers import registered_io_verilog, serial_input_verilog
@@ -71,10 +71,12 @@ def export_build(
     part: str | None = None,
     vectors: int = DEFAULT_VECTORS,
     seed: int = 0,
+    force: bool = False,
 ) -> ExportResult:
     """Write the vendor folder for ``target`` (vivado, quartus, ice40, generic) from the compiled
     directory ``outdir`` into ``exportdir`` (replaced atomically). ``vectors`` random input vectors
     (seeded by ``seed``) and their expected outputs from the Python reference go into verify/.
+    ``exportdir`` must be new, empty or an earlier lgn2hw output (``force``: fsutil.output_dir).
     Raises ConfigError / Lgn2hwError on bad input; nothing is written then."""
     vendor = get_target(target)
     clock_mhz = check_clock(clock_mhz)
@@ -85,6 +87,7 @@ def export_build(
     if dst == src or dst in src.parents:
         raise ConfigError(f"export directory {exportdir} would replace the compiled directory {outdir}: "
                           "choose another -o")
+    check_output_path(exportdir, "export", force)
     plan = plan_export(build, vendor, part, clock_mhz)
     files = _files(build, plan, vectors, seed)
     result = ExportResult(
@@ -98,7 +101,8 @@ def export_build(
         "README.md.j2", r=result, checks=checks(plan), serial_bits=plan.serial_bits, wrap=plan.wrap,
         serial=plan.serial_top, wrap_io=plan.wrap_io, serial_io=plan.serial_io, num_classes=plan.num_classes, **context)
     files["export.json"] = json.dumps(result.to_dict(), indent=1, sort_keys=True) + "\n"
-    with atomic_dir(exportdir) as tmp:
+    with output_dir(exportdir, "export", force) as out:
+        tmp = out.staging
         for rel, data in files.items():
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
