@@ -22,12 +22,6 @@ def checkpoint_path(tmp_path):
     return path
 
 
-@pytest.fixture
-def netlist_doc():
-    return {"format": "lgn2hw-netlist", "version": 1, "num_inputs": 3, "num_classes": 2,
-            "gates": [[1, 0, 1], [6, 1, 2], [7, 3, 4]], "outputs": [3, 4, 5, 5]}
-
-
 @pytest.mark.parametrize("name", ["train", "compile", "verify", "run"])
 def test_help_explains_every_option(name):
     command = main.commands[name]

@@ -25,6 +25,7 @@ from ..backend.verilog import RAW_BITS, check_module_name, check_pipeline, check
 from ..errors import CheckpointError, ConfigError, DataError, Lgn2hwError, ToolError, VerificationError
 from ..frontend.freeze import freeze
 from ..fsutil import atomic_file, check_output_path, output_dir
+from ..ir.build_dir import BUILD_METADATA_KEYS
 from ..ir.netlist import Netlist
 from ..passes.manager import OptimizeReport, optimize
 from ..check.cosim.raw import PORT as RAW_PORT
@@ -177,6 +178,9 @@ def compile_source(
     t0 = time.perf_counter()
     source = load_source(source_path, num_classes=num_classes, num_inputs=num_inputs)
     raw = source.netlist
+    # what a compiled build records about itself (pipeline, latency, raw-input port, ...) is made anew
+    # for this build, never copied from a netlist.json given as the source
+    raw.metadata = {k: v for k, v in raw.metadata.items() if k not in BUILD_METADATA_KEYS}
     if raw_inputs:
         raw_bits = check_raw_inputs(raw, raw_bits)
     seconds["load_freeze"] = time.perf_counter() - t0

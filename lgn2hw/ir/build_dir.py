@@ -29,6 +29,12 @@ SYNTH_JSON = "synth.json"
 SYNTH_MD = "synth.md"
 FORMAL_FILE = "formal.json"
 
+# netlist.json metadata that describes a compiled build, written by compile for its own build: never
+# carried over from a netlist given to compile (a pipelined source would make a combinational build
+# claim a latency it does not have)
+BUILD_METADATA_KEYS = frozenset({"module_name", "pipeline", "latency", "raw_inputs", "opt_level", "raw_gates",
+                                 "source", "source_sha256", "lgn2hw_version", "head"})
+
 DEFAULT_MODULE = "lgn_top"
 RAW_PORT = "in_features"  # the raw-input front end's port (compile --raw-inputs)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

@@ -19,21 +19,21 @@ built or edited as a graph and compiled.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 
-from ..errors import NetlistError
+from ..errors import DataError, NetlistError
 from ..fsutil import atomic_file
+from . import netlist_json
+from .encoding import ThresholdEncoding
 from .gates import GATES, NUM_GATES
 
-FORMAT_NAME = "lgn2hw-netlist"
-FORMAT_VERSION = 1
+FORMAT_NAME = netlist_json.FORMAT_NAME
+FORMAT_VERSION = netlist_json.FORMAT_VERSION
 
 
 @dataclass
@@ -255,30 +255,13 @@ class Netlist:
         return netlist
 
     # ------------------------------------------------------------------ JSON
+    # The contract's one reader and writer live in netlist_json.py; these are the short names.
     def to_json_dict(self) -> dict:
-        doc = {
-            "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
-            "num_inputs": self.num_inputs,
-            "num_classes": self.num_classes,
-            "gates": np.stack([self.ops.astype(np.int64), self.a, self.b], axis=1).tolist(),
-            "outputs": self.outputs.tolist(),
-        }
-        if self.input_encoding is not None:
-            doc["input_encoding"] = self.input_encoding
-        if self.metadata:
-            doc["metadata"] = self.metadata
-        return doc
+        return netlist_json.to_doc(self)
 
     def to_json(self) -> str:
         """Canonical JSON text: one gate a line, sorted metadata keys; identical netlists give identical bytes."""
-        doc = self.to_json_dict()
-        gates = doc.pop("gates")
-        # One top-level key a line, the gate list (the bulk) last with one gate a line, so the file
-        # diffs and greps well; sorted keys make identical netlists identical bytes.
-        head = [f" {json.dumps(key)}: {json.dumps(doc[key], sort_keys=True)}" for key in sorted(doc)]
-        body = ",\n".join("  " + json.dumps(g) for g in gates)
-        return "{\n" + ",\n".join(head) + ',\n "gates": [\n' + body + "\n ]\n}\n"
+        return netlist_json.dumps(self)
 
     def save(self, path: str | os.PathLike) -> None:
         self.validate()
@@ -286,57 +269,17 @@ class Netlist:
             handle.write(self.to_json())
 
     def sha256(self) -> str:
-        return hashlib.sha256(self.to_json().encode()).hexdigest()
+        return netlist_json.sha256(self)
 
     @classmethod
     def from_json_dict(cls, doc: dict, source: str = "netlist") -> Netlist:
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
-            raise NetlistError(f"{source}: not an lgn2hw netlist (missing \"format\": \"{FORMAT_NAME}\")")
-        if doc.get("version") != FORMAT_VERSION:
-            raise NetlistError(f"{source}: unsupported netlist version {doc.get('version')!r} (this tool reads {FORMAT_VERSION})")
-        for key in ("num_inputs", "num_classes", "gates", "outputs"):
-            if key not in doc:
-                raise NetlistError(f"{source}: missing key {key!r}")
-        try:
-            gates = np.asarray(doc["gates"], dtype=np.int64).reshape(-1, 3) if doc["gates"] else np.zeros((0, 3), np.int64)
-            if len(doc["gates"]) and any(len(g) != 3 for g in doc["gates"]):
-                raise ValueError("each gate must be [op, a, b]")
-            outputs = np.asarray(doc["outputs"], dtype=np.int64)
-        except (TypeError, ValueError) as exc:
-            raise NetlistError(f"{source}: malformed gates or outputs ({exc})") from None
-        if gates.size and (gates[:, 0].min() < 0 or gates[:, 0].max() >= NUM_GATES):
-            i = int(np.argmax((gates[:, 0] < 0) | (gates[:, 0] >= NUM_GATES)))
-            raise NetlistError(f"{source}: gate {i}: unknown gate id {int(gates[i, 0])} (valid ids are 0..15)")
-        netlist = cls(
-            num_inputs=doc["num_inputs"],
-            num_classes=doc["num_classes"],
-            ops=gates[:, 0],
-            a=gates[:, 1],
-            b=gates[:, 2],
-            outputs=outputs,
-            input_encoding=doc.get("input_encoding"),
-            metadata=doc.get("metadata") or {},
-        )
-        try:
-            netlist.validate()
-        except NetlistError as exc:
-            raise NetlistError(f"{source}: {exc}") from None
-        return netlist
+        """A netlist from a parsed netlist.json document, checked strictly (netlist_json.from_doc)."""
+        return netlist_json.from_doc(doc, source)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Netlist:
-        path = Path(path)
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
-            raise NetlistError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise NetlistError(f"{path}: cannot read ({exc})") from None
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise NetlistError(f"{path}: not valid JSON ({exc})") from None
-        return cls.from_json_dict(doc, source=str(path))
+        """Read a netlist.json file with the strict reader (netlist_json.read)."""
+        return netlist_json.read(path)
 
 
 _USES_A = np.array([g.uses_a for g in GATES], dtype=bool)
@@ -344,13 +287,7 @@ _USES_B = np.array([g.uses_b for g in GATES], dtype=bool)
 
 
 def _validate_encoding(encoding: dict, num_inputs: int) -> None:
-    if not isinstance(encoding, dict) or encoding.get("kind") != "threshold":
-        raise NetlistError('input_encoding must be {"kind": "threshold", "feature": [...], "threshold": [...]}')
-    features, thresholds = encoding.get("feature"), encoding.get("threshold")
-    if not isinstance(features, list) or not isinstance(thresholds, list):
-        raise NetlistError("input_encoding.feature and input_encoding.threshold must be lists")
-    if len(features) != num_inputs or len(thresholds) != num_inputs:
-        raise NetlistError(
-            f"input_encoding has {len(features)} features and {len(thresholds)} thresholds; "
-            f"both must equal num_inputs={num_inputs}"
-        )
+    try:
+        ThresholdEncoding.from_json(encoding, num_inputs=num_inputs)
+    except DataError as exc:
+        raise NetlistError(str(exc)) from None
