@@ -32,7 +32,8 @@ from ...toolchain.simulators import require_simulator
 from ...toolchain.verilator import VerilatorInstall, runtime_cache_dir
 from .child import status_path
 from .merge import merge_shards, verify_result
-from .plan import BUILD_LOG, BUILD_SPEC, CONTROL_FILE, CosimJob, CosimOptions, ShardPlan, plan_cosim, reference, resolve_latency
+from .plan import (BUILD_LOG, BUILD_SPEC, CONTROL_FILE, CosimJob, CosimOptions, Reference, ShardPlan, plan_cosim, reference,
+                   resolve_latency)
 from .result import VerifyResult
 from .stimulus import as_raw, encode_raw
 from .stimulus import port_bits as raw_port_bits
@@ -119,12 +120,12 @@ def verify_raw_rtl(netlist: Netlist, rtl_files, raw: np.ndarray, *, work_dir, sp
                       port_bits=raw_port_bits(raw, spec), options=options)
 
 
-def _write_files(job: CosimJob, ref) -> None:
+def _write_files(job: CosimJob, ref: Reference) -> None:
     """Clear an earlier run's outputs in the work directory and write every file the plan names."""
     contract = hw_tests_contract()
     work = job.work_dir
     work.mkdir(parents=True, exist_ok=True)
-    for stale in [work / "verify.log", work / BUILD_LOG, *(d for d in work.glob("shard*") if re.fullmatch(r"shard\d+", d.name))]:
+    for stale in [job.log, work / BUILD_LOG, *(d for d in work.glob("shard*") if re.fullmatch(r"shard\d+", d.name))]:
         if stale.is_dir():
             shutil.rmtree(stale)
         else:
