@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import ConfigError, DataError, EmitError, NetlistError
-from ...ir.build_dir import BuildOptions
+from ...errors import ConfigError, DataError, EmitError
 from ...ir.netlist import Netlist
 from ...ir.simulate import expected_outputs
 from ...ir.vectors import low_switching_order
@@ -101,15 +100,17 @@ def reference(netlist: Netlist, bits, expected_scores=None, port_bits=None) -> R
 
 def resolve_latency(netlist: Netlist, latency: int | None) -> int:
     """``latency``, or when None the one the netlist metadata implies (its pipeline depth, +1 for the
-    comparator stage of a raw-input build; no pipeline key: 0)."""
+    comparator stage of a raw-input build; no pipeline key: 0). A library caller's netlist need not
+    come from a compiled directory, so the metadata is read as it is (flows/verify.py passes the
+    latency from BuildOptions)."""
     if latency is not None:
         return int(latency)
     from ...backend.verilog import pipeline_latency
 
     try:
-        build = BuildOptions.from_netlist(netlist, "netlist")
-        return pipeline_latency(netlist, build.pipeline, raw_inputs=build.raw_inputs is not None)
-    except (EmitError, NetlistError) as exc:
+        raw_front = isinstance(netlist.metadata.get("raw_inputs"), dict)  # comparator stage (compile --raw-inputs)
+        return pipeline_latency(netlist, netlist.metadata.get("pipeline", 0), raw_inputs=raw_front)
+    except EmitError as exc:
         raise ConfigError(f"netlist metadata: {exc}") from None
 
 

@@ -106,16 +106,17 @@ def verify_raw_rtl(netlist: Netlist, rtl_files, raw: np.ndarray, *, work_dir, sp
     """verify_rtl for a raw-input build: drives ``raw`` (V, F) on ``in_features``; expected values from
     encode_raw() + the netlist simulator. ``spec`` defaults to the netlist metadata's raw port; the
     latency to the metadata's pipeline depth + 1 (the comparator stage) unless one is given."""
-    build = BuildOptions.from_netlist(netlist, "netlist")
-    spec = spec or build.raw_inputs
     if spec is None:
-        raise DataError("netlist metadata has no 'raw_inputs' entry: not a raw-input build")
+        spec = BuildOptions.from_netlist(netlist, "netlist").raw_inputs
+        if spec is None:
+            raise DataError("netlist metadata has no 'raw_inputs' entry: not a raw-input build")
     raw = as_raw(raw, spec)
     options = dataclasses.replace(options or CosimOptions(), input_port=spec.port, **keywords)
     if options.latency is None:
         from ...backend.verilog import pipeline_latency
 
-        options = dataclasses.replace(options, latency=pipeline_latency(netlist, build.pipeline, raw_inputs=True))
+        latency = pipeline_latency(netlist, netlist.metadata.get("pipeline", 0), raw_inputs=True)
+        options = dataclasses.replace(options, latency=latency)
     return verify_rtl(netlist, rtl_files, encode_raw(netlist, raw), work_dir=work_dir,
                       port_bits=raw_port_bits(raw, spec), options=options)
 
