@@ -25,7 +25,7 @@ from lgn2hw.frontend.freeze import freeze
 from lgn2hw.frontend.model import LogicNet, NetConfig
 from lgn2hw.passes.manager import optimize
 from lgn2hw.ir.simulate import Simulator
-from lgn2hw.check.cosim.verify import verify_rtl
+from lgn2hw.check.cosim import verify_rtl
 from train_speed import measure  # benchmarks/ is on sys.path when this script runs
 
 

@@ -31,7 +31,8 @@ from lgn2hw.ir.encoding import ThresholdEncoding
 from lgn2hw.backend.verilog import write_rtl
 from lgn2hw.passes.manager import optimize
 from lgn2hw.ir.synthetic import random_layered
-from lgn2hw.check.cosim.verify import find_verilator, verify_rtl
+from lgn2hw.check.cosim import verify_rtl
+from lgn2hw.toolchain.verilator import find_verilator
 
 SIZES = {  # name: (thresholds, layers, width)
     "tiny": (1, 2, 400),

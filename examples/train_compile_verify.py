@@ -8,7 +8,8 @@ Takes about a minute on 2 CPU cores (a 2 x 2000-gate network on 20k training ima
 import sys
 from pathlib import Path
 
-from lgn2hw.flows.compile import compile_source, verify_build
+from lgn2hw.flows.compile import compile_source
+from lgn2hw.flows.verify import verify_build
 from lgn2hw.frontend.model import NetConfig
 from lgn2hw.frontend.train import TrainConfig, encode_dataset, train
 

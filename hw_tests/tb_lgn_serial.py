@@ -1,9 +1,8 @@
 """cocotb testbench for the serial-input top written by ``lgn2hw export --target ice40`` (<top>_serial).
 
-Same environment variables as tb_lgn_top.py, plus:
-
-  LGN2HW_TB_LATENCY       LATENCY of the serial top (cycles from in_valid to out_valid), > 0
-  LGN2HW_TB_SERIAL_BITS   S, the width of in_data (input bits loaded per in_shift cycle)
+Same environment variables as tb_lgn_top.py (contract.py), plus contract.ENV_LATENCY (LATENCY of the
+serial top: cycles from in_valid to out_valid, > 0) and contract.ENV_SERIAL_BITS (S, the width of
+in_data: input bits loaded per in_shift cycle).
 
 A 10 ns clock runs on clk; inputs change and outputs are read on the falling edge. After a 2-cycle
 reset, each vector is loaded in ceil(N/S) cycles with in_shift = 1 (chunk j = bits j*S .. j*S+S-1,
@@ -24,27 +23,23 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
-from tb_lgn_top import ResultLog, load_reference, score_field_width
+import contract
+from tb_lgn_top import start_run
 
-ENV_LATENCY = "LGN2HW_TB_LATENCY"
-ENV_SERIAL_BITS = "LGN2HW_TB_SERIAL_BITS"
 MAX_VALID_ERRORS = 20
 
 
 @cocotb.test()
 async def serial_load_matches_reference(dut):
     """Load every vector through in_data/in_shift; each result LATENCY cycles after its in_valid."""
-    vectors, num_inputs, exp_scores, exp_class, index, result_path, max_report = load_reference()
-    latency = int(os.environ[ENV_LATENCY])
-    bits = int(os.environ[ENV_SERIAL_BITS])
-    total = exp_scores.shape[0]
+    log, result_path = start_run(dut, None)  # the serial top loads the vector through in_data
+    stimulus, total, num_inputs = log.stimulus, len(log.expected), log.num_inputs
+    latency = int(os.environ[contract.ENV_LATENCY])
+    bits = int(os.environ[contract.ENV_SERIAL_BITS])
     if len(dut.in_data) != bits:
         raise ValueError(f"in_data is {len(dut.in_data)} bits wide, expected {bits}")
-    width = score_field_width(dut, exp_scores)
     chunks = -(-num_inputs // bits)
     mask = (1 << bits) - 1
-    stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
-    log = ResultLog(stimulus, exp_scores, exp_class, index, width, num_inputs, max_report)
 
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.rst.value = 1

@@ -1,20 +1,10 @@
 """cocotb testbench for an emitted LGN top module: drive every vector, compare with the Python reference.
 
-lgn2hw.check.cosim.verify.verify_rtl runs it through cocotb's Python runner and passes file paths in environment
-variables (the numbers always come from the Python reference, never from this file):
-
-  LGN2HW_TB_VECTORS          .npy, (V, ceil(N/8)) uint8: input vectors packed little-endian
-                             (np.packbits(bits, bitorder="little")), so bit i of in_bits is input i
-  LGN2HW_TB_NUM_INPUTS       N, the width of in_bits
-  LGN2HW_TB_EXPECTED_SCORES  .npy, (V, C) int64 expected class scores
-  LGN2HW_TB_EXPECTED_CLASS   .npy, (V,) int64 expected class ids (argmax, lowest index on ties)
-  LGN2HW_TB_INDEX            .npy, (V,) int64, optional: the caller's index of each driven vector
-                             (verify_rtl drives vectors in a low-switching order); mismatches are
-                             reported by this index, the lowest ones first
-  LGN2HW_TB_RESULT           JSON file this test writes: counts, timing and the first mismatches
-  LGN2HW_TB_MAX_REPORT       how many mismatching vectors to describe in full (default 10)
-  LGN2HW_TB_INPUT_PORT       optional: the port the vectors drive (default in_bits; in_features for
-                             the raw-input front end, LGN2HW_TB_NUM_INPUTS then being its width)
+lgn2hw.check.cosim.verify_rtl runs it through cocotb's Python runner; the environment variables and
+file names it reads are those of contract.py (the reference's vectors, expected scores and classes,
+the caller's index of each vector, where to write the result, how many mismatches to describe, and the
+input port: in_bits, or in_features for the raw-input front end). The numbers always come from the
+Python reference, never from this file.
 
 Per vector: set in_bits, wait 1 ns (the module is combinational), read scores and class_id and compare
 them, as whole words, with the expected values. X or Z on an output is a mismatch, never a crash.
@@ -35,33 +25,27 @@ import numpy as np
 import cocotb
 from cocotb.triggers import Timer
 
-ENV_VECTORS = "LGN2HW_TB_VECTORS"
-ENV_NUM_INPUTS = "LGN2HW_TB_NUM_INPUTS"
-ENV_SCORES = "LGN2HW_TB_EXPECTED_SCORES"
-ENV_CLASS = "LGN2HW_TB_EXPECTED_CLASS"
-ENV_INDEX = "LGN2HW_TB_INDEX"
-ENV_RESULT = "LGN2HW_TB_RESULT"
-ENV_MAX_REPORT = "LGN2HW_TB_MAX_REPORT"
-ENV_INPUT_PORT = "LGN2HW_TB_INPUT_PORT"  # the port the vectors drive: in_bits, or in_features (raw inputs)
+import contract
 
 
 def input_port(dut):
-    """The input port the vectors drive (``LGN2HW_TB_INPUT_PORT``, default in_bits)."""
-    return getattr(dut, os.environ.get(ENV_INPUT_PORT) or "in_bits")
+    """The input port the vectors drive (contract.ENV_INPUT_PORT, default in_bits)."""
+    return getattr(dut, os.environ.get(contract.ENV_INPUT_PORT) or "in_bits")
 
 
 def load_reference():
     """The files the runner wrote, checked to agree on the number of vectors:
     (vectors, num_inputs, expected scores, expected class ids, caller indices, result path, max report)."""
-    vectors = np.load(os.environ[ENV_VECTORS])
-    num_inputs = int(os.environ[ENV_NUM_INPUTS])
-    exp_scores = np.load(os.environ[ENV_SCORES]).astype(np.int64)
-    exp_class = np.load(os.environ[ENV_CLASS]).astype(np.int64)
+    vectors = np.load(os.environ[contract.ENV_VECTORS])
+    num_inputs = int(os.environ[contract.ENV_NUM_INPUTS])
+    exp_scores = np.load(os.environ[contract.ENV_SCORES]).astype(np.int64)
+    exp_class = np.load(os.environ[contract.ENV_CLASS]).astype(np.int64)
     total = exp_scores.shape[0]
-    index = np.load(os.environ[ENV_INDEX]) if os.environ.get(ENV_INDEX) else np.arange(total)
+    index = np.load(os.environ[contract.ENV_INDEX]) if os.environ.get(contract.ENV_INDEX) else np.arange(total)
     if vectors.shape[0] != total or exp_class.shape != (total,) or index.shape != (total,):
         raise ValueError("vector and expected-value files disagree on the number of vectors")
-    return vectors, num_inputs, exp_scores, exp_class, index, os.environ[ENV_RESULT], int(os.environ.get(ENV_MAX_REPORT, "10"))
+    max_report = int(os.environ.get(contract.ENV_MAX_REPORT, "10"))
+    return vectors, num_inputs, exp_scores, exp_class, index, os.environ[contract.ENV_RESULT], max_report
 
 
 def score_field_width(dut, exp_scores: np.ndarray) -> int:
@@ -140,6 +124,7 @@ class ResultLog:
         self.expected = expected_words(exp_scores, width)
         self.expected_ids = exp_class.tolist()
         self.original = index.tolist()
+        self.num_inputs = num_inputs
         self.hex_digits = max(1, -(-num_inputs // 4))
         self.mismatches = 0
         self.tally = MismatchTally(exp_scores.shape[1])
@@ -203,18 +188,22 @@ class ResultLog:
             )
 
 
+def start_run(dut, port) -> tuple[ResultLog, str]:
+    """Load the reference, check that ``port`` (None: not checked here) is as wide as the vectors and
+    that the expected scores fit the scores port; the ResultLog for the run and the result path."""
+    vectors, num_inputs, exp_scores, exp_class, index, result_path, max_report = load_reference()
+    if port is not None and len(port) != num_inputs:
+        raise ValueError(f"the input port is {len(port)} bits wide, the vectors have {num_inputs}")
+    width = score_field_width(dut, exp_scores)
+    stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
+    return ResultLog(stimulus, exp_scores, exp_class, index, width, num_inputs, max_report), result_path
+
+
 @cocotb.test()
 async def compare_with_reference(dut):
     """Every vector: scores and class_id equal the Python reference."""
-    vectors, num_inputs, exp_scores, exp_class, index, result_path, max_report = load_reference()
-
-    total = exp_scores.shape[0]
-    if len(input_port(dut)) != num_inputs:
-        raise ValueError(f"the input port is {len(input_port(dut))} bits wide, the vectors have {num_inputs}")
-    width = score_field_width(dut, exp_scores)
-
-    stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
-    log = ResultLog(stimulus, exp_scores, exp_class, index, width, num_inputs, max_report)
+    log, result_path = start_run(dut, input_port(dut))
+    stimulus, total = log.stimulus, len(log.expected)
 
     in_bits, scores, class_id = input_port(dut), dut.scores, dut.class_id
     dut.clk.value = 0

@@ -1,9 +1,8 @@
 """cocotb testbench for a pipelined LGN top module (emit_verilog(..., pipeline=N), N > 0).
 
-Same environment variables as tb_lgn_top.py, plus:
-
-  LGN2HW_TB_LATENCY   LATENCY of the module (cycles from in_bits/in_valid to the outputs), > 0
-  LGN2HW_TB_SEED      seed of the stimulus pattern (gaps, resets); default 1
+Same environment variables as tb_lgn_top.py (contract.py), plus contract.ENV_LATENCY (LATENCY of the
+module: cycles from in_bits/in_valid to the outputs, > 0) and contract.ENV_SEED (seed of the stimulus
+pattern: gaps, resets; default 1).
 
 A 10 ns clock runs on clk. Inputs change and outputs are read on the falling edge, so that every value
 is stable around the rising edge where the registers sample. After a reset the vectors are driven in
@@ -31,10 +30,9 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
-from tb_lgn_top import ResultLog, input_port, load_reference, score_field_width
+import contract
+from tb_lgn_top import input_port, start_run
 
-ENV_LATENCY = "LGN2HW_TB_LATENCY"
-ENV_SEED = "LGN2HW_TB_SEED"
 MAX_VALID_ERRORS = 20
 RESET_CYCLES = 2
 
@@ -42,19 +40,12 @@ RESET_CYCLES = 2
 @cocotb.test()
 async def pipelined_stream_matches_reference(dut):
     """Streams with and without gaps and with mid-stream resets: every result LATENCY cycles later."""
-    vectors, num_inputs, exp_scores, exp_class, index, result_path, max_report = load_reference()
-    latency = int(os.environ[ENV_LATENCY])
-    rng = np.random.default_rng(int(os.environ.get(ENV_SEED, "1")))
+    log, result_path = start_run(dut, input_port(dut))
+    stimulus, total = log.stimulus, len(log.expected)
+    latency = int(os.environ[contract.ENV_LATENCY])
+    rng = np.random.default_rng(int(os.environ.get(contract.ENV_SEED, "1")))
     if latency < 1:
         raise ValueError(f"latency must be >= 1 for the pipelined testbench, got {latency}")
-
-    total = exp_scores.shape[0]
-    if len(input_port(dut)) != num_inputs:
-        raise ValueError(f"the input port is {len(input_port(dut))} bits wide, the vectors have {num_inputs}")
-    width = score_field_width(dut, exp_scores)
-
-    stimulus = [int.from_bytes(row.tobytes(), "little") for row in vectors]
-    log = ResultLog(stimulus, exp_scores, exp_class, index, width, num_inputs, max_report)
 
     # Reset plan: after about 1/2 and 3/4 of the vectors have been driven (once each).
     reset_at = sorted({max(1, total // 2), max(1, (3 * total) // 4)})

@@ -6,8 +6,10 @@ lgn2hw.templates and lgn2hw.hw_tests; this finds them either way.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 _CHECKOUT = Path(__file__).resolve().parent.parent
 
@@ -30,3 +32,14 @@ def templates_dir() -> Path:
 def hw_tests_dir() -> Path:
     """Directory holding the cocotb testbench modules."""
     return _package_dir("lgn2hw.hw_tests", "hw_tests")
+
+
+@functools.cache
+def hw_tests_contract() -> ModuleType:
+    """hw_tests/contract.py, loaded from its file: the environment variables and file names that the
+    testbenches read (they import it as the top-level module ``contract`` inside the simulator)."""
+    path = hw_tests_dir() / "contract.py"
+    spec = importlib.util.spec_from_file_location("lgn2hw_hw_tests_contract", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

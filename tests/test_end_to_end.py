@@ -59,7 +59,7 @@ def test_three_way_agreement_on_the_test_set(demo_run):
     """torch hard inference == netlist simulator (raw and optimized), on every score of every vector."""
     import torch
 
-    from lgn2hw.flows.compile import encoded_test_set
+    from lgn2hw.check.agreement import encoded_test_set
     from lgn2hw.frontend.freeze import freeze
 
     out, _ = demo_run

@@ -78,7 +78,7 @@ def _break_class0_first_bit(folder) -> None:
 
 # ------------------------------------------------------------------------------------ folder contents
 COMMON = ["README.md", "export.json", "files.f", "netlist.json", "rtl/lgn_top.v", "rtl/lgn_top_wrap.v",
-          "verify/checks.json", "verify/expected_class.npy", "verify/expected_scores.npy", "verify/run_verify.py",
+          "verify/checks.json", "verify/contract.py", "verify/expected_class.npy", "verify/expected_scores.npy", "verify/run_verify.py",
           "verify/tb_lgn_serial.py", "verify/tb_lgn_top.py", "verify/tb_lgn_top_pipelined.py",
           "verify/vector_index.npy", "verify/vectors.npy"]
 PER_TARGET = {

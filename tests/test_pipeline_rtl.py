@@ -13,7 +13,7 @@ from lgn2hw.backend.verilog import core_stages, emit_verilog, pipeline_latency, 
 from lgn2hw.errors import ConfigError, EmitError
 from lgn2hw.ir.gates import FALSE, TRUE
 from lgn2hw.ir.netlist import Netlist
-from lgn2hw.check.cosim.verify import verify_rtl
+from lgn2hw.check.cosim import verify_rtl
 from test_emit import NETLISTS, random_netlist
 from test_verify import _break_one_output_gate, exhaustive
 

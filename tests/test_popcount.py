@@ -15,7 +15,7 @@ from lgn2hw.backend.verilog.heads import COUNTER_INPUTS, compressor_tree
 from lgn2hw.ir.gates import GATES
 from lgn2hw.ir.netlist import Netlist
 from lgn2hw.ir.simulate import Simulator
-from lgn2hw.check.cosim.verify import verify_rtl
+from lgn2hw.check.cosim import verify_rtl
 
 TRUE = next(g.id for g in GATES if g.is_constant and g.output(0, 0) == 1)
 FALSE = next(g.id for g in GATES if g.is_constant and g.output(0, 0) == 0)

@@ -18,7 +18,9 @@ from lgn2hw.ir.encoding import ThresholdEncoding, thermometer
 from lgn2hw.backend.verilog import check_raw_inputs, emit_verilog, pipeline_latency, raw_input_width, write_rtl
 from lgn2hw.errors import EmitError
 from lgn2hw.ir.netlist import Netlist
-from lgn2hw.check.cosim.raw import RawSpec, corner_vectors, encode, port_bits, raw_spec, raw_stimulus, verify_raw_rtl
+from lgn2hw.check.cosim import verify_raw_rtl
+from lgn2hw.check.cosim.stimulus import encode_raw, port_bits, raw_corner_vectors, raw_stimulus
+from lgn2hw.ir.build_dir import BuildOptions, RawInputs
 
 FASHION = Path("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")
 
@@ -49,14 +51,14 @@ def tiny_model(seed: int = 0, features: int = 5, thresholds: int = 3, gates: int
 
 def _raw_build(netlist: Netlist, pipeline: int = 0) -> Netlist:
     built = netlist.copy()
-    built.metadata["raw_inputs"] = raw_spec(netlist, 8).to_metadata()
+    built.metadata["raw_inputs"] = RawInputs.for_netlist(netlist, 8).to_metadata()
     if pipeline:
         built.metadata["pipeline"] = pipeline
     return built
 
 
 def test_port_bits_put_feature_f_at_bits_f_times_b():
-    spec = RawSpec(bits=8, features=3)
+    spec = RawInputs(bits=8, features=3)
     bits = port_bits(np.array([[1, 0x80, 255]]), spec)
     assert bits.shape == (1, 24)
     word = int.from_bytes(np.packbits(bits, axis=1, bitorder="little").tobytes(), "little")
@@ -65,8 +67,8 @@ def test_port_bits_put_feature_f_at_bits_f_times_b():
 
 def test_corner_vectors_hit_every_threshold_and_its_neighbours():
     netlist = tiny_model()
-    spec = raw_spec(netlist, 8)
-    corners = corner_vectors(netlist, spec, np.random.default_rng(0))
+    spec = RawInputs.for_netlist(netlist, 8)
+    corners = raw_corner_vectors(netlist, spec, np.random.default_rng(0))
     enc = netlist.input_encoding
     for f, t in zip(enc["feature"], enc["threshold"]):
         t = int(np.floor(t))
@@ -80,7 +82,7 @@ def test_corner_vectors_hit_every_threshold_and_its_neighbours():
 def test_raw_rtl_is_bit_exact_including_threshold_edges(tmp_path, pipeline):
     _require("iverilog")
     netlist = _raw_build(tiny_model(), pipeline)
-    spec = raw_spec(netlist)
+    spec = BuildOptions.from_netlist(netlist).raw_inputs
     raw, described = raw_stimulus(netlist, spec, None, 400, seed=3)
     assert described[-1].kind == "corners" and "threshold corner vectors" in described[-1].text
     assert [p.kind for p in described] == ["random", "corners"] and described[0].count == 400
@@ -100,7 +102,7 @@ def test_a_comparator_off_by_one_is_caught(tmp_path):
     """'>=' instead of '>' differs only where a feature equals its threshold: the corner vectors see it."""
     _require("iverilog")
     netlist = _raw_build(tiny_model())
-    raw, _ = raw_stimulus(netlist, raw_spec(netlist), None, 0, seed=3)  # corner vectors only
+    raw, _ = raw_stimulus(netlist, BuildOptions.from_netlist(netlist).raw_inputs, None, 0, seed=3)  # corner vectors only
     (path,) = write_rtl(netlist, tmp_path / "rtl", raw_inputs=True)
     text = path.read_text()
     broken = tmp_path / "broken.v"
@@ -200,7 +202,7 @@ def test_verify_drives_the_raw_test_set(tmp_path):
     netlist.save(source)
     out = tmp_path / "rtl"
     compile_source(source, out, raw_inputs=True, check_vectors=200)
-    from lgn2hw.flows.compile import verify_build
+    from lgn2hw.flows.verify import verify_build
 
     result = verify_build(out, vectors=300, random_vectors=50)
     assert result.passed, result.first_mismatches
@@ -209,4 +211,4 @@ def test_verify_drives_the_raw_test_set(tmp_path):
     from lgn2hw.frontend.data.datasets import load_dataset
 
     images = load_dataset("fashion-mnist", limit_train=1, limit_test=5).test_x.reshape(5, -1)
-    assert np.array_equal(encode(netlist, images), enc.encode(images))
+    assert np.array_equal(encode_raw(netlist, images), enc.encode(images))

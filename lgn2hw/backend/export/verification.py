@@ -18,7 +18,7 @@ from ...ir.vectors import low_switching_order
 from ...resources import hw_tests_dir
 from .plan import ExportPlan
 
-TESTBENCHES = ("tb_lgn_top.py", "tb_lgn_top_pipelined.py", "tb_lgn_serial.py")
+TESTBENCHES = ("contract.py", "tb_lgn_top.py", "tb_lgn_top_pipelined.py", "tb_lgn_serial.py")
 
 
 def verification_files(netlist: Netlist, plan: ExportPlan, vectors: int, seed: int, render) -> dict[str, bytes | str]:
