@@ -1,6 +1,6 @@
 """Imports point down the stack (../shared/docs/architecture.md): a module never imports a stage above it.
 
-    base (errors, fsutil, resources)  <-  toolchain, ir  <-  frontend, passes, backend  <-  check
+    base (errors, fsutil, limits, resources)  <-  toolchain, ir  <-  frontend, passes, backend  <-  check
       <-  flows  <-  cli
 
 Within a layer, the stages of the middle row do not import each other (a pass needs no training code,
@@ -16,7 +16,7 @@ from pathlib import Path
 import lgn2hw
 
 PACKAGE = Path(lgn2hw.__file__).parent
-BASE = {"errors", "fsutil", "resources", "__init__"}
+BASE = {"errors", "fsutil", "limits", "resources", "__init__"}
 # stage -> the stages it may import (besides itself and the base modules)
 ALLOWED = {
     "toolchain": set(),
