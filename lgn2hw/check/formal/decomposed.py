@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import time
 
+from ...ir.netlist import Netlist
 from . import obligations, sums
 from .counterexample import confirm
 from .engines import Engines, YosysFailed
+from .obligations import YosysJob
 from .plan import ProofPlan
 from .result import COUNTEREXAMPLE, NOT_PROVEN, PROVEN, Conclusion, FormalStep
 
 
-def prove_decomposed(plan: ProofPlan, engines: Engines, a, b, steps: list[FormalStep]) -> Conclusion | None:
+def prove_decomposed(plan: ProofPlan, engines: Engines, a: Netlist, b: Netlist,
+                     steps: list[FormalStep]) -> Conclusion | None:
     """Steps A-C on netlists ``a`` and ``b``; None when the decomposition cannot conclude (the driver
     then tries the whole-port miter). Raises StepTimeout past the engines' deadline."""
     work = obligations.decomposed(plan)
@@ -55,7 +58,7 @@ def prove_decomposed(plan: ProofPlan, engines: Engines, a, b, steps: list[Formal
     return Conclusion(PROVEN) if verdict.outcome == "proven" else None
 
 
-def _scores_equal(plan: ProofPlan, engines: Engines, bdd_job, steps: list[FormalStep]) -> bool:
+def _scores_equal(plan: ProofPlan, engines: Engines, bdd_job: YosysJob, steps: list[FormalStep]) -> bool:
     """Step B: first as sums over the cut variables read off Yosys's word-level netlist; ABC BDDs when
     the netlist is not such a sum. True when proven."""
     name = "B: score wires equal"

@@ -17,8 +17,9 @@ into three obligations that each suit one engine, and whose conjunction implies 
 A. leaves: for every output position j, the bit a's RTL sums (wire, input bit or folded constant)
    equals the bit b's RTL sums, for every input. ABC ``&cec`` (SAT sweeping) on the exposed wires.
 B. scores: with both RTLs cut at those leaf wires (``expose -input``) and the cuts tied together as
-   step A justifies, every ``score<c>`` wire agrees for every value of the cut bits. A popcount is a
-   symmetric function with a small BDD, so ABC ``collapse`` (BDDs) decides this in seconds.
+   step A justifies, every ``score<c>`` wire agrees for every value of the cut bits. Each score is read
+   off Yosys's word-level netlist as an exact sum of the cut bits (sums.py); where it is not such a sum,
+   ABC ``collapse`` (BDDs: a popcount is a symmetric function with a small BDD) decides.
 C. ports: with both RTLs cut at ``score<c>`` (shared), scores/class_id/out_valid agree (argmax
    logic, structurally identical, ABC ``&cec``).
 
