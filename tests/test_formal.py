@@ -257,6 +257,19 @@ def test_verify_formal_on_a_compiled_directory(tmp_path):
     assert doc["status"] == PROVEN and doc["subject"] == "lgn_top.v as compiled"
 
 
+def test_pipelined_build_proves_its_combinational_rtl(tmp_path):
+    """A pipelined build has registers; prove_build proves the combinational RTL of the same netlist and says so."""
+    source = tmp_path / "net.json"
+    layered(16, [60, 60, 30], 3, seed=3).save(source)
+    out = tmp_path / "rtl"
+    result = CliRunner().invoke(main, ["compile", str(source), "-o", str(out), "--check-vectors", "0", "--pipeline", "1"])
+    assert result.exit_code == 0, result.output
+    proof = prove_build(out, timeout_s=120)
+    assert proof.status == PROVEN, proof.summary()
+    assert proof.subject.startswith("combinational RTL of netlist.json (the build is pipelined")
+    assert json.loads((out / "formal.json").read_text())["subject"] == proof.subject
+
+
 def test_edited_rtl_file_gives_a_counterexample(tmp_path):
     source = tmp_path / "net.json"
     layered(16, [60, 60, 30], 3, seed=4).save(source)
