@@ -1,14 +1,17 @@
-"""Helpers shared by the test modules: running the CLI, checking its one-line errors, tiny data sets."""
+"""Helpers shared by the test modules: running the CLI, checking its one-line errors, tiny data sets,
+random layered netlists."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from click.testing import CliRunner
 
 from lgn2hw.cli import main
 from lgn2hw.frontend.train import EncodedData
+from lgn2hw.ir.netlist import Netlist
 
 
 def invoke(*args):
@@ -36,3 +39,20 @@ def random_bit_data(
     test_bits = (torch.rand(n_test, inputs, generator=g) > 0.5).to(torch.uint8)
     enc = {"kind": "threshold", "feature": list(range(inputs)), "threshold": [0] * inputs}
     return EncodedData("synthetic", train_bits, label(train_bits), test_bits, label(test_bits), classes, enc)
+
+
+def layered(num_inputs: int, widths: list[int], num_classes: int, seed: int = 0) -> Netlist:
+    """Random LGN-shaped netlist: each layer reads two random signals of the layer before, random ops."""
+    rng = np.random.default_rng(seed)
+    ops, a, b = [], [], []
+    lo, width, base = 0, num_inputs, num_inputs
+    for w in widths:
+        ops.append(rng.integers(0, 16, w))
+        a.append(lo + rng.integers(0, width, w))
+        b.append(lo + rng.integers(0, width, w))
+        lo, width, base = base, w, base + w
+    netlist = Netlist(
+        num_inputs, num_classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), np.arange(lo, base)
+    )
+    netlist.validate()
+    return netlist

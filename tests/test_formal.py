@@ -1,48 +1,28 @@
-"""Formal equivalence (lgn2hw.check.formal.prove, ``lgn2hw verify --formal``) against the ground truth of exhaustive simulation.
+"""Formal equivalence (lgn2hw.check.formal, ``lgn2hw verify --formal``) against the ground truth of exhaustive simulation.
 
 A proof is only worth something if it can fail: next to "optimized netlists are proven equivalent" the
 tests alter netlists (gate functions, wiring, outputs) and require a counterexample that the simulator
 confirms, check every verdict against all 2^N input vectors on small nets, and check that a time
-limit is reported as "not proven", never as a pass.
+limit is reported as "not proven", never as a pass. Compiled directories: tests/test_formal_build.py.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from helpers import layered
 
-from lgn2hw.check.formal import prove as formal
-from lgn2hw.cli import main
+from lgn2hw.check.formal import COUNTEREXAMPLE, NOT_PROVEN, PROVEN, prove_equivalent, sums
 from lgn2hw.errors import NetlistError, ToolError
-from lgn2hw.check.formal.prove import COUNTEREXAMPLE, NOT_PROVEN, PROVEN, prove_build, prove_equivalent
 from lgn2hw.ir.netlist import Netlist
-from lgn2hw.passes.manager import optimize
 from lgn2hw.ir.simulate import Simulator
+from lgn2hw.passes.manager import optimize
 
 pytestmark = pytest.mark.skipif(
     shutil.which("yosys") is None or shutil.which("yosys-abc") is None, reason="yosys (Debian package) not installed"
 )
-
-
-def layered(num_inputs: int, widths: list[int], num_classes: int, seed: int = 0) -> Netlist:
-    """Random LGN-shaped netlist: each layer reads two random signals of the layer before, random ops."""
-    rng = np.random.default_rng(seed)
-    ops, a, b = [], [], []
-    lo, width, base = 0, num_inputs, num_inputs
-    for w in widths:
-        ops.append(rng.integers(0, 16, w))
-        a.append(lo + rng.integers(0, width, w))
-        b.append(lo + rng.integers(0, width, w))
-        lo, width, base = base, w, base + w
-    netlist = Netlist(
-        num_inputs, num_classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), np.arange(lo, base)
-    )
-    netlist.validate()
-    return netlist
 
 
 def all_vectors(n: int) -> np.ndarray:
@@ -76,7 +56,7 @@ def test_counters_whose_carry_the_score_drops_are_folded_exactly(monkeypatch):
     folds such wrapping cells only when the dropped carry vanishes modulo the score width, and must
     still prove these scores as sums (no BDD fallback)."""
     wrapping = []
-    upper_bound = formal._ModuleSums.upper_bound
+    upper_bound = sums._ModuleSums.upper_bound
 
     def spy(self, cname):
         bound = upper_bound(self, cname)
@@ -84,7 +64,7 @@ def test_counters_whose_carry_the_score_drops_are_folded_exactly(monkeypatch):
             wrapping.append(cname)
         return bound
 
-    monkeypatch.setattr(formal._ModuleSums, "upper_bound", spy)
+    monkeypatch.setattr(sums._ModuleSums, "upper_bound", spy)
     raw = layered(16, [116, 58], 1, seed=0)
     result = prove_equivalent(raw, optimize(raw, level=2).netlist, timeout_s=120, labels=("raw", "optimized"))
     assert result.status == PROVEN, result.summary()
@@ -107,9 +87,9 @@ def test_outputs_permuted_within_a_class_are_proven_by_the_whole_miter():
 
 def test_score_step_falls_back_to_bdds(monkeypatch):
     def not_linear(*args, **kwargs):
-        raise formal._NotLinear("forced by the test")
+        raise sums.NotLinear("forced by the test")
 
-    monkeypatch.setattr(formal, "linear_scores", not_linear)
+    monkeypatch.setattr(sums, "linear_scores", not_linear)
     raw = layered(12, [40, 40, 20], 4, seed=7)
     result = prove_equivalent(raw, optimize(raw, 2).netlist, timeout_s=120)
     assert result.status == PROVEN, result.summary()
@@ -218,141 +198,23 @@ def test_time_limit_is_not_a_pass():
 
 
 # ---------------------------------------------------------------------------------------- errors
-def test_missing_yosys_names_the_debian_package(monkeypatch):
-    monkeypatch.setattr(formal.shutil, "which", lambda name: None)
+def test_missing_yosys_names_the_debian_package(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no yosys, no yosys-abc
     raw = layered(4, [4], 2)
-    with pytest.raises(ToolError, match=r"Debian package `yosys`"):
+    with pytest.raises(ToolError, match=r"Debian package `yosys`") as info:
         prove_equivalent(raw, raw)
+    assert str(info.value).startswith("yosys not found on PATH") and "\n" not in str(info.value)
+
+
+def test_missing_abc_names_the_debian_package(monkeypatch, tmp_path):
+    (tmp_path / "yosys").symlink_to(shutil.which("yosys"))  # Yosys without its ABC
+    monkeypatch.setenv("PATH", str(tmp_path))
+    raw = layered(4, [4], 2)
+    with pytest.raises(ToolError, match=r"Debian package `yosys`") as info:
+        prove_equivalent(raw, raw)
+    assert str(info.value).startswith("yosys-abc not found on PATH") and "\n" not in str(info.value)
 
 
 def test_different_interfaces_are_an_error():
     with pytest.raises(NetlistError, match="interfaces differ"):
         prove_equivalent(layered(6, [8], 2), layered(7, [8], 2))
-
-
-def test_linear_scores_refuses_a_sum_that_can_wrap(tmp_path):
-    """Step B only trusts an adder whose maximum fits its width; a 2-bit sum of four bits can wrap."""
-    (tmp_path / "m.v").write_text(
-        "module m(input wire [3:0] in_bits, output wire [1:0] score0);\n"
-        "    assign score0 = {1'b0, in_bits[0]} + {1'b0, in_bits[1]} + {1'b0, in_bits[2]} + {1'b0, in_bits[3]};\n"
-        "endmodule\n"
-        "module ok(input wire [2:0] in_bits, output wire [1:0] score0);\n"
-        "    assign score0 = {1'b0, in_bits[0]} + {1'b0, in_bits[1]};\n"
-        "endmodule\n"
-    )
-    import subprocess
-
-    subprocess.run(["yosys", "-q", "-p", "read_verilog m.v; write_json m.json"], cwd=tmp_path, check=True)
-    sums = formal.linear_scores(tmp_path / "m.json", ["ok"], {}, 1)
-    assert sums["ok"] == [(0, {"in_bits[0]": 1, "in_bits[1]": 1})]
-    with pytest.raises(formal._NotLinear, match="overflow"):
-        formal.linear_scores(tmp_path / "m.json", ["m"], {}, 1)
-
-
-def test_linear_scores_reads_counter_bits_only_at_their_weights(tmp_path):
-    """A 6:3 counter's bits may go to different consumers; only whole, correctly weighted use is a sum."""
-    counter = "    wire [2:0] c = " + " + ".join(f"{{2'b0, in_bits[{i}]}}" for i in range(6)) + ";\n"
-    (tmp_path / "m.v").write_text(
-        "module split(input wire [6:0] in_bits, output wire [3:0] score0);\n" + counter +
-        "    wire [1:0] t = ({1'b0, c[0]} + {1'b0, in_bits[6]}) | 2'b0;\n"
-        "    assign score0 = {1'b0, c[2], c[1], 1'b0} + {2'b0, t};\n"
-        "endmodule\n"
-        "module swapped(input wire [6:0] in_bits, output wire [2:0] score0);\n" + counter +
-        "    assign score0 = {c[1], c[2], c[0]};\n"
-        "endmodule\n"
-        "module partial(input wire [6:0] in_bits, output wire [2:0] score0);\n" + counter +
-        "    assign score0 = {1'b0, c[1], c[0]};\n"
-        "endmodule\n"
-    )
-    import subprocess
-
-    subprocess.run(["yosys", "-q", "-p", "read_verilog m.v; write_json m.json"], cwd=tmp_path, check=True)
-    sums = formal.linear_scores(tmp_path / "m.json", ["split"], {}, 1)
-    assert sums["split"] == [(0, {f"in_bits[{i}]": 1 for i in range(7)})]
-    for module in ("swapped", "partial"):
-        with pytest.raises(formal._NotLinear, match="not a weighted sum"):
-            formal.linear_scores(tmp_path / "m.json", [module], {}, 1)
-
-
-def test_linear_scores_drops_a_carry_only_where_the_score_drops_it(tmp_path):
-    """A 1-bit sum (a + b wraps) read at weight 2: its lost carry weighs 4. In a 2-bit score that carry
-    is dropped by the score too, but the score itself can then wrap (refused); in a 3-bit score the
-    carry would count (refused)."""
-    (tmp_path / "m.v").write_text(
-        "module two(input wire [1:0] in_bits, output wire [1:0] score0);\n"
-        "    wire c = in_bits[0] + in_bits[1];\n"
-        "    assign score0 = {c, 1'b0};\n"
-        "endmodule\n"
-        "module three(input wire [1:0] in_bits, output wire [2:0] score0);\n"
-        "    wire c = in_bits[0] + in_bits[1];\n"
-        "    assign score0 = {1'b0, c, 1'b0};\n"
-        "endmodule\n"
-    )
-    import subprocess
-
-    subprocess.run(["yosys", "-q", "-p", "read_verilog m.v; write_json m.json"], cwd=tmp_path, check=True)
-    with pytest.raises(formal._NotLinear, match="score can overflow its 2 bits"):
-        formal.linear_scores(tmp_path / "m.json", ["two"], {}, 1)
-    with pytest.raises(formal._NotLinear, match="can overflow its 1 bits"):
-        formal.linear_scores(tmp_path / "m.json", ["three"], {}, 1)
-
-
-# ------------------------------------------------------------------------------- compiled builds
-def test_verify_formal_on_a_compiled_directory(tmp_path):
-    source = tmp_path / "net.json"
-    layered(16, [60, 60, 30], 3, seed=3).save(source)
-    out = tmp_path / "rtl"
-    runner = CliRunner()
-    result = runner.invoke(main, ["compile", str(source), "-o", str(out), "--check-vectors", "500"])
-    assert result.exit_code == 0, result.output
-    assert (out / "raw_netlist.json").is_file()
-    result = runner.invoke(main, ["verify", str(out), "--random", "50", "--formal", "--formal-timeout", "120"])
-    assert result.exit_code == 0, result.output
-    assert "formal: PROVEN" in result.output
-    doc = json.loads((out / "formal.json").read_text())
-    assert doc["status"] == PROVEN and doc["subject"] == "lgn_top.v as compiled"
-
-
-def test_edited_rtl_file_gives_a_counterexample(tmp_path):
-    source = tmp_path / "net.json"
-    layered(16, [60, 60, 30], 3, seed=4).save(source)
-    out = tmp_path / "rtl"
-    assert CliRunner().invoke(main, ["compile", str(source), "-o", str(out), "--check-vectors", "0"]).exit_code == 0
-    rtl = out / "lgn_top.v"
-    lines = rtl.read_text().splitlines()
-    edited = False
-    for i, line in enumerate(lines):
-        if line.strip().startswith("assign g") and " & " in line:
-            lines[i] = line.replace(" & ", " | ", 1)
-            edited = True
-            break
-    assert edited
-    rtl.write_text("\n".join(lines) + "\n")
-    result = prove_build(out, timeout_s=120)
-    if result.status == PROVEN:  # the edited gate may not reach any score; then equality is the truth
-        pytest.skip("edited gate does not change any score")
-    assert result.status == COUNTEREXAMPLE, result.summary()
-    assert "does not match its netlist" in next(s.detail for s in result.steps if s.outcome == "counterexample")
-
-
-def test_verify_formal_needs_the_raw_netlist(tmp_path):
-    source = tmp_path / "net.json"
-    layered(8, [16, 8], 2).save(source)
-    out = tmp_path / "rtl"
-    assert CliRunner().invoke(main, ["compile", str(source), "-o", str(out), "--check-vectors", "0"]).exit_code == 0
-    (out / "raw_netlist.json").unlink()
-    result = CliRunner().invoke(main, ["verify", str(out), "--random", "10", "--formal"])
-    assert result.exit_code != 0
-    assert "raw_netlist.json" in result.output and "compile again" in result.output
-
-
-def test_verify_formal_time_limit_exits_non_zero(tmp_path):
-    source = tmp_path / "net.json"
-    layered(16, [60, 30], 3, seed=6).save(source)
-    out = tmp_path / "rtl"
-    assert CliRunner().invoke(main, ["compile", str(source), "-o", str(out), "--check-vectors", "0"]).exit_code == 0
-    result = CliRunner().invoke(main, ["verify", str(out), "--random", "10", "--formal", "--formal-timeout", "0.001"])
-    assert result.exit_code == 1
-    assert "formal: NOT PROVEN within 0.001 s" in result.output and "not a pass" in result.output
-    assert "Error: equivalence not proven within 0.001 s" in result.output
-    assert json.loads((out / "formal.json").read_text())["status"] == NOT_PROVEN

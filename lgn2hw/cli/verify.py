@@ -62,7 +62,8 @@ def verify(outdir: Path, vectors, random_vectors: int, corners: bool, seed: int,
         raise click.ClickException(f"RTL does not match the Python reference: report {outdir / result.extra['report']}, "
                                    f"{waves}, results {outdir / VERIFY_FILE}")
     if formal:
-        from ..check.formal.prove import FORMAL_FILE, prove_build
+        from ..flows.formal import prove_build
+        from ..ir.build_dir import FORMAL_FILE
 
         proof = prove_build(outdir, timeout_s=formal_timeout)
         click.echo(proof.summary())

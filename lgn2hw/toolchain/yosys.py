@@ -26,11 +26,14 @@ class Yosys:
     abc: str | None
     version: str  # e.g. "Yosys 0.23 (git sha1 7ce5011c24b)" shortened to "Yosys 0.23"
 
+    def script_argv(self, script: Path | str, *, log: str | None = None, quiet: bool = True) -> list[str]:
+        """The command line that runs a Yosys script file (for process.run_parallel)."""
+        return [self.path] + (["-q"] if quiet else []) + (["-l", log] if log else []) + ["-s", str(script)]
+
     def run_script(self, script: Path | str, *, cwd, deadline: Deadline | None = None, what: str = "yosys",
                    log: str | None = None, quiet: bool = True) -> ToolRun:
         """Run a Yosys script file (a path relative to ``cwd``), optionally logging to ``log``."""
-        argv = [self.path] + (["-q"] if quiet else []) + (["-l", log] if log else []) + ["-s", str(script)]
-        return run(argv, what=what, deadline=deadline, cwd=cwd)
+        return run(self.script_argv(script, log=log, quiet=quiet), what=what, deadline=deadline, cwd=cwd)
 
     def run_commands(self, commands: str, *, cwd, deadline: Deadline | None = None, what: str = "yosys",
                      quiet: bool = True) -> ToolRun:

@@ -1,0 +1,96 @@
+"""Step B's sum check (lgn2hw.check.formal.sums) on small Yosys netlists: what it reads as an exact sum,
+and the adders it must refuse (a refused netlist goes to the BDD engine, never to a wrong proof)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from lgn2hw.check.formal.plan import Leaf
+from lgn2hw.check.formal.sums import NotLinear, linear_scores
+from lgn2hw.toolchain.yosys import find_yosys
+
+pytestmark = pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys (Debian package) not installed")
+
+
+def write_json(directory) -> None:
+    """Yosys's word-level netlist of ``directory/m.v`` as ``directory/m.json``."""
+    done = find_yosys("the sum-check tests").run_commands("read_verilog m.v; write_json m.json", cwd=directory)
+    assert done.returncode == 0, done.output
+
+
+def test_cut_wires_take_the_values_of_their_cut_class(tmp_path):
+    """A cut wire is a free variable ``v[i]``, an input bit (the same variable as that bit read directly)
+    or a constant, as the plan's cut classes say."""
+    (tmp_path / "m.v").write_text(
+        "module m(input wire [1:0] in_bits, input wire g0, input wire g1, input wire g2, output wire [2:0] score0);\n"
+        "    assign score0 = {2'b0, g0} + {2'b0, g1} + {2'b0, g2} + {2'b0, in_bits[1]};\n"
+        "endmodule\n"
+    )
+    write_json(tmp_path)
+    cut = {"m": {"g0": Leaf("var", 0), "g1": Leaf("in", 1), "g2": Leaf("const", 1)}}
+    assert linear_scores(tmp_path / "m.json", ["m"], cut, 1) == {"m": [(1, {"v[0]": 1, "in_bits[1]": 2})]}
+    with pytest.raises(NotLinear, match="unexpected cut value"):
+        linear_scores(tmp_path / "m.json", ["m"], {"m": {"g0": Leaf("wire", "g7")}}, 1)
+
+
+def test_linear_scores_refuses_a_sum_that_can_wrap(tmp_path):
+    """Step B only trusts an adder whose maximum fits its width; a 2-bit sum of four bits can wrap."""
+    (tmp_path / "m.v").write_text(
+        "module m(input wire [3:0] in_bits, output wire [1:0] score0);\n"
+        "    assign score0 = {1'b0, in_bits[0]} + {1'b0, in_bits[1]} + {1'b0, in_bits[2]} + {1'b0, in_bits[3]};\n"
+        "endmodule\n"
+        "module ok(input wire [2:0] in_bits, output wire [1:0] score0);\n"
+        "    assign score0 = {1'b0, in_bits[0]} + {1'b0, in_bits[1]};\n"
+        "endmodule\n"
+    )
+    write_json(tmp_path)
+    found = linear_scores(tmp_path / "m.json", ["ok"], {}, 1)
+    assert found["ok"] == [(0, {"in_bits[0]": 1, "in_bits[1]": 1})]
+    with pytest.raises(NotLinear, match="overflow"):
+        linear_scores(tmp_path / "m.json", ["m"], {}, 1)
+
+
+def test_linear_scores_reads_counter_bits_only_at_their_weights(tmp_path):
+    """A 6:3 counter's bits may go to different consumers; only whole, correctly weighted use is a sum."""
+    counter = "    wire [2:0] c = " + " + ".join(f"{{2'b0, in_bits[{i}]}}" for i in range(6)) + ";\n"
+    (tmp_path / "m.v").write_text(
+        "module split(input wire [6:0] in_bits, output wire [3:0] score0);\n" + counter +
+        "    wire [1:0] t = ({1'b0, c[0]} + {1'b0, in_bits[6]}) | 2'b0;\n"
+        "    assign score0 = {1'b0, c[2], c[1], 1'b0} + {2'b0, t};\n"
+        "endmodule\n"
+        "module swapped(input wire [6:0] in_bits, output wire [2:0] score0);\n" + counter +
+        "    assign score0 = {c[1], c[2], c[0]};\n"
+        "endmodule\n"
+        "module partial(input wire [6:0] in_bits, output wire [2:0] score0);\n" + counter +
+        "    assign score0 = {1'b0, c[1], c[0]};\n"
+        "endmodule\n"
+    )
+    write_json(tmp_path)
+    found = linear_scores(tmp_path / "m.json", ["split"], {}, 1)
+    assert found["split"] == [(0, {f"in_bits[{i}]": 1 for i in range(7)})]
+    for module in ("swapped", "partial"):
+        with pytest.raises(NotLinear, match="not a weighted sum"):
+            linear_scores(tmp_path / "m.json", [module], {}, 1)
+
+
+def test_linear_scores_drops_a_carry_only_where_the_score_drops_it(tmp_path):
+    """A 1-bit sum (a + b wraps) read at weight 2: its lost carry weighs 4. In a 2-bit score that carry
+    is dropped by the score too, but the score itself can then wrap (refused); in a 3-bit score the
+    carry would count (refused)."""
+    (tmp_path / "m.v").write_text(
+        "module two(input wire [1:0] in_bits, output wire [1:0] score0);\n"
+        "    wire c = in_bits[0] + in_bits[1];\n"
+        "    assign score0 = {c, 1'b0};\n"
+        "endmodule\n"
+        "module three(input wire [1:0] in_bits, output wire [2:0] score0);\n"
+        "    wire c = in_bits[0] + in_bits[1];\n"
+        "    assign score0 = {1'b0, c, 1'b0};\n"
+        "endmodule\n"
+    )
+    write_json(tmp_path)
+    with pytest.raises(NotLinear, match="score can overflow its 2 bits"):
+        linear_scores(tmp_path / "m.json", ["two"], {}, 1)
+    with pytest.raises(NotLinear, match="can overflow its 1 bits"):
+        linear_scores(tmp_path / "m.json", ["three"], {}, 1)
