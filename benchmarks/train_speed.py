@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--batch-sweep", default="", metavar="B1,B2,...",
                         help="only the default path (hard-st + CAGE), at each of these batch sizes")
     parser.add_argument("--no-malloc-tuning", action="store_true",
-                        help="leave glibc's allocator defaults (lgn2hw.frontend.train tunes them; see lgn2hw/model/alloc.py)")
+                        help="leave glibc's allocator defaults (lgn2hw.frontend.train tunes them; see lgn2hw/frontend/model/alloc.py)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     tuned = False if args.no_malloc_tuning else tune_allocator()
