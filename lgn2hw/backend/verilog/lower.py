@@ -31,7 +31,7 @@ from .heads import POPCOUNT_SETTLE_LEVEL, argmax_tree, class_groups, class_id_wi
 from .records import Assign, Port, Reg, Section, TopModule, Wire, group_waivers, layout_ports
 from .stages import StagePlan, plan_stages
 
-GENERATOR = "lgn2hw.emit.verilog"  # named in every file's first line
+GENERATOR = "lgn2hw.backend.verilog"  # named in every file's first line
 
 
 def lower_top(
