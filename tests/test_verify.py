@@ -463,7 +463,7 @@ def test_verilator_pipelined_and_waveform(tmp_path, small):
 
 
 def test_a_run_that_cannot_start_keeps_the_earlier_result(tmp_path, monkeypatch, small):
-    """verify clears an earlier verify.json before simulating, but not when the simulator is missing."""
+    """An earlier verify.json stays when a run cannot start (simulator missing)."""
     from click.testing import CliRunner
 
     from lgn2hw.cli import main

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ..check.formal import DEFAULT_TIMEOUT_S, FormalResult, prove_equivalent
-from ..fsutil import atomic_file
+from ..fsutil import atomic_file, record_outputs
 from ..ir.build_dir import FORMAL_FILE, NETLIST_FILE, BuildDir
 
 
@@ -33,4 +33,5 @@ def prove_build(
     )
     with atomic_file(build.file(FORMAL_FILE)) as handle:
         handle.write(result.to_json())
+    record_outputs(build.path, [FORMAL_FILE], "formal")
     return result

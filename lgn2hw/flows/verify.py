@@ -21,7 +21,7 @@ from ..check.cosim import CosimOptions, VectorLabels, VerifyResult, mismatch_rep
 from ..check.cosim.plan import DEFAULT_TIMEOUT_S
 from ..check.cosim.stimulus import binary_stimulus, encode_raw, port_bits, raw_stimulus, stimulus_counts
 from ..errors import ConfigError, Lgn2hwError, ToolError
-from ..fsutil import atomic_file
+from ..fsutil import atomic_file, record_outputs
 from ..ir.build_dir import VERIFY_FILE, VERIFY_LOG, VERIFY_REPORT, VERIFY_WAVES, BuildDir
 from ..toolchain.simulators import WAVE_SUFFIX, require_simulator
 
@@ -52,7 +52,9 @@ def verify_build(
 
     On a mismatch it also writes ``verify_mismatches.md`` (mismatch_report) and a waveform of the first
     failing vectors re-simulated with dumping on (``verify_waves.fst`` from Icarus, ``.vcd`` from
-    Verilator); a pass removes such files left by an earlier run. ``jobs``: parallel shards (None: as
+    Verilator); a pass removes such files left by an earlier run. An interrupted run, or one that
+    cannot start, leaves an earlier run's files as they were; a failed run (RTL that does not compile,
+    a crash, a timeout) removes them. The files are recorded in the directory's lgn2hw manifest. ``jobs``: parallel shards (None: as
     many as cosim.default_jobs allows)."""
     build = BuildDir.open(outdir)
     outdir, netlist, raw_port = build.path, build.netlist, build.options.raw_inputs
@@ -70,11 +72,11 @@ def verify_build(
     options = CosimOptions(module_name=build.module_name, simulator=simulator, jobs=jobs, latency=latency,
                            input_port=drive.get("input_port", "in_bits"),
                            timeout_s=DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s)
-    # An earlier run's result must not sit beside this run's outcome (e.g. an old pass next to a crash),
-    # but a run that cannot start (simulator missing) leaves it alone.
+    # An earlier run's results stay until this run has its own: a run that cannot start (simulator
+    # missing) or is interrupted leaves them as they were; a run that fails (RTL does not compile, a
+    # crash, a timeout) removes them, so that an old pass never sits beside a new failure.
     require_simulator(simulator)
-    for name in (VERIFY_FILE, VERIFY_REPORT, *(f"{VERIFY_WAVES}{suffix}" for suffix in WAVE_SUFFIX.values())):
-        (outdir / name).unlink(missing_ok=True)
+    earlier = [VERIFY_FILE, VERIFY_REPORT, *(f"{VERIFY_WAVES}{suffix}" for suffix in WAVE_SUFFIX.values())]
     rtl = build.rtl_path
     with tempfile.TemporaryDirectory(prefix="lgn2hw-verify-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
@@ -83,6 +85,7 @@ def verify_build(
                                 options=options)
         except Lgn2hwError as exc:
             # one line, with the simulator's log kept beside the outputs
+            _remove(outdir, earlier)
             log = _keep_log(work / "run", outdir)
             first = exc.summary if isinstance(exc, ToolError) else str(exc).splitlines()[0]
             hint = _first_error(outdir / VERIFY_LOG) if log else ""
@@ -92,6 +95,7 @@ def verify_build(
             result.work_dir = ""
         result.extra["stimulus"] = ", ".join(part.text for part in stimulus)
         result.extra["stimulus_counts"] = stimulus_counts(stimulus)
+        written = [VERIFY_FILE] + ([VERIFY_LOG] if result.log else [])
         if not result.passed:
             waveform = _record_waveform(netlist, rtl, bits, drive, result, outdir, work / "waves", options)
             labels = VectorLabels(stimulus, bits, binary_corners=not drive)
@@ -99,9 +103,17 @@ def verify_build(
             with atomic_file(outdir / VERIFY_REPORT) as handle:
                 handle.write(text)
             result.extra["report"] = VERIFY_REPORT
+            written += [VERIFY_REPORT] + ([result.extra["waveform"]["file"]] if result.extra["waveform"].get("file") else [])
     with atomic_file(outdir / VERIFY_FILE) as handle:
         handle.write(result.to_json())
+    _remove(outdir, [name for name in earlier if name not in written])  # an earlier run's report or waveform
+    record_outputs(outdir, written, "verify")
     return result
+
+
+def _remove(outdir: Path, names: list[str]) -> None:
+    for name in names:
+        (outdir / name).unlink(missing_ok=True)
 
 
 def _first_error(log: Path) -> str:
@@ -123,6 +135,7 @@ def _keep_log(work: Path, outdir: Path) -> str:
         return ""
     with open(log, "rb") as src, atomic_file(outdir / VERIFY_LOG, "wb") as dest:
         shutil.copyfileobj(src, dest)
+    record_outputs(outdir, [VERIFY_LOG], "verify")
     return str(outdir / VERIFY_LOG)
 
 
