@@ -69,7 +69,8 @@ def atomic_file(path: str | os.PathLike, mode: str = "w") -> Iterator:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # the temporary name stays within the 255-byte file-name limit whatever the final name's length
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:120]}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({os_error_text(exc)})") from None
     try:
@@ -178,7 +179,7 @@ def output_dir(path: str | os.PathLike, kind: str, force: bool = False) -> Itera
         if created:
             target.parent.mkdir(parents=True, exist_ok=True)
             # a new directory is built beside its final place and renamed into it: all or nothing
-            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name[:120]}.", suffix=".tmp", dir=target.parent))
             os.chmod(staging, dir_mode())
             lock_fd = _lock(staging, given)
         else:

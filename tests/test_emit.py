@@ -121,7 +121,7 @@ def test_write_rtl_writes_the_emitted_files(tmp_path):
 
 
 # ------------------------------------------------------------------------------------ module names
-@pytest.mark.parametrize("name", ["", "1top", "top-level", "my top", "top$", "wire", "module", "logic", "always_comb", "a" * 1025])
+@pytest.mark.parametrize("name", ["", "1top", "top-level", "my top", "top$", "wire", "module", "logic", "always_comb", "a" * 201])
 def test_bad_module_names_are_rejected(name):
     with pytest.raises(EmitError, match="module name"):
         emit_verilog(random_netlist(5), module_name=name)

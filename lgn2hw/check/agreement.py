@@ -15,18 +15,26 @@ from ..ir.simulate import Simulator
 
 def reference_vectors(netlist: Netlist, count: int | None, data_dir=None, seed: int = 0) -> tuple[np.ndarray, str]:
     """Input bits to check on: the encoded test set of the netlist's data set when it is known and
-    readable, else uniformly random vectors. Returns (bits, description)."""
+    readable, else uniformly random vectors. Returns (bits, description); the description says why
+    random vectors were used when the netlist names a data set (never a silent fallback)."""
+    from ..frontend.data.datasets import DATASETS
+
     dataset = netlist.metadata.get("dataset")
-    if dataset and netlist.input_encoding is not None:
+    why = ""
+    if dataset is not None and (not isinstance(dataset, str) or dataset not in DATASETS):
+        why = f" (metadata names data set {dataset!r}, which lgn2hw does not know: {', '.join(DATASETS)})"
+    elif dataset and netlist.input_encoding is None:
+        why = f" (the netlist has no input_encoding to encode the {dataset} test set with)"
+    elif dataset:
         try:
             bits = encoded_test_set(netlist, dataset, data_dir)
             if count is not None:
                 bits = bits[:count]
             return bits, f"{dataset} test set"
-        except DataError:
-            pass
+        except DataError as exc:
+            why = f" (the {dataset} test set is not readable: {str(exc).splitlines()[0][:200]})"
     rng = np.random.default_rng(seed)
-    return rng.integers(0, 2, size=(count or 4096, netlist.num_inputs), dtype=np.uint8), "random vectors"
+    return rng.integers(0, 2, size=(count or 4096, netlist.num_inputs), dtype=np.uint8), "random vectors" + why
 
 
 def encoded_test_set(netlist: Netlist, dataset: str, data_dir=None) -> np.ndarray:

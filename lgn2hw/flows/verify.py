@@ -122,8 +122,13 @@ def _first_error(log: Path) -> str:
         lines = log.read_text(errors="replace").splitlines()
     except OSError:
         return ""
-    for line in lines:
-        if re.search(r"\berror\b|syntax|Traceback|Segmentation", line, re.I) and "lgn2hw:" not in line:
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last)"):
+            # the exception is the first unindented line after the stack, not the header
+            exception = next((ln for ln in lines[i + 1:] if ln.strip() and not ln[0].isspace()), "")
+            if exception:
+                return exception.strip()[:200]
+        elif re.search(r"\berror\b|syntax|Traceback|Segmentation", line, re.I) and "lgn2hw:" not in line:
             return line.strip()[:200]
     return ""
 

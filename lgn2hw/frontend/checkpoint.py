@@ -63,6 +63,7 @@ class Checkpoint:
             raise CheckpointError(f"{path}: not an lgn2hw checkpoint (no \"format\": \"{FORMAT_NAME}\")")
         if doc.get("version") != FORMAT_VERSION:
             raise CheckpointError(f"{path}: unsupported checkpoint version {doc.get('version')!r}")
+        _check_state(doc.get("state_dict"), path)
         try:
             config = NetConfig(**doc["config"])
             model = LogicNet(config)
@@ -79,6 +80,20 @@ class Checkpoint:
             metrics=list(doc.get("metrics") or []),
             source=str(path),
         )
+
+
+def _check_state(state, path) -> None:
+    """Every entry of a state dict is a real tensor, and every floating one finite: NaN, infinite or complex
+    logits would freeze into a circuit that computes garbage."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: checkpoint has no state_dict of tensors")
+    for name, value in state.items():
+        if not isinstance(value, torch.Tensor):
+            raise CheckpointError(f"{path}: state_dict entry {name!r} is not a tensor ({type(value).__name__})")
+        if value.is_complex():
+            raise CheckpointError(f"{path}: state_dict entry {name!r} holds complex numbers")
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise CheckpointError(f"{path}: state_dict entry {name!r} holds NaN or infinite values (a diverged training?)")
 
 
 def is_lgn2hw_checkpoint(path: str | os.PathLike) -> bool:

@@ -35,7 +35,9 @@ VERILOG_KEYWORDS = frozenset(
 )
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_MAX_IDENTIFIER = 1024  # IEEE 1364-2005 3.7: implementations may limit identifiers to 1024 characters
+# IEEE 1364-2005 3.7 lets tools limit identifiers to 1024 characters; file names (<module>.v,
+# <module>_serial.v, constraints/<module>_wrap.xdc) are limited to 255 bytes on common file systems
+MAX_MODULE_NAME = 200
 
 
 def check_module_name(name: str) -> None:
@@ -45,7 +47,8 @@ def check_module_name(name: str) -> None:
             f"invalid Verilog module name {name!r}: use letters, digits and underscores, "
             "not starting with a digit (for example 'lgn_top')"
         )
-    if len(name) > _MAX_IDENTIFIER:
-        raise EmitError(f"invalid Verilog module name: {len(name)} characters (at most {_MAX_IDENTIFIER})")
+    if len(name) > MAX_MODULE_NAME:
+        raise EmitError(f"invalid Verilog module name: {len(name)} characters; at most {MAX_MODULE_NAME}, so that "
+                        "the files named after it fit a file system's 255-byte limit")
     if name in VERILOG_KEYWORDS:
         raise EmitError(f"invalid Verilog module name {name!r}: it is a Verilog/SystemVerilog keyword")

@@ -159,8 +159,11 @@ def _read_tar(path: Path, verify_checksums: bool) -> dict[str, tuple[bytes, str]
             for member in tar:
                 base = member.name.rsplit("/", 1)[-1]
                 if member.isfile() and base in (*TRAIN_BATCHES, TEST_BATCH):
+                    if member.size > BATCH_BYTES:  # read no more than a batch can hold (no archive bomb)
+                        raise DataError(f"{path}:{member.name}: {member.size:,} bytes, more than a CIFAR-10 batch "
+                                        f"holds ({BATCH_BYTES:,})")
                     handle = tar.extractfile(member)
-                    blobs[base] = (handle.read(), f"{path}:{member.name}")
+                    blobs[base] = (handle.read(BATCH_BYTES + 1), f"{path}:{member.name}")
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise DataError(f"{path}: corrupt or truncated archive ({exc})") from None
     missing = [name for name in (*TRAIN_BATCHES, TEST_BATCH) if name not in blobs]

