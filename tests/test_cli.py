@@ -290,3 +290,17 @@ def test_compile_text_or_garbage_as_checkpoint_is_one_line(tmp_path, content):
     result = invoke("compile", source, "-o", tmp_path / "out")
     assert_one_line_error(result, "model.pt")
     assert not (tmp_path / "out").exists()
+
+
+def test_run_checks_the_simulator_before_training(tmp_path, monkeypatch, no_training):
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))  # no iverilog
+    result = invoke("run", "--preset", "tiny", "--no-progress", "-o", tmp_path / "out")
+    assert_one_line_error(result, "iverilog")
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_checks_its_output_before_training(tmp_path, no_training):
+    (tmp_path / "out").write_text("a file, not a directory")
+    result = invoke("run", "--preset", "tiny", "--no-progress", "-o", tmp_path / "out")
+    assert_one_line_error(result, "is a file")
+    assert (tmp_path / "out").read_text() == "a file, not a directory"

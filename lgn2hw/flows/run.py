@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .compile import CompileResult, compile_source
-from .verify import verify_build
-from ..fsutil import check_output_path, output_dir
+from ..backend.verilog import check_module_name, check_pipeline
 from ..frontend.settings import CHECKPOINT_FILE, train_and_save
 from ..frontend.train import TrainResult, format_epoch
+from ..fsutil import check_output_path, output_dir
+from ..toolchain.simulators import require_simulator
+from .compile import CompileResult, compile_source
+from .verify import verify_build
 
 METRICS_FILE = "metrics.jsonl"
 RTL_DIR = "rtl"
@@ -34,12 +36,21 @@ def run_all(
     progress: bool = True,
     echo: Callable[[str], None] = print,
     force: bool = False,
+    pipeline: int = 0,
+    simulator: str = "icarus",
+    jobs: int | None = None,
+    timeout_s: float | None = None,
 ) -> RunResult:
     """Train, compile and verify into ``outdir`` (model.pt, model.metrics.jsonl, rtl/...), all or nothing:
-    ``outdir`` must be new, empty or an earlier lgn2hw output (``force``: see fsutil.output_dir),
-    checked before training starts."""
+    ``outdir`` must be new, empty or an earlier lgn2hw output (``force``: see fsutil.output_dir).
+    ``pipeline`` goes to compile, ``simulator``/``jobs``/``timeout_s`` to verify (None: as many shards
+    as the machine allows). What the run will need (a writable output, the simulator, a valid module
+    name and pipeline depth) is checked before training starts."""
     outdir = Path(outdir)
     check_output_path(outdir, "run", force)
+    check_module_name(module_name)
+    pipeline = check_pipeline(pipeline)
+    require_simulator(simulator)
     # Check and verify on the same test vectors training reported accuracy on.
     vectors = vectors or settings.get("limit_test")
     with output_dir(outdir, "run", force) as out:
@@ -53,14 +64,15 @@ def run_all(
         )
         compiled = compile_source(
             tmp / CHECKPOINT_FILE, tmp / RTL_DIR, opt_level=opt_level, module_name=module_name,
-            check_vectors=vectors or data.test_bits.shape[0], data_dir=settings.get("data_dir"),
+            check_vectors=vectors or data.test_bits.shape[0], data_dir=settings.get("data_dir"), pipeline=pipeline,
         )
         echo(compiled.report.format())
         echo(f"gates: {compiled.raw.num_gates:,} before optimization, {compiled.netlist.num_gates:,} after")
         checks = compiled.checks
         if checks:
             echo(f"python hard inference == netlist simulator == optimized netlist on {checks['vectors']:,} {checks['on']}")
-        verified = verify_build(tmp / RTL_DIR, vectors=vectors, data_dir=settings.get("data_dir"))
+        verified = verify_build(tmp / RTL_DIR, vectors=vectors, data_dir=settings.get("data_dir"), simulator=simulator,
+                                jobs=jobs, timeout_s=timeout_s)
         echo(verified.summary())
     # Paths in the results name the final directory, not the temporary one.
     compiled.outdir = outdir / RTL_DIR
