@@ -13,6 +13,7 @@ The numbers always come from the Python reference in the files, never from a tes
                  driven in a low-switching order); mismatches are reported by this index, lowest first
   RESULT_FILE    JSON the testbench writes: counts, timing and the first mismatches
   RESULTS_XML    cocotb's own results file (tests run and failed), which the runners read back
+  PROGRESS_FILE  the number of vectors checked so far, for a progress display (optional)
 
 Imports only the standard library: it runs inside the simulator and without lgn2hw installed.
 """
@@ -32,6 +33,7 @@ ENV_INPUT_PORT = "LGN2HW_TB_INPUT_PORT"  # the port the vectors drive: in_bits (
 ENV_LATENCY = "LGN2HW_TB_LATENCY"  # clocked testbenches: LATENCY of the module in cycles, > 0
 ENV_SEED = "LGN2HW_TB_SEED"  # tb_lgn_top_pipelined: seed of the stimulus pattern (gaps, resets); default 1
 ENV_SERIAL_BITS = "LGN2HW_TB_SERIAL_BITS"  # tb_lgn_serial: S, the width of in_data
+ENV_PROGRESS = "LGN2HW_TB_PROGRESS"  # optional: where the testbench writes how many vectors it has checked
 
 VECTORS_FILE = "vectors.npy"
 SCORES_FILE = "expected_scores.npy"
@@ -39,6 +41,8 @@ CLASS_FILE = "expected_class.npy"
 INDEX_FILE = "vector_index.npy"
 RESULT_FILE = "tb_result.json"
 RESULTS_XML = "results.xml"
+PROGRESS_FILE = "progress.txt"  # one integer: vectors checked so far (rewritten every PROGRESS_EVERY)
+PROGRESS_EVERY = 512
 
 COMBINATIONAL_TESTBENCH = "tb_lgn_top"
 PIPELINED_TESTBENCH = "tb_lgn_top_pipelined"
@@ -63,6 +67,7 @@ def testbench_env(folder, result, *, num_inputs: int, test_module: str, latency:
         ENV_MAX_REPORT: str(max_report),
         ENV_LATENCY: str(latency),
         ENV_SEED: str(seed),
+        ENV_PROGRESS: str(folder / PROGRESS_FILE),
         # cocotb lets pytest rewrite the asserts of every module imported after the test starts
         # ("*.py"), numpy included: about a second per run. Only the testbench needs it.
         "COCOTB_REWRITE_ASSERTION_FILES": f"{test_module}.py",

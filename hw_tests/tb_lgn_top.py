@@ -75,6 +75,14 @@ def _write_json(path: str, doc: dict) -> None:
     os.replace(tmp, path)
 
 
+def _write_progress(path: str, checked: int) -> None:
+    """Vectors checked so far, for the runner's progress display (replaced whole: never read half-written)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as handle:
+        handle.write(f"{checked}\n")
+    os.replace(tmp, path)
+
+
 def _fields(value, num_classes: int, width: int) -> list:
     """Every class's score from a scores LogicArray: an int each, or the bit string where it holds X/Z."""
     bits = str(value)  # MSB first, class 0 lowest
@@ -130,9 +138,14 @@ class ResultLog:
         self.tally = MismatchTally(exp_scores.shape[1])
         self.kept: list[tuple[int, dict]] = []  # max-heap (by negated index) of the lowest-index mismatches
         self.valid_errors: list[str] = []
+        self.checked = 0
+        self.progress_path = os.environ.get(contract.ENV_PROGRESS)
 
     def check(self, i: int, got_scores, got_class) -> None:
         """Compare vector i's scores and class_id with the reference; record a mismatch."""
+        self.checked += 1
+        if self.progress_path and self.checked % contract.PROGRESS_EVERY == 0:
+            _write_progress(self.progress_path, self.checked)
         if (  # int(): 1-bit ports read as Logic, wider ones as LogicArray; both convert when resolvable
             got_scores.is_resolvable
             and got_class.is_resolvable

@@ -160,17 +160,25 @@ def run_parallel(jobs: dict[str, list[str]], *, deadline: Deadline | None = None
     return {name: ToolRun(proc.returncode, outputs[name] or "", seconds) for name, proc in procs.items()}
 
 
-def wait_all(procs: list[subprocess.Popen], deadline: Deadline | None = None, what: str = "the tools") -> None:
+def wait_all(procs: list[subprocess.Popen], deadline: Deadline | None = None, what: str = "the tools",
+             on_tick=None, tick_s: float = 0.5) -> None:
     """Wait for children started with ``start(..., log=...)``; past the deadline, or on any exception,
-    kill them all (ToolTimeout for the deadline)."""
+    kill them all (ToolTimeout for the deadline). ``on_tick()`` is called every ``tick_s`` while they
+    run (a progress display)."""
     deadline = deadline or Deadline()
     try:
         for proc in procs:
-            try:
-                proc.wait(timeout=deadline.remaining())
-            except subprocess.TimeoutExpired:
-                limit = f" after {deadline.seconds:g} s" if deadline.seconds is not None else ""
-                raise ToolTimeout(f"{what} timed out{limit}") from None
+            while True:
+                remaining = deadline.remaining()
+                wait = remaining if on_tick is None else (tick_s if remaining is None else min(tick_s, remaining))
+                try:
+                    proc.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    if deadline.expired:
+                        limit = f" after {deadline.seconds:g} s" if deadline.seconds is not None else ""
+                        raise ToolTimeout(f"{what} timed out{limit}") from None
+                    on_tick()
             _forget(proc)
     except BaseException:
         for proc in procs:

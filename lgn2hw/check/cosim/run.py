@@ -32,8 +32,19 @@ from ...toolchain.simulators import require_simulator
 from ...toolchain.verilator import VerilatorInstall, runtime_cache_dir
 from .child import status_path
 from .merge import merge_shards, verify_result
-from .plan import (BUILD_LOG, BUILD_SPEC, CONTROL_FILE, CosimJob, CosimOptions, Reference, ShardPlan, plan_cosim, reference,
-                   resolve_latency)
+from .plan import (
+    BUILD_LOG,
+    BUILD_SPEC,
+    CONTROL_FILE,
+    CosimJob,
+    CosimOptions,
+    Reference,
+    ShardPlan,
+    plan_cosim,
+    reference,
+    resolve_latency,
+)
+from .progress import SimulationProgress
 from .result import VerifyResult
 from .stimulus import as_raw, encode_raw
 from .stimulus import port_bits as raw_port_bits
@@ -88,7 +99,12 @@ def verify_rtl(netlist: Netlist, rtl_files, bits: np.ndarray, *, work_dir, expec
     job = plan_cosim(netlist, rtl, ref, options, install, work, latency=latency, cache=cache, public_signals=public)
 
     _write_files(job, ref)
-    build_seconds, shard_docs = _simulate(job, install.child_env(os.environ), deadline)
+    contract = hw_tests_contract()
+    progress = SimulationProgress(ref.vectors, job.simulator, [shard.file(contract.PROGRESS_FILE) for shard in job.shards])
+    try:
+        build_seconds, shard_docs = _simulate(job, install.child_env(os.environ), deadline, progress.tick)
+    finally:
+        progress.close()
     merged = merge_shards(shard_docs, options.max_report, netlist.num_classes)
     if merged["vectors"] != ref.vectors:
         raise ToolError(f"{job.simulator}: incomplete result ({merged['vectors']} of {ref.vectors} vectors)")
@@ -140,7 +156,7 @@ def _write_files(job: CosimJob, ref: Reference) -> None:
         _write_json(work / BUILD_SPEC, job.child_spec(("build",)))
     for shard in job.shards:
         shard.directory.mkdir(parents=True, exist_ok=True)
-        for name in (contract.RESULT_FILE, contract.RESULTS_XML):
+        for name in (contract.RESULT_FILE, contract.RESULTS_XML, contract.PROGRESS_FILE):
             shard.file(name).unlink(missing_ok=True)
         shard.log.unlink(missing_ok=True)
         np.save(shard.file(contract.VECTORS_FILE), np.packbits(ref.drive[shard.rows], axis=1, bitorder="little"))
@@ -154,17 +170,18 @@ def _write_json(path: Path, doc: dict) -> None:
     path.write_text(json.dumps(doc, indent=1) + "\n")
 
 
-def _simulate(job: CosimJob, env: dict, deadline: Deadline) -> tuple[float, list[dict]]:
-    """Run the children the plan describes; the build time and every shard's checked result."""
+def _simulate(job: CosimJob, env: dict, deadline: Deadline, on_tick=None) -> tuple[float, list[dict]]:
+    """Run the children the plan describes; the build time and every shard's checked result.
+    ``on_tick()`` is called about twice a second while they run (progress)."""
     try:
         if not job.sharded:  # build and test in one child: one Python start-up fewer
             shard = job.shards[0]
-            _, status = _run_child(shard.spec, shard.log, env, deadline)
+            _, status = _run_child(shard.spec, shard.log, env, deadline, on_tick)
             _check_build(status, job, shard.log)
             return float(status.get("build_seconds", 0.0)), [_read_shard(shard, job.simulator)]
         # build once, then every shard tests against that build in parallel
         build_log = job.work_dir / BUILD_LOG
-        proc, status = _run_child(job.work_dir / BUILD_SPEC, build_log, env, deadline)
+        proc, status = _run_child(job.work_dir / BUILD_SPEC, build_log, env, deadline, on_tick)
         _check_build(status, job, build_log)
         if not status.get("done"):
             raise _log_error(f"{job.simulator}: the build process failed with exit status {proc.returncode}", build_log)
@@ -176,7 +193,7 @@ def _simulate(job: CosimJob, env: dict, deadline: Deadline) -> tuple[float, list
             for started in procs:
                 kill_group(started)
             raise
-        _wait(procs, deadline, job.log)
+        _wait(procs, deadline, job.log, on_tick)
         docs = []
         for shard, proc in zip(job.shards, procs):
             _child_status(shard.spec, proc, shard.log, shard.label)  # raises if the shard was killed by a signal
@@ -196,17 +213,17 @@ def _start_child(spec_path: Path, log_path: Path, env: dict) -> subprocess.Popen
     return start([sys.executable, "-m", "lgn2hw.check.cosim.child", str(spec_path)], env=env, log=log_path)
 
 
-def _run_child(spec_path: Path, log_path: Path, env: dict, deadline: Deadline) -> tuple[subprocess.Popen, dict]:
+def _run_child(spec_path: Path, log_path: Path, env: dict, deadline: Deadline, on_tick=None) -> tuple[subprocess.Popen, dict]:
     """Start one child on ``spec_path``, wait for it within the deadline, and return it with its status."""
     proc = _start_child(spec_path, log_path, env)
-    _wait([proc], deadline, log_path)
+    _wait([proc], deadline, log_path, on_tick)
     return proc, _child_status(spec_path, proc, log_path)
 
 
-def _wait(procs: list[subprocess.Popen], deadline: Deadline, log: Path) -> None:
+def _wait(procs: list[subprocess.Popen], deadline: Deadline, log: Path, on_tick=None) -> None:
     """Wait for the children; past the deadline they are killed and ToolError names ``log``."""
     try:
-        wait_all(procs, deadline, what="simulation")
+        wait_all(procs, deadline, what="simulation", on_tick=on_tick)
     except ToolTimeout as exc:
         raise _log_error(str(exc), log, tail=False) from None
 
