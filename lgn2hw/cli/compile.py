@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .progress import StatusLine
 from .types import count
 
 
@@ -54,10 +55,15 @@ def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, ch
     """
     from ..flows.compile import compile_source
 
-    result = compile_source(source, output, opt_level=opt_level, module_name=module_name,
-                            check_vectors=check_vectors or None, data_dir=data_dir, pipeline=pipeline,
-                            num_classes=num_classes, num_inputs=num_inputs, raw_inputs=raw_inputs, raw_bits=raw_bits,
-                            force=force)
+    status = StatusLine("compile")
+    try:
+        result = compile_source(source, output, opt_level=opt_level, module_name=module_name,
+                                check_vectors=check_vectors or None, data_dir=data_dir, pipeline=pipeline,
+                                num_classes=num_classes, num_inputs=num_inputs, raw_inputs=raw_inputs, raw_bits=raw_bits,
+                                force=force, on_stage=status,
+                                progress=lambda run: status(f"optimizing: {run.name} done, {run.gates_after:,} gates"))
+    finally:
+        status.close()
     if report:
         click.echo(result.report.format().rstrip())
     if result.checks:

@@ -116,6 +116,7 @@ def compile_source(
     raw_inputs: bool = False,
     raw_bits: int = RAW_BITS,
     force: bool = False,
+    on_stage=None,
 ) -> CompileResult:
     """Freeze (if a checkpoint), optimize, check and emit into ``outdir`` (atomically).
 
@@ -126,12 +127,15 @@ def compile_source(
     "raw_inputs" in netlist.json's metadata so that verify drives raw features.
     ``outdir`` must be new, empty or an earlier lgn2hw output (fsutil.output_dir; ``force`` writes into
     another directory without touching files lgn2hw did not write); checked before any work.
+    ``on_stage(text)`` hears which stage runs (for a status line); ``progress(PassRun)`` every pass.
     """
+    stage = on_stage or (lambda text: None)
     check_module_name(module_name)
     check_output_path(outdir, "compile", force)
     pipeline = check_pipeline(pipeline)  # EmitError "pipeline depth must be >= 0" before any work
     seconds = {}
     t0 = time.perf_counter()
+    stage(f"loading {Path(source_path).name}")
     source = load_source(source_path, num_classes=num_classes, num_inputs=num_inputs)
     raw = source.netlist
     # what a compiled build records about itself (pipeline, latency, raw-input port, ...) is made anew
@@ -142,6 +146,7 @@ def compile_source(
     seconds["load_freeze"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    stage(f"optimizing {raw.num_gates:,} gates (-O{opt_level})")
     report = optimize(raw, level=opt_level, progress=progress)
     optimized = report.netlist
     optimized.metadata.update(
@@ -164,6 +169,7 @@ def compile_source(
     checks = {}
     if check_vectors:
         t0 = time.perf_counter()
+        stage(f"checking Python == netlist == optimized netlist on {check_vectors:,} vectors")
         checks = check_agreement(source.model, raw, optimized, check_vectors, data_dir)
         seconds["check"] = time.perf_counter() - t0
 
@@ -181,6 +187,7 @@ def compile_source(
     if raw_inputs:
         header["raw_inputs"] = f"{raw_bits}-bit features"
     outdir = Path(outdir)
+    stage(f"writing netlist.json and {module_name}.v")
     with output_dir(outdir, "compile", force) as out:
         tmp = out.staging
         optimized.save(tmp / NETLIST_FILE)
