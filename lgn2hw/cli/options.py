@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..frontend.model.estimators import ESTIMATORS
+from ..frontend.methods import ESTIMATORS
 from ..frontend.presets import PRESETS, resolve
 from .types import MAX_GATES_PER_LAYER, count, positive_float
 
@@ -57,7 +57,7 @@ def training_options(f):
 
 
 def settings_from(kw: dict) -> dict:
-    from ..frontend.model.estimators import STRAIGHT_THROUGH
+    from ..frontend.methods import STRAIGHT_THROUGH
 
     keys = ("dataset", "data_dir", "thresholds", "limit_train", "limit_test", "layers", "width", "epochs", "batch_size", "lr", "lr_schedule", "tau",
             "grad_factor")

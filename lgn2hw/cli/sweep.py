@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..frontend.model.estimators import ESTIMATORS
+from ..frontend.methods import ESTIMATORS
 from .options import comma_list, settings_from, sweep_training_options
 
 

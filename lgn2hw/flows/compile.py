@@ -18,8 +18,6 @@ from .. import __version__
 from ..backend.verilog import RAW_BITS, check_module_name, check_pipeline, check_raw_inputs, pipeline_latency, write_rtl
 from ..check.agreement import check_agreement
 from ..errors import CheckpointError, ConfigError
-from ..frontend.checkpoint import Checkpoint
-from ..frontend.freeze import freeze
 from ..fsutil import atomic_file, check_output_path, output_dir
 from ..ir.build_dir import BUILD_METADATA_KEYS, NETLIST_FILE, RAW_NETLIST_FILE, REPORT_FILE, RawInputs
 from ..ir.netlist import Netlist
@@ -58,7 +56,9 @@ def load_source(path: str | os.PathLike, num_classes: int | None = None, num_inp
     sha = file_sha256(path)
     if head.startswith(b"{"):
         return _given_match(Source(Netlist.load(path), None, path, sha), num_classes, num_inputs)
-    from ..frontend.checkpoint import load_weights_only
+    # torch is needed only from here on (a netlist.json compiles without it: pip install lgn2hw)
+    from ..frontend.checkpoint import Checkpoint, load_weights_only
+    from ..frontend.freeze import freeze
     from ..frontend.importers.difflogic import import_difflogic, is_difflogic_state
 
     doc = load_weights_only(path)  # read once: told apart by content below

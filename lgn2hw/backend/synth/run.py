@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from ...errors import Lgn2hwError, ToolError
-from ...fsutil import atomic_file
+from ...fsutil import atomic_file, record_outputs
 from ...ir.build_dir import SYNTH_JSON, SYNTH_MD, BuildDir
 from ...toolchain.process import Deadline, ToolTimeout
 from ...toolchain.yosys import find_yosys
@@ -96,6 +96,7 @@ def synthesize(
         handle.write(json.dumps(report.to_dict(), indent=1, sort_keys=True) + "\n")
     with atomic_file(build.file(SYNTH_MD)) as handle:
         handle.write(report.markdown())
+    record_outputs(build.path, [SYNTH_JSON, SYNTH_MD], "synth")
     return report
 
 

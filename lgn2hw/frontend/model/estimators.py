@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import torch
 
-ESTIMATORS = ("soft-mix", "soft-gumbel", "gumbel-st", "hard-st")
-STRAIGHT_THROUGH = ("gumbel-st", "hard-st")
+from ..methods import ESTIMATORS, STRAIGHT_THROUGH
+
+__all__ = ["ESTIMATORS", "STRAIGHT_THROUGH", "frozen_coefficients", "select_coefficients"]
 
 
 class _HardSelect(torch.autograd.Function):

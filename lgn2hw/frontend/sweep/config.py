@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 
 from ...errors import ConfigError
-from ..model.estimators import ESTIMATORS, STRAIGHT_THROUGH
+from ..methods import ESTIMATORS, STRAIGHT_THROUGH
 
 # Settings a sweep sets per run; every other setting (data, network, optimizer) is shared by all runs,
 # and a resumed sweep must match the shared ones exactly.
