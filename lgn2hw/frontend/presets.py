@@ -6,6 +6,8 @@ Numbers in the descriptions were measured on a 2-core CPU (see docs/training.md)
 
 from __future__ import annotations
 
+from ..errors import ConfigError
+
 PRESETS: dict[str, dict] = {
     "demo": {
         "description": "Fashion-MNIST, 3 thresholds, 6 x 8000 gates, 2 epochs: >= 80 % hard accuracy in a few minutes (the README demo)",
@@ -63,9 +65,22 @@ DEFAULTS: dict = {
 
 
 def resolve(preset: str | None, overrides: dict) -> dict:
-    """Defaults, then the preset, then every option the user gave explicitly (not None)."""
+    """Defaults, then the preset, then every option the user gave explicitly (not None).
+
+    The network's shape is ``widths`` (one per layer) or the uniform shorthand ``layers`` x ``width``:
+    giving both explicitly is an error, and an explicit ``layers`` or ``width`` replaces a preset's
+    ``widths``. (``outputs_per_class`` is applied where the class count is known:
+    lgn2hw.frontend.settings.network_widths.)
+    """
     settings = dict(DEFAULTS)
     if preset is not None:
         settings.update({k: v for k, v in PRESETS[preset].items() if k != "description"})
-    settings.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "widths" in given and ("layers" in given or "width" in given):
+        raise ConfigError("give the layer widths either as --widths or as --layers/--width, not both")
+    if "layers" in given or "width" in given:
+        settings.pop("widths", None)
+    settings.update(given)
+    if settings.get("widths") is not None:
+        settings["widths"] = list(settings["widths"])  # JSON-equal when a sweep reads it back
     return settings
