@@ -72,6 +72,7 @@ class CandidatePattern:
         crow = torch.arange(0, rows * k + 1, k, device=both.device)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
             self.csr = torch.sparse_csr_tensor(
                 crow, columns.reshape(-1), torch.zeros(rows * k, dtype=dtype, device=both.device),
                 size=(rows, in_dim), check_invariants=False,
