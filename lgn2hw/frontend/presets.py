@@ -33,6 +33,20 @@ PRESETS: dict[str, dict] = {
         "lr_schedule": "cosine",
         "tau": 20.0,
     },
+    "fashion-small": {
+        "description": "Fashion-MNIST, 3 thresholds, widths 1000,1000,200 with learned connections (pool 16), tau 5, "
+                       "5 epochs: 76.27 % hard test accuracy in 546 LUT6 (core + head; encoder about 320 more), "
+                       "about 1 min on one core (docs/architectures.md)",
+        "dataset": "fashion-mnist",
+        "thresholds": 3,
+        "widths": [1000, 1000, 200],
+        "connections": "learned",
+        "pool": 16,
+        "epochs": 5,
+        "batch_size": 100,
+        "lr": 0.01,
+        "tau": 5.0,
+    },
     "tiny": {
         "description": "Fashion-MNIST subset, 1 threshold, 2 x 400 gates, 1 epoch: a seconds-long smoke test",
         "dataset": "fashion-mnist",

@@ -3,8 +3,8 @@
 A ``PooledLogicLayer`` gives every gate input (a and b separately) a fixed pool of K distinct
 candidate inputs (buffers ``pool_a``, ``pool_b``, (gates, K)) and K connection logits (parameters
 ``conn_a``, ``conn_b``, stored candidate-major as (K, gates): PyTorch's CPU softmax and its backward
-over a last dimension of 8 are 10-50x slower than over the first, docs/architectures.md). The choice is trained like the gate itself (LILogicNet-style pools, with the
-paper's hard forward):
+over a last dimension of 8 are 10-50x slower than over the first, docs/architectures.md). The
+choice is trained like the gate itself (LILogicNet-style pools, with the paper's hard forward):
 
 * ``hard-st``: forward reads the argmax candidate; backward is the straight-through gradient of the
   mixture softmax(logits / T) over the candidates, T the gate's backward temperature (CAGE's or the
