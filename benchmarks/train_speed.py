@@ -3,6 +3,11 @@
     OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/train_speed.py [--threads 1] [--steps 12]
         [--rounds 3] [--sizes 4x2000,4x8000,6x16000] [--batch 100] [--no-malloc-tuning]
         [--batch-sweep 25,50,100,250,1000 --sizes 4x8000]
+        [--pools 8,16 --sizes 4000+4000+1000,2000+2000+500 --inputs 2352]
+
+``--pools`` measures only the default path (Hard-ST + CAGE) with random wiring beside learned
+connections from pools of each size, at equal gates (docs/architectures.md, "Speed"). A size is
+``LAYERSxWIDTH`` or the widths joined by ``+``.
 
 ``--batch-sweep`` measures only the default path (Hard-ST + CAGE) at each batch size instead: samples/s
 and ms per step, to see what larger batches buy per sample (docs/training.md, "Batch size").
@@ -191,6 +196,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="4x2000,4x8000,6x16000")
     parser.add_argument("--batch-sweep", default="", metavar="B1,B2,...",
                         help="only the default path (hard-st + CAGE), at each of these batch sizes")
+    parser.add_argument("--pools", default="", metavar="K1,K2,...",
+                        help="only the default path, random wiring beside learned connections from pools of these sizes")
     parser.add_argument("--no-malloc-tuning", action="store_true",
                         help="leave glibc's allocator defaults (lgn2hw.frontend.train tunes them; see lgn2hw/frontend/model/alloc.py)")
     args = parser.parse_args()
@@ -200,6 +207,9 @@ def main() -> None:
           f"malloc tuning {'on' if tuned else 'off'}; samples/s per CPU second (median step) [wall-clock samples/s]")
     if args.batch_sweep:
         batch_sweep([int(b) for b in args.batch_sweep.split(",")], args)
+        return
+    if args.pools:
+        pool_sweep([int(k) for k in args.pools.split(",")], args)
         return
     ours = [e + (" + CAGE" if e in STRAIGHT_THROUGH else "") for e in ESTIMATORS]
     names = [*REFERENCES, *ours]
@@ -243,6 +253,34 @@ def batch_sweep(batches: list[int], args) -> None:
             rate = bench.rate(b)[0]
             cells.append(f"{rate:>10,.0f} [{1000 * b / rate:>8.1f} ms]")
         print(f"{size:>9} | " + " | ".join(cells), flush=True)
+
+
+def parse_widths(size: str) -> list[int]:
+    """``4x8000`` -> [8000] * 4; ``4000+4000+1000`` -> those widths."""
+    if "x" in size.lower():
+        layers, width = (int(v) for v in size.lower().split("x"))
+        return [width] * layers
+    return [int(w) for w in size.split("+")]
+
+
+def pool_sweep(pools: list[int], args) -> None:
+    """Samples/s of Hard-ST + CAGE with random wiring and with learned connections (each pool size),
+    same widths, measured in the same interleaved rounds."""
+    names = ["random", *(f"learned, pool {k}" for k in pools)]
+    print(f"{'network':>22} | " + " | ".join(f"{n:>22}" for n in names) + "   (samples/s per CPU s [ms per step]; learned / random)")
+    for size in args.sizes.split(","):
+        widths = parse_widths(size)
+        benches = {}
+        for name, k in zip(names, [None, *pools]):
+            net = LogicNet(NetConfig(num_inputs=args.inputs, num_classes=10, widths=widths, tau=20.0,
+                                     connections="random" if k is None else "learned", pool=k or 8))
+            benches[name] = Bench(net, args.inputs, args.batch, after_step=net.update_cage)
+        for _ in range(args.rounds):
+            for bench in benches.values():
+                bench.run(args.steps)
+        rates = {name: bench.rate(args.batch)[0] for name, bench in benches.items()}
+        cells = [f"{r:>8,.0f} [{1000 * args.batch / r:>6.1f} ms] {r / rates['random']:.2f}x" for r in rates.values()]
+        print(f"{size:>22} | " + " | ".join(cells), flush=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ class CheckpointError(Lgn2hwError):
 
 
 class ConfigError(Lgn2hwError):
-    """An option value is invalid (for example a layer too narrow for its inputs)."""
+    """An option value is invalid (for example a last layer that does not divide by the class count)."""
 
 
 class TrainingError(Lgn2hwError):

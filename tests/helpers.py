@@ -56,3 +56,15 @@ def layered(num_inputs: int, widths: list[int], num_classes: int, seed: int = 0)
     )
     netlist.validate()
     return netlist
+
+
+def write_tiny_mnist(folder, n_train: int = 60, n_test: int = 20, seed: int = 0):
+    """A tiny MNIST in the real IDX format, random pixels and labels 0..9 (use with --no-checksums)."""
+    from lgn2hw.frontend.data.idx import write_idx
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
+    return folder

@@ -105,7 +105,7 @@ def test_cage_per_gate_gives_one_temperature_per_gate():
 @pytest.mark.parametrize(
     "kw, message",
     [
-        (dict(widths=[10]), "too narrow"),
+        (dict(widths=[0, 4]), "layer 0: width must be a positive integer"),
         (dict(widths=[64, 34]), "not divisible"),
         (dict(estimator="nope"), "unknown estimator"),
         (dict(temperature=0.0), "temperature must be > 0"),

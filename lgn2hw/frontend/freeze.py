@@ -1,4 +1,4 @@
-"""Freeze: a trained LogicNet becomes a gate netlist (argmax gate per neuron, wiring as trained)."""
+"""Freeze: a trained LogicNet becomes a gate netlist (argmax gate per neuron, wiring as trained or chosen)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ def freeze(model: LogicNet, input_encoding: dict | None = None, metadata: dict |
     ops, a, b = [], [], []
     base_prev, base = 0, config.num_inputs
     for layer in model.layers:
+        idx_a, idx_b = layer.wiring()  # fixed, or the chosen candidates of learned connections
         ops.append(layer.frozen_ops().cpu().numpy())
-        a.append(layer.idx_a.cpu().numpy() + base_prev)
-        b.append(layer.idx_b.cpu().numpy() + base_prev)
+        a.append(idx_a.cpu().numpy() + base_prev)
+        b.append(idx_b.cpu().numpy() + base_prev)
         base_prev, base = base, base + layer.out_dim
     netlist = Netlist(
         num_inputs=config.num_inputs,

@@ -5,3 +5,4 @@ lgn2hw.frontend.model.estimators implements them; docs/training.md describes the
 
 ESTIMATORS = ("soft-mix", "soft-gumbel", "gumbel-st", "hard-st")
 STRAIGHT_THROUGH = ("gumbel-st", "hard-st")  # the estimators CAGE applies to
+CONNECTIONS = ("random", "learned")  # how a gate's inputs are wired: fixed random, or chosen from a learned pool

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..fsutil import check_output_file, signals_held
 from . import distributed
+from ..errors import ConfigError
 from .checkpoint import is_lgn2hw_checkpoint
 from .metrics import publish_metrics_files
 from .model import NetConfig
@@ -21,11 +22,43 @@ from .train import EncodedData, TrainConfig, TrainResult, encode_dataset, train
 CHECKPOINT_FILE = "model.pt"
 
 
+def network_widths(settings: dict, num_classes: int) -> list[int]:
+    """The layer widths the settings ask for: ``widths`` when given, else ``layers`` x ``width``;
+    ``outputs_per_class`` K sets the last layer to classes x K (given ``widths`` must end in it).
+
+    Widths themselves (positive, the last divisible by the class count) are NetConfig.validate's to check.
+    """
+    per_class = settings.get("outputs_per_class")
+    if per_class is not None and (isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1):
+        raise ConfigError(f"--outputs-per-class must be an integer >= 1, got {per_class!r}")
+    widths = settings.get("widths")
+    if widths is not None:
+        widths = list(widths)
+        if not widths:
+            raise ConfigError("--widths needs at least one layer width")
+        if per_class is not None and widths[-1] != num_classes * per_class:
+            raise ConfigError(
+                f"--outputs-per-class {per_class} makes the last layer {num_classes} x {per_class} = "
+                f"{num_classes * per_class} gates wide, but --widths ends in {widths[-1]}"
+            )
+        return widths
+    layers = int(settings["layers"])
+    if layers < 1:
+        raise ConfigError(f"--layers must be >= 1, got {layers}")
+    widths = [int(settings["width"])] * layers
+    if per_class is not None:
+        widths[-1] = num_classes * per_class
+    return widths
+
+
 def net_config_from(settings: dict, data: EncodedData) -> NetConfig:
+    connections = settings.get("connections") or "random"
+    if settings.get("pool") is not None and connections != "learned":
+        raise ConfigError(f"--pool {settings['pool']} sets the candidates of learned connections; add --connections learned")
     return NetConfig(
         num_inputs=data.num_inputs,
         num_classes=data.num_classes,
-        widths=[int(settings["width"])] * int(settings["layers"]),
+        widths=network_widths(settings, data.num_classes),
         tau=float(settings["tau"]),
         seed=int(settings.get("seed", 0)),
         estimator=settings.get("estimator", "hard-st"),
@@ -34,6 +67,8 @@ def net_config_from(settings: dict, data: EncodedData) -> NetConfig:
         temperature=float(settings.get("temperature", 1.0)),
         init=settings.get("init", "gaussian"),
         grad_factor=float(settings.get("grad_factor", 1.0)),
+        connections=connections,
+        pool=settings["pool"] if settings.get("pool") is not None else NetConfig.pool,
     )
 
 
@@ -45,6 +80,16 @@ def train_config_from(settings: dict) -> TrainConfig:
         lr_schedule=str(settings.get("lr_schedule", "constant")),
         seed=int(settings.get("seed", 0)),
         device=settings.get("device", "auto"),
+    )
+
+
+def encode_from(settings: dict) -> EncodedData:
+    """The data set of the settings, encoded (its thresholds: ``thresholds`` of ``threshold_kind``)."""
+    return encode_dataset(
+        settings["dataset"], settings.get("data_dir"), int(settings["thresholds"]),
+        settings.get("limit_train"), settings.get("limit_test"),
+        verify_checksums=bool(settings.get("verify_checksums", True)),
+        threshold_kind=settings.get("threshold_kind") or "uniform",
     )
 
 
@@ -67,11 +112,7 @@ def train_and_save(
     if distributed.current().is_main:
         check_output_file(checkpoint_path, is_lgn2hw_checkpoint, "a checkpoint")
     if data is None:
-        data = encode_dataset(
-            settings["dataset"], settings.get("data_dir"), int(settings["thresholds"]),
-            settings.get("limit_train"), settings.get("limit_test"),
-            verify_checksums=bool(settings.get("verify_checksums", True)),
-        )
+        data = encode_from(settings)
     net_config = net_config_from(settings, data)
     net_config.validate()
     train_cfg = train_config_from(settings)

@@ -58,19 +58,23 @@ def encode_dataset(
     limit_train: int | None = None,
     limit_test: int | None = None,
     verify_checksums: bool = True,
+    threshold_kind: str = "uniform",
 ) -> EncodedData:
-    """Load a data set by name and thermometer-encode every feature with ``thresholds`` levels.
+    """Load a data set by name and thermometer-encode every feature with ``thresholds`` levels of
+    ``threshold_kind`` (lgn2hw.frontend.data.thresholds: "uniform", or "cheap" comparators).
 
     ``verify_checksums=False`` accepts your own subsets of a data set (format and label-range checks stay).
     """
     from .data.datasets import load_dataset
-    from ..ir.encoding import ThresholdEncoding
+    from .data.thresholds import THRESHOLD_KINDS, threshold_encoding
 
     if thresholds < 1:
         raise ConfigError(f"thresholds must be >= 1, got {thresholds}")
+    if threshold_kind not in THRESHOLD_KINDS:
+        raise ConfigError(f"unknown threshold kind {threshold_kind!r} (choose from {', '.join(THRESHOLD_KINDS)})")
     data = load_dataset(name, data_dir=data_dir, verify_checksums=verify_checksums, limit_train=limit_train,
                         limit_test=limit_test)
-    encoding = ThresholdEncoding.thermometer(data.train_x.shape[1], thresholds)
+    encoding = threshold_encoding(data.train_x.shape[1], thresholds, threshold_kind)
     return EncodedData(
         name=name,
         train_bits=torch.from_numpy(encoding.encode(data.train_x)),

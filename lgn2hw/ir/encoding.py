@@ -98,9 +98,17 @@ class ThresholdEncoding:
             per_level = levels * int(max_value) // (t + 1)
         else:
             per_level = levels * float(max_value) / (t + 1)
-        feature = np.tile(np.arange(f, dtype=np.int64), t)
-        threshold = np.repeat(per_level, f)
-        return cls(feature, threshold)
+        return cls.from_levels(f, per_level)
+
+    @classmethod
+    def from_levels(cls, num_features: int, per_level) -> ThresholdEncoding:
+        """Every feature against the same thresholds ``per_level``, threshold-major (bit j*F + f is
+        feature f against per_level[j]): the thermometer layout for any choice of thresholds."""
+        per_level = np.asarray(per_level)
+        if per_level.ndim != 1 or per_level.shape[0] == 0:
+            raise ConfigError(f"per-level thresholds must be a non-empty list, got shape {per_level.shape}")
+        feature = np.tile(np.arange(int(num_features), dtype=np.int64), per_level.shape[0])
+        return cls(feature, np.repeat(per_level, int(num_features)))
 
     # ---------------------------------------------------------------- shape
     @property

@@ -2,6 +2,6 @@
 
 from .cage import CageSchedule
 from .estimators import ESTIMATORS, STRAIGHT_THROUGH
-from .network import LogicLayer, LogicNet, NetConfig
+from .network import CONNECTIONS, LogicLayer, LogicNet, NetConfig
 
-__all__ = ["CageSchedule", "ESTIMATORS", "STRAIGHT_THROUGH", "LogicLayer", "LogicNet", "NetConfig"]
+__all__ = ["CageSchedule", "CONNECTIONS", "ESTIMATORS", "STRAIGHT_THROUGH", "LogicLayer", "LogicNet", "NetConfig"]

@@ -44,11 +44,11 @@ class _HardSelect(torch.autograd.Function):
         return _softmax_backward(v, probs), None, None
 
 
-def _softmax_backward(v: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
-    """probs * (v - sum(probs * v)) over the last dimension."""
+def _softmax_backward(v: torch.Tensor, probs: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """probs * (v - sum(probs * v)) over dimension ``dim``."""
     if _FUSED_SOFTMAX_BACKWARD:
-        return torch._softmax_backward_data(v, probs, -1, probs.dtype)
-    return (v - (probs * v).sum(dim=-1, keepdim=True)).mul_(probs)
+        return torch._softmax_backward_data(v, probs, dim, probs.dtype)
+    return (v - (probs * v).sum(dim=dim, keepdim=True)).mul_(probs)
 
 
 _FUSED_SOFTMAX_BACKWARD = hasattr(torch, "_softmax_backward_data")

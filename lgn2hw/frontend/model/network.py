@@ -20,6 +20,7 @@ from ...errors import ConfigError
 from ...limits import check_memory
 from ...ir.gates import PASS_A, coefficient_matrix
 from .cage import CageSchedule
+from ..methods import CONNECTIONS
 from .estimators import ESTIMATORS, STRAIGHT_THROUGH, frozen_coefficients, select_coefficients
 
 INITS = ("gaussian", "residual")
@@ -47,6 +48,10 @@ class NetConfig:
     residual_logit: float = 5.0
     grad_factor: float = 1.0
     extra: dict = field(default_factory=dict)
+    # "random": difflogic's fixed random wiring; "learned": each gate input chooses among ``pool``
+    # candidate signals of the previous layer, trained like the gate (connections.py).
+    connections: str = "random"
+    pool: int = 8
 
     def validate(self) -> None:
         for name in ("num_inputs", "num_classes", "seed"):
@@ -70,20 +75,32 @@ class NetConfig:
                 raise ConfigError(f"{name.replace('_', ' ')} must be{bound} (a finite number), got {value!r}")
         if self.init not in INITS:
             raise ConfigError(f"unknown init {self.init!r} (choose from {', '.join(INITS)})")
+        if self.connections not in CONNECTIONS:
+            raise ConfigError(f"unknown connections {self.connections!r} (choose from {', '.join(CONNECTIONS)})")
+        if isinstance(self.pool, bool) or not isinstance(self.pool, int) or self.pool < 1:
+            raise ConfigError(f"pool must be an integer >= 1 (candidates per gate input), got {self.pool!r}")
+        # No rule ties a layer's width to its inputs: a layer narrower than half the one before it
+        # leaves some of those signals unread, and they are dead gates the compiler removes
+        # (docs/architectures.md measures such narrow layers).
         previous = self.num_inputs
         for i, width in enumerate(self.widths):
-            if width < 1:
-                raise ConfigError(f"layer {i}: width must be positive, got {width}")
-            if 2 * width < previous:
+            if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+                raise ConfigError(f"layer {i}: width must be a positive integer, got {width!r}")
+            if self.connections == "learned" and self.pool > previous:
                 raise ConfigError(
-                    f"layer {i}: width {width} is too narrow for its {previous} inputs "
-                    f"(2 x width must be >= inputs so every input is wired)"
+                    f"layer {i}: a pool of {self.pool} candidates is larger than its {previous} inputs "
+                    f"(each candidate is a distinct input; use --pool <= {previous})"
                 )
             previous = width
         if self.widths[-1] % self.num_classes:
-            raise ConfigError(f"last layer width {self.widths[-1]} is not divisible by {self.num_classes} classes")
-        # 16 float32 logits per gate, plus their gradient and Adam's two moments
-        check_memory(sum(self.widths) * 16 * 4 * 4, f"a network of {sum(self.widths):,} gates", "use fewer or narrower layers")
+            raise ConfigError(
+                f"last layer width {self.widths[-1]} is not divisible by {self.num_classes} classes "
+                f"(each class sums an equal group of output bits)"
+            )
+        # 16 float32 logits per gate (and 2 x pool connection logits when learned), plus their
+        # gradient and Adam's two moments
+        per_gate = 16 + (2 * self.pool if self.connections == "learned" else 0)
+        check_memory(sum(self.widths) * per_gate * 4 * 4, f"a network of {sum(self.widths):,} gates", "use fewer or narrower layers")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -145,6 +162,10 @@ class LogicLayer(nn.Module):
         """Gate id of every gate at deployment (argmax of its logits)."""
         return self.weights.detach().argmax(dim=-1)
 
+    def wiring(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(idx_a, idx_b): the input each gate reads at deployment."""
+        return self.idx_a, self.idx_b
+
 
 class _GateLayer(torch.autograd.Function):
     """out = c0 + c1 a + c2 b + c3 ab with a = x[idx_a], b = x[idx_b], feature-major (rows are gates).
@@ -159,18 +180,8 @@ class _GateLayer(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, coeffs, idx_a, idx_b, plan=None):
-        a = x.index_select(0, idx_a)
-        b = x.index_select(0, idx_b)
-        ct = coeffs.detach().T.contiguous()  # (4, gates): every c_i a contiguous (gates, 1) column
-        c0, c1, c2, c3 = (ct[i].unsqueeze(1) for i in range(4))
-        # mul and add kernels for the (gates, 1) operands (there addcmul is about 3x slower than mul on
-        # CPU); one in-place addcmul_ for the full-size product (one pass instead of a product and a sum).
-        t = b * c3
-        t += c1  # c1 + c3 b
-        out = b * c2
-        out += c0
-        out.addcmul_(a, t)  # c0 + c2 b + a (c1 + c3 b); exact on binary inputs (integers throughout)
-        ctx.save_for_backward(a, b, t, ct)  # references only; dropped at once without autograd
+        out, saved = gate_forward(x, coeffs, idx_a, idx_b)
+        ctx.save_for_backward(*saved)  # references only; dropped at once without autograd
         if ctx.needs_input_grad[0] and plan is None:
             plan = input_gradient_plan(idx_a, idx_b, x.shape[0])
         ctx.plan = plan
@@ -178,27 +189,52 @@ class _GateLayer(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b, t, ct = ctx.saved_tensors
-        g = g.contiguous()
-        gates, batch = g.shape
-        p = g * a
-        grad_coeffs = g.new_empty(4, gates)  # rows: sums of g, g a, g b, g a b
-        torch.sum(g, 1, out=grad_coeffs[0])
-        torch.sum(p, 1, out=grad_coeffs[1])
+        grad_coeffs, both = gate_backward(g, ctx.saved_tensors, operands=ctx.needs_input_grad[0])
         grad_x = None
-        if ctx.needs_input_grad[0]:
-            both = torch.empty(2 * gates, batch, dtype=g.dtype, device=g.device)
-            ga, gb = both[:gates], both[gates:]  # operand gradients, in the order of cat(idx_a, idx_b)
-            torch.mul(g, ct[2].unsqueeze(1), out=gb)
-            gb.addcmul_(p, ct[3].unsqueeze(1))  # g (c2 + c3 a) = c2 g + c3 (g a), reusing g a
-            torch.mul(g, t, out=ga)  # g (c1 + c3 b)
+        if both is not None:
             order, offsets = ctx.plan
             grad_x = F.embedding_bag(order, both, offsets, mode="sum")  # (in_dim, batch); unused inputs get 0
-        p *= b
-        torch.sum(p, 1, out=grad_coeffs[3])
-        torch.mul(g, b, out=p)
-        torch.sum(p, 1, out=grad_coeffs[2])
         return grad_x, grad_coeffs.T, None, None, None
+
+
+def gate_forward(x: torch.Tensor, coeffs: torch.Tensor, idx_a: torch.Tensor, idx_b: torch.Tensor):
+    """(out, saved): ``_GateLayer``'s forward, and the tensors ``gate_backward`` needs."""
+    a = x.index_select(0, idx_a)
+    b = x.index_select(0, idx_b)
+    ct = coeffs.detach().T.contiguous()  # (4, gates): every c_i a contiguous (gates, 1) column
+    c0, c1, c2, c3 = (ct[i].unsqueeze(1) for i in range(4))
+    # mul and add kernels for the (gates, 1) operands (there addcmul is about 3x slower than mul on
+    # CPU); one in-place addcmul_ for the full-size product (one pass instead of a product and a sum).
+    t = b * c3
+    t += c1  # c1 + c3 b
+    out = b * c2
+    out += c0
+    out.addcmul_(a, t)  # c0 + c2 b + a (c1 + c3 b); exact on binary inputs (integers throughout)
+    return out, (a, b, t, ct)
+
+
+def gate_backward(g: torch.Tensor, saved, operands: bool):
+    """(grad_coeffs (4, gates), operand gradients (2 gates, batch) in the order of cat(idx_a, idx_b),
+    or None without ``operands``): ``_GateLayer``'s backward for the output gradient ``g``."""
+    a, b, t, ct = saved
+    g = g.contiguous()
+    gates, batch = g.shape
+    p = g * a
+    grad_coeffs = g.new_empty(4, gates)  # rows: sums of g, g a, g b, g a b
+    torch.sum(g, 1, out=grad_coeffs[0])
+    torch.sum(p, 1, out=grad_coeffs[1])
+    both = None
+    if operands:
+        both = torch.empty(2 * gates, batch, dtype=g.dtype, device=g.device)
+        ga, gb = both[:gates], both[gates:]
+        torch.mul(g, ct[2].unsqueeze(1), out=gb)
+        gb.addcmul_(p, ct[3].unsqueeze(1))  # g (c2 + c3 a) = c2 g + c3 (g a), reusing g a
+        torch.mul(g, t, out=ga)  # g (c1 + c3 b)
+    p *= b
+    torch.sum(p, 1, out=grad_coeffs[3])
+    torch.mul(g, b, out=p)
+    torch.sum(p, 1, out=grad_coeffs[2])
+    return grad_coeffs, both
 
 
 class _ScaleGrad(torch.autograd.Function):
@@ -226,9 +262,18 @@ class LogicNet(nn.Module):
         self.config = config
         generator = torch.Generator().manual_seed(config.seed)
         dims = [config.num_inputs, *config.widths]
-        self.layers = nn.ModuleList(
-            LogicLayer(dims[i], dims[i + 1], generator, config.init, config.residual_logit) for i in range(len(config.widths))
-        )
+        if config.connections == "learned":
+            from .connections import POOL_SEED_OFFSET, PooledLogicLayer  # connections.py builds on this module
+
+            pools = torch.Generator().manual_seed(config.seed + POOL_SEED_OFFSET)
+            self.layers = nn.ModuleList(
+                PooledLogicLayer(dims[i], dims[i + 1], generator, config.init, config.residual_logit, config.pool, pools)
+                for i in range(len(config.widths))
+            )
+        else:
+            self.layers = nn.ModuleList(
+                LogicLayer(dims[i], dims[i + 1], generator, config.init, config.residual_logit) for i in range(len(config.widths))
+            )
         total = sum(config.widths)
         self.cage = CageSchedule(total, per_gate=config.cage_per_gate) if config.cage else None
         self.noise = torch.Generator().manual_seed(config.seed + 1)
@@ -267,7 +312,10 @@ class LogicNet(nn.Module):
                 if i > 0 and self.config.grad_factor != 1.0:
                     # difflogic's GradFactor: scale the gradient flowing back through this layer's inputs.
                     h = _ScaleGrad.apply(h, self.config.grad_factor)
-            h = layer(h, coeffs)
+            if hard or not getattr(layer, "learns_connections", False):
+                h = layer(h, coeffs)
+            else:  # the connection choice follows the gate's estimator and backward temperature
+                h = layer(h, coeffs, self.config.estimator, temps[i].to(h.device), noise_gen)
         k = h.shape[0] // self.config.num_classes
         return h.reshape(self.config.num_classes, k, -1).sum(dim=1).T
 
@@ -275,7 +323,7 @@ class LogicNet(nn.Module):
         """Samples per evaluation chunk: at most ``limit``; on the CPU also few enough that the widest
         layer's (gates x chunk) float32 activation fits EVAL_ACTIVATION_BYTES (a GPU has no glibc
         allocator to spare and prefers big chunks)."""
-        if self.layers[0].idx_a.device.type != "cpu":
+        if self.layers[0].weights.device.type != "cpu":
             return max(1, limit)
         widest = max(self.config.num_inputs, *self.config.widths)
         return max(1, min(limit, EVAL_ACTIVATION_BYTES // (4 * widest)))

@@ -135,11 +135,9 @@ def _finished_result(run_dir: Path, settings: dict) -> dict | None:
 
 
 def _encode(shared: dict):
-    from ..train import encode_dataset
+    from ..settings import encode_from
 
-    extra = {} if shared.get("verify_checksums", True) else {"verify_checksums": False}
-    return encode_dataset(shared["dataset"], shared.get("data_dir"), int(shared["thresholds"]),
-                          shared.get("limit_train"), shared.get("limit_test"), **extra)
+    return encode_from(shared)
 
 
 def _train_one(spec: RunSpec, settings: dict, data, run_dir: Path, keep_checkpoint: bool) -> dict:
