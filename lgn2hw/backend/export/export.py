@@ -20,6 +20,7 @@ from ...fsutil import check_output_path, output_dir
 from ...ir.build_dir import NETLIST_FILE, BuildDir
 from ..verilog.print import render
 from ..verilog.wrappers import registered_io_verilog, serial_input_verilog
+from .fusesoc import core_file_name, core_text
 from .plan import DEFAULT_CLOCK_MHZ, DEFAULT_VECTORS, ExportPlan, check_clock, check_vectors, plan_export
 from .targets import get_target
 from .verification import checks, verification_files
@@ -132,5 +133,6 @@ def _files(build: BuildDir, plan: ExportPlan, vectors: int, seed: int) -> dict[s
     files["files.f"] = "".join(f"{f}\n" for f in plan.rtl_files)
     files["netlist.json"] = build.file(NETLIST_FILE).read_bytes()
     files.update(get_target(plan.target).build_files(render_export, plan))
+    files[core_file_name(plan)] = core_text(plan, render_export)
     files.update(verification_files(netlist, plan, vectors, seed, render_export))
     return files
