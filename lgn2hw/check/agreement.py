@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError, VerificationError
+from ..limits import check_memory
 from ..ir.netlist import Netlist
 from ..ir.simulate import Simulator
 
@@ -33,8 +34,12 @@ def reference_vectors(netlist: Netlist, count: int | None, data_dir=None, seed: 
             return bits, f"{dataset} test set"
         except DataError as exc:
             why = f" (the {dataset} test set is not readable: {str(exc).splitlines()[0][:200]})"
+    count = count or 4096
+    # the bits, their packed copy and three simulators' scores: refuse what cannot fit before allocating
+    check_memory(count * (2 * netlist.num_inputs + 48 * netlist.num_classes), f"{count:,} check vectors",
+                 "use fewer --check-vectors")
     rng = np.random.default_rng(seed)
-    return rng.integers(0, 2, size=(count or 4096, netlist.num_inputs), dtype=np.uint8), "random vectors" + why
+    return rng.integers(0, 2, size=(count, netlist.num_inputs), dtype=np.uint8), "random vectors" + why
 
 
 def encoded_test_set(netlist: Netlist, dataset: str, data_dir=None) -> np.ndarray:

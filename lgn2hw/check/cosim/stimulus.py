@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import DataError
+from ...limits import check_memory
 from ...ir.build_dir import RawInputs
 from ...ir.encoding import ThresholdEncoding
 from ...ir.netlist import Netlist
@@ -94,6 +95,7 @@ def binary_stimulus(netlist: Netlist, vectors: int | None, random_vectors: int, 
     count = random_vector_count(random_vectors, vectors, have_test_set=bool(parts))
     if count:
         rng = np.random.default_rng(seed)
+        check_memory(count * 3 * netlist.num_inputs, f"{count:,} random vectors", "use fewer --random vectors")
         parts.append(rng.integers(0, 2, size=(count, netlist.num_inputs), dtype=np.uint8))
         described.append(StimulusPart("random", count, f"{count} random vectors (seed {seed})"))
     if corners:
