@@ -188,15 +188,17 @@ def _encoding(doc, num_inputs: int, source: str) -> dict:
     return encoding.to_json()
 
 
-def to_doc(netlist: Netlist) -> dict:
+def to_doc(netlist: Netlist, gates: bool = True) -> dict:
+    """The netlist.json document as Python objects (``gates=False``: without the gate list)."""
     doc = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "num_inputs": netlist.num_inputs,
         "num_classes": netlist.num_classes,
-        "gates": np.stack([netlist.ops.astype(np.int64), netlist.a, netlist.b], axis=1).tolist(),
         "outputs": netlist.outputs.tolist(),
     }
+    if gates:
+        doc["gates"] = np.stack([netlist.ops.astype(np.int64), netlist.a, netlist.b], axis=1).tolist()
     if netlist.input_encoding is not None:
         doc["input_encoding"] = netlist.input_encoding
     if netlist.metadata:
@@ -207,12 +209,12 @@ def to_doc(netlist: Netlist) -> dict:
 def dumps(netlist: Netlist) -> str:
     """Canonical JSON text: one gate a line, sorted metadata keys; identical netlists give identical bytes.
     Never writes NaN/Infinity (ValueError: a netlist holding them is a bug upstream)."""
-    doc = to_doc(netlist)
-    gates = doc.pop("gates")
+    doc = to_doc(netlist, gates=False)
     # One top-level key a line, the gate list (the bulk) last with one gate a line, so the file
     # diffs and greps well; sorted keys make identical netlists identical bytes.
     head = [f" {json.dumps(key)}: {json.dumps(doc[key], sort_keys=True, allow_nan=False)}" for key in sorted(doc)]
-    body = ",\n".join("  " + json.dumps(g) for g in gates)
+    # exactly json.dumps([op, a, b]) per gate, without a json.dumps call per gate (1M gates: 4 s -> 0.4 s)
+    body = ",\n".join(map("  [{}, {}, {}]".format, netlist.ops.tolist(), netlist.a.tolist(), netlist.b.tolist()))
     return "{\n" + ",\n".join(head) + ',\n "gates": [\n' + body + "\n ]\n}\n"
 
 

@@ -29,6 +29,7 @@ from .netlist import Netlist
 _WORD = 64
 # Upper bound on the signal-value buffer (rows x words x 8 bytes) per block of samples.
 _CHUNK_BYTES = 256 * 1024 * 1024
+SCORE_ROWS = 4080  # output rows unpacked at a time by packed_scores (a multiple of 255)
 BLOCK_WORDS = 32  # words (x 64 samples) per block: 16..64 measured fastest (4..157 tried) on 6 x 8000 gates
 
 _ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -211,14 +212,18 @@ class Simulator:
 def packed_scores(packed_outputs: np.ndarray, num_classes: int, group_size: int, samples: int) -> np.ndarray:
     """(num_classes * group_size, words) packed output bits -> (samples, num_classes) int64 popcounts.
 
-    Unpacks along the sample axis (no transpose of the big bit matrix) and sums each class group,
-    255 rows at a time in uint8 (cannot overflow), the partial sums in int64.
+    Unpacks along the sample axis (no transpose of the big bit matrix), SCORE_ROWS output rows at a
+    time (the unpacked bits of a 200,000-output layer and 10,000 samples would be 2 GB), and sums each
+    class's rows in uint8 (255 at a time: cannot overflow), the partial sums in int64.
     """
-    as_bytes = np.ascontiguousarray(packed_outputs).astype("<u8", copy=False).view(np.uint8)
-    bits = np.unpackbits(as_bytes, axis=1, bitorder="little").reshape(num_classes, group_size, -1)
-    sums = np.zeros((num_classes, bits.shape[2]), dtype=np.int64)
-    for lo in range(0, group_size, 255):
-        sums += np.add.reduce(bits[:, lo : lo + 255], axis=1, dtype=np.uint8)
+    packed = np.ascontiguousarray(packed_outputs).astype("<u8", copy=False)
+    sums = np.zeros((num_classes, packed.shape[1] * 64), dtype=np.int64)
+    for cls in range(num_classes):
+        rows = packed[cls * group_size : (cls + 1) * group_size]
+        for lo in range(0, group_size, SCORE_ROWS):
+            bits = np.unpackbits(rows[lo : lo + SCORE_ROWS].view(np.uint8), axis=1, bitorder="little")
+            for part in range(0, bits.shape[0], 255):
+                sums[cls] += np.add.reduce(bits[part : part + 255], axis=0, dtype=np.uint8)
     return np.ascontiguousarray(sums[:, :samples].T)
 
 
