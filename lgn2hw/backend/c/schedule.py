@@ -1,0 +1,191 @@
+"""The batch variant's evaluation plan: gate order, kernel groups and the rows of the value buffer.
+
+The batch code keeps one *row* of words (64 samples a bit, several words wide) per live signal and
+evaluates gates from a table, one tight loop per run of gates with the same kernel. The plan:
+
+- Copies (``a``, ``b`` gates) are not evaluated: every reader of a copy reads its source instead
+  (chains resolve in signal order, since operands precede their gate). Gates nobody reads are dropped.
+- Order: by logic level, then by kernel, so that each (level, kernel) run is one group and gates of
+  a group never read each other.
+- Rows: input bit i is row ``i + i // 64`` at the start of every block of samples (the input words
+  are transposed in place in squares of 64 rows, one row apart so that they do not start on the same
+  4 KiB boundary, where stores to them would compete for the same cache sets); a gate's row is taken
+  from the rows freed so far (last freed first, most likely still in cache) or is a new one. A signal's row is
+  freed right after its last reader, so the buffer holds the live signals only (on trained networks
+  about two layers, not the whole network). A gate may write the row one of its own operands frees:
+  the kernels read both operands before they write. Output signals stay live to the end.
+- Class scores: per class, each distinct output signal is counted once with its multiplicity m
+  (bit 0 of m in the carry-save popcount, the other bits of m added at their weight), and constant
+  signals (FALSE / TRUE gates) become a constant offset instead of a row (trained networks often tie
+  many output bits of a class to one constant).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...ir.netlist import Netlist
+from .kernels import WordKernel, gate_word_kernels, word_kernels
+
+
+@dataclass(frozen=True)
+class KernelGroup:
+    """A run of consecutive table entries evaluated with one kernel."""
+
+    kernel: WordKernel
+    start: int  # first gate of the run in the table
+    count: int
+
+
+@dataclass(frozen=True)
+class ClassCount:
+    """How one class score is counted: rows of weight 1, (row, bit) pairs of weight 2^bit, a constant."""
+
+    rows: tuple[int, ...]
+    weighted: tuple[tuple[int, int], ...]
+    offset: int
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """What the batch code evaluates: a (gates, 3) table of rows (destination, x, y) in evaluation
+    order, its kernel groups, the number of rows, and how every class score is counted."""
+
+    table: np.ndarray  # (evaluated gates, 3) int64
+    groups: tuple[KernelGroup, ...]
+    num_rows: int
+    counts: tuple[ClassCount, ...]
+    num_levels: int
+
+    @property
+    def num_evaluated(self) -> int:
+        return int(self.table.shape[0])
+
+
+def plan_batch(netlist: Netlist) -> BatchPlan:
+    """The evaluation plan of ``netlist`` for the bit-parallel batch code (see the module doc)."""
+    n, g = netlist.num_inputs, netlist.num_gates
+    kernels = list(word_kernels())
+    per_gate = gate_word_kernels()
+    kernel_id = np.array([kernels.index(per_gate[op][0]) for op in range(16)], dtype=np.int64)[netlist.ops]
+    swap = np.array([per_gate[op][1] for op in range(16)], dtype=bool)[netlist.ops]
+    x = np.where(swap, netlist.b, netlist.a)
+    y = np.where(swap, netlist.a, netlist.b)
+
+    # Copies read through: source[s] is the signal whose value s carries.
+    source = np.arange(netlist.num_signals, dtype=np.int64)
+    is_copy = np.array([k.is_copy for k in kernels], dtype=bool)[kernel_id]
+    for i in np.flatnonzero(is_copy):  # ascending, so a chain's earlier links are already resolved
+        source[n + i] = source[x[i]]
+    x, y = source[x], source[y]
+    constant = np.full(netlist.num_signals, -1, dtype=np.int64)  # 0 / 1 for FALSE / TRUE gates, else -1
+    for value, name in ((0, "zero"), (1, "one")):
+        constant[n + np.flatnonzero(kernel_id == kernels.index(next(k for k in kernels if k.name == name)))] = value
+    per_class = _class_terms(source[netlist.outputs], netlist.num_classes, constant)
+    counted = np.array(sorted({s for terms, _ in per_class for s in terms}), dtype=np.int64)
+
+    # Keep the gates something reads (the counted outputs, transitively); copies are never evaluated.
+    needed = np.zeros(netlist.num_signals, dtype=bool)
+    needed[counted] = True
+    while True:  # one whole-array step per level of depth
+        reading = np.flatnonzero(needed[n:] & ~is_copy)
+        before = int(needed.sum())
+        needed[x[reading]] = True
+        needed[y[reading]] = True
+        if int(needed.sum()) == before:
+            break
+    keep = np.flatnonzero(needed[n:] & ~is_copy)
+    level = _levels(n, keep, x, y, netlist.num_signals)
+    order = keep[np.lexsort((kernel_id[keep], level[n + keep]))]
+
+    rows, num_rows = _allocate_rows(n, order, x, y, counted)
+    table = np.stack([rows[n + order], rows[x[order]], rows[y[order]]], axis=1) if order.size else np.zeros((0, 3), np.int64)
+    groups = []
+    if order.size:
+        key = level[n + order] * len(kernels) + kernel_id[order]
+        cuts = np.concatenate([[0], np.flatnonzero(key[1:] != key[:-1]) + 1, [order.size]])
+        for lo, hi in zip(cuts[:-1], cuts[1:]):
+            groups.append(KernelGroup(kernels[int(kernel_id[order[lo]])], int(lo), int(hi - lo)))
+    num_levels = int(level[n + order].max()) if order.size else 0
+    counts = []
+    for terms, offset in per_class:
+        once = tuple(int(rows[s]) for s, m in terms.items() if m & 1)
+        weighted = tuple((int(rows[s]), bit) for s, m in terms.items() for bit in range(1, m.bit_length()) if m >> bit & 1)
+        counts.append(ClassCount(once, weighted, offset))
+    return BatchPlan(table.astype(np.int64), tuple(groups), num_rows, tuple(counts), num_levels)
+
+
+def _class_terms(outputs: np.ndarray, num_classes: int, constant: np.ndarray) -> list[tuple[dict[int, int], int]]:
+    """Per class: {non-constant signal: multiplicity} in first-occurrence order, and the number of
+    output bits tied to TRUE."""
+    result = []
+    for group in outputs.reshape(num_classes, -1).tolist():
+        terms: dict[int, int] = {}
+        offset = 0
+        for s in group:
+            if constant[s] >= 0:
+                offset += int(constant[s])
+            else:
+                terms[s] = terms.get(s, 0) + 1
+        result.append((terms, offset))
+    return result
+
+
+def _levels(n: int, keep: np.ndarray, x: np.ndarray, y: np.ndarray, num_signals: int) -> np.ndarray:
+    """Level of every kept gate after copies are read through: 1 + the deeper operand (inputs 0).
+    Both operands count (a kernel reads both), which keeps a group free of readers of its own gates.
+    Relaxation, one whole-array step per level (as Netlist.levels)."""
+    level = np.zeros(num_signals, dtype=np.int64)
+    gates = n + keep
+    while True:
+        new = 1 + np.maximum(level[x[keep]], level[y[keep]])
+        if np.array_equal(new, level[gates]):
+            return level
+        level[gates] = new
+
+
+SQUARE_STRIDE = 65  # rows from one input square (64 input bits) to the next
+
+
+def input_rows(num_inputs: int) -> np.ndarray:
+    """Row of every input bit: bit i of word c = i // 64 lives in square c (rows 65 c .. 65 c + 63)."""
+    i = np.arange(num_inputs, dtype=np.int64)
+    return i + i // 64
+
+
+def _allocate_rows(n: int, order: np.ndarray, x: np.ndarray, y: np.ndarray, outputs: np.ndarray):
+    """Rows for inputs (input_rows) and evaluated gates, reusing the rows of signals past their last reader."""
+    num_signals = len(x) + n
+    forever = order.size  # outputs: read after the last gate
+    last = np.full(num_signals, -1, dtype=np.int64)
+    position = np.arange(order.size, dtype=np.int64)
+    np.maximum.at(last, x[order], position)
+    np.maximum.at(last, y[order], position)
+    last[outputs] = forever
+    # Signals freed after each position, grouped once (a Python loop over gates follows, no per-gate scans).
+    dying = np.flatnonzero((last >= 0) & (last < forever))
+    dying = dying[np.argsort(last[dying], kind="stable")]
+    bounds = np.searchsorted(last[dying], np.arange(order.size + 1))
+    # The squares' rows that hold no input (gaps, the last square's tail) and the rows of inputs nobody
+    # reads are free before the first gate.
+    rows = np.full(num_signals, -1, dtype=np.int64)
+    rows[:n] = input_rows(n)
+    num_rows = SQUARE_STRIDE * (-(-n // 64) - 1) + 64
+    taken = np.zeros(num_rows, dtype=bool)
+    taken[rows[:n][last[:n] >= 0]] = True
+    free = np.flatnonzero(~taken)[::-1].tolist()
+    dying_list = dying.tolist()
+    bounds_list = bounds.tolist()
+    rows_list = rows.tolist()
+    for p, gate in enumerate(order.tolist()):
+        for s in dying_list[bounds_list[p]:bounds_list[p + 1]]:
+            free.append(rows_list[s])
+        if free:
+            r = free.pop()
+        else:
+            r = num_rows
+            num_rows += 1
+        rows_list[n + gate] = r
+    return np.asarray(rows_list, dtype=np.int64), max(num_rows, 1)
