@@ -66,7 +66,7 @@ class BatchPlan:
 
 def plan_batch(netlist: Netlist) -> BatchPlan:
     """The evaluation plan of ``netlist`` for the bit-parallel batch code (see the module doc)."""
-    n, g = netlist.num_inputs, netlist.num_gates
+    n = netlist.num_inputs
     kernels = list(word_kernels())
     per_gate = gate_word_kernels()
     kernel_id = np.array([kernels.index(per_gate[op][0]) for op in range(16)], dtype=np.int64)[netlist.ops]
