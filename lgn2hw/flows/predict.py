@@ -56,7 +56,7 @@ class BuiltLibrary:
         return f"{self.compiler.name} {' '.join(self.flags)}, {how}"
 
 
-def build_c_library(netlist: Netlist, variant: str = "both", compiler: CCompiler | None = None,
+def build_c_library(netlist: Netlist, variant: str = "auto", compiler: CCompiler | None = None,
                     flags: tuple[str, ...] | None = None, deadline: Deadline | None = None) -> BuiltLibrary:
     """Compile (or find in the cache) the shared C library of ``netlist``. ToolError when there is no
     compiler or it fails; nothing half-built is ever left in the cache."""

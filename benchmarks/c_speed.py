@@ -1,0 +1,306 @@
+"""C inference speed, one core: lgn2hw's C library beside difflogic's own compiled C and lgn2hw's numpy
+simulator on the same imported networks, the README demo model against the 10 M images/s target, the
+build time of a 100,000-gate network, and the microcontroller variant's flash and RAM.
+
+    nice -n 10 python benchmarks/c_speed.py --difflogic-src /tmp/difflogic-0.1.0 --demo runs/demo_rtl
+        [--cpu 0] [--rounds 5] [--sizes 3x2000,6x8000] [--difflogic-opt 3] [--build-gates 100000]
+
+difflogic's C generator: the benchmark imports ``difflogic.compiled_model`` from the unpacked sdist of
+difflogic 0.1.0 (no CUDA needed; nothing of it is part of lgn2hw):
+
+    pip download difflogic==0.1.0 --no-deps --no-binary :all: -d /tmp && tar xzf /tmp/difflogic-0.1.0.tar.gz -C /tmp
+
+(or https://files.pythonhosted.org/packages/9c/18/e7ee8ec8a895f000411853174636f6a90480076da43ca3df40e1e4875fcc/difflogic-0.1.0.tar.gz).
+Its package imports the CUDA extension ``difflogic_cuda`` at import time; an empty stand-in module is
+put in its place (only the CPU code generator is used). Without ``--difflogic-src``, or when it does not
+import, that column is skipped with a note.
+
+Networks 3 x 2000 and 6 x 8000: a difflogic model (``LogicLayer(..., device="cpu")``, its own random
+wiring and N(0, 1) weights, GroupSum(10)) on 2,352 input bits (Fashion-MNIST, 3 thermometer thresholds
+per pixel). difflogic compiles it with its CompiledLogicNet (64 samples per word, gcc -O``--difflogic-opt``
+-march=native); lgn2hw imports the same state dict (docs/difflogic-import.md), compiles it with -O2 and
+builds its C library (gcc -O2 -march=native). Both read the same input: the 10,000 test images as one
+byte per input bit (difflogic's bool array; for lgn2hw an identity input encoding, bit i = byte i > 0,
+through ``lgn_predict_raw``), so input packing is included on both sides, and both return every class
+score; their scores are checked equal. The numpy simulator (lgn2hw.ir.simulate) gets the same bits.
+
+Demo model (``--demo``, a directory from ``lgn2hw compile`` of ``lgn2hw train --preset demo``): the
+10,000 raw uint8 test images through ``lgn_predict_raw`` (thresholds applied in C), class ids only and
+with scores; the numpy simulator with ThresholdEncoding.encode in front.
+
+Timing: the process is pinned to one CPU (``--cpu``, as taskset does); each engine classifies the
+whole set once per round, rounds interleave the engines, and the best round is kept, measured with the
+process's CPU time (on a shared machine wall time also counts the other jobs; it is printed too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+
+from lgn2hw.backend.c import lower, render_sources
+from lgn2hw.flows.compile import compile_source
+from lgn2hw.flows.predict import build_c_library, load_c_library
+from lgn2hw.frontend.data.datasets import load_dataset
+from lgn2hw.ir.build_dir import BuildDir
+from lgn2hw.ir.encoding import ThresholdEncoding
+from lgn2hw.ir.netlist import Netlist
+from lgn2hw.ir.simulate import Simulator
+from lgn2hw.toolchain.process import run
+
+TARGET_RATE = 10e6
+TARGET_BUILD_S = 10.0
+
+
+def best_of(engines: dict, rounds: int) -> dict[str, tuple[float, float]]:
+    """{name: (best CPU seconds, best wall seconds)} over interleaved rounds of every engine."""
+    best = {name: (float("inf"), float("inf")) for name in engines}
+    for fn in engines.values():
+        fn()  # warm-up: page in code, tables and buffers
+    for _ in range(rounds):
+        for name, fn in engines.items():
+            c0, w0 = time.process_time(), time.perf_counter()
+            fn()
+            cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+            best[name] = (min(best[name][0], cpu), min(best[name][1], wall))
+    return best
+
+
+def rate(n: int, seconds: float) -> str:
+    value = n / seconds
+    return f"{value / 1e6:7.2f} M" if value >= 1e6 else f"{value / 1e3:7.1f} k"
+
+
+def table(n: int, rows: list[tuple[str, str, tuple[float, float]]], reference: str | None) -> None:
+    print(f"  {'engine':34s} {'build':>8s} {'images/s CPU':>13s} {'images/s wall':>14s} {'vs ' + (reference or '-'):>16s}")
+    ref = next((t for name, _, t in rows if name == reference), None)
+    for name, build, (cpu, wall) in rows:
+        ratio = f"{ref[0] / cpu:6.1f}x" if ref else ""
+        print(f"  {name:34s} {build:>8s} {rate(n, cpu):>11s}/s {rate(n, wall):>12s}/s {ratio:>16s}")
+
+
+# ----------------------------------------------------------------------------------- difflogic
+def import_difflogic(src: str | None):
+    """difflogic's package from an unpacked sdist, with a stand-in for its CUDA extension; (module, note)."""
+    if src is None:
+        return None, "no --difflogic-src given: difflogic's compiled C is not measured"
+    sys.modules.setdefault("difflogic_cuda", types.ModuleType("difflogic_cuda"))
+    sys.path.insert(0, str(Path(src).resolve()))
+    try:
+        return importlib.import_module("difflogic"), None
+    except Exception as exc:  # noqa: BLE001 - any import failure: skip the column, say why
+        return None, f"difflogic from {src} does not import ({type(exc).__name__}: {exc}): its column is skipped"
+
+
+def difflogic_model(difflogic, inputs: int, layers: int, width: int, classes: int, seed: int):
+    import torch
+
+    torch.manual_seed(seed)
+    modules, fan_in = [torch.nn.Flatten()], inputs
+    for _ in range(layers):
+        modules.append(difflogic.LogicLayer(fan_in, width, device="cpu", implementation="python"))
+        fan_in = width
+    modules.append(difflogic.GroupSum(classes, tau=1.0, device="cpu"))
+    return torch.nn.Sequential(*modules).eval()
+
+
+def import_into_lgn2hw(model, inputs: int, classes: int, work: Path) -> Netlist:
+    """The state dict as docs/difflogic-import.md says to save it, compiled by lgn2hw -O2."""
+    import torch
+
+    state = {k: v for k, v in model.state_dict().items()}
+    for name, layer in model.named_children():
+        if hasattr(layer, "indices"):
+            state[f"{name}.indices"] = torch.stack(layer.indices)
+    state["num_classes"], state["num_inputs"] = classes, inputs
+    state["input_encoding"] = {"kind": "threshold", "feature": list(range(inputs)), "threshold": [0] * inputs}
+    torch.save(state, work / "difflogic.pt")
+    compile_source(work / "difflogic.pt", work / "rtl", opt_level=2, check_vectors=2000)
+    return BuildDir.open(work / "rtl").netlist
+
+
+def compare_with_difflogic(args, difflogic, bits: np.ndarray, layers: int, width: int, work: Path) -> None:
+    """One network: difflogic's compiled C, lgn2hw's C (scores + ids, ids only), the numpy simulator."""
+    from difflogic.compiled_model import CompiledLogicNet
+
+    n, inputs = bits.shape
+    print(f"\nnetwork {layers} x {width} ({layers * width:,} gates), {n:,} Fashion-MNIST test images as "
+          f"{inputs:,} input bytes each:")
+    model = difflogic_model(difflogic, inputs, layers, width, 10, args.seed)
+    compiled = CompiledLogicNet(model, device="cpu", num_bits=64, cpu_compiler="gcc")
+    t0 = time.perf_counter()
+    compiled.compile(opt_level=args.difflogic_opt)
+    dl_build = time.perf_counter() - t0
+    padded = -(-n // 64) * 64
+    flat = np.ascontiguousarray(np.concatenate([bits, np.zeros((padded - n, inputs), bool)]).reshape(-1))
+    dl_out = np.zeros(padded * 10, dtype=np.int32)
+
+    netlist = import_into_lgn2hw(model, inputs, 10, work)
+    built = build_c_library(netlist, "batch")
+    library = load_c_library(netlist, built)
+    raw = bits.view(np.uint8)
+    simulator = Simulator(netlist)
+    result = {}
+    engines = {
+        "difflogic": lambda: compiled.lib_fn(flat, dl_out, padded // 64),
+        "ours": lambda: result.__setitem__("ours", library.predict_raw(raw)),
+        "ours ids": lambda: library.predict_raw(raw, scores=False),
+        "numpy": lambda: result.__setitem__("numpy", simulator.scores(bits)),
+    }
+    times = best_of(engines, args.rounds)
+    ours = result["ours"][0]
+    same = np.array_equal(ours, dl_out.reshape(-1, 10)[:n]) and np.array_equal(ours, result["numpy"])
+    print(f"  lgn2hw -O2 keeps {netlist.num_gates:,} of the {layers * width:,} gates (difflogic's C has all of them; "
+          f"gcc drops the unread ones); every class score equal in all three: {same}")
+    difflogic_name = f"difflogic C (gcc -O{args.difflogic_opt} -march=native)"
+    table(n, [(difflogic_name, f"{dl_build:.1f} s", times["difflogic"]),
+              ("lgn2hw C, scores + ids (-O2 native)", f"{built.seconds:.1f} s", times["ours"]),
+              ("lgn2hw C, ids only", "", times["ours ids"]),
+              ("lgn2hw numpy simulator", "-", times["numpy"])], difflogic_name)
+    if not same:
+        raise SystemExit("scores differ: the comparison is void")
+
+
+# ---------------------------------------------------------------------------------------- demo
+def demo(args) -> None:
+    build = BuildDir.open(args.demo, need_rtl=False)
+    netlist = build.netlist
+    data = load_dataset(build.dataset or "fashion-mnist", data_dir=args.data_dir)
+    raw, labels = data.test_x, data.test_y
+    enc = ThresholdEncoding.from_json(netlist.input_encoding, netlist.num_inputs)
+    built = build_c_library(netlist, "batch")
+    library = load_c_library(netlist, built)
+    simulator = Simulator(netlist)
+    result = {}
+    engines = {
+        "ids": lambda: result.__setitem__("ids", library.predict_raw(raw, scores=False)[1]),
+        "scores": lambda: result.__setitem__("scores", library.predict_raw(raw)),
+        "numpy": lambda: result.__setitem__("numpy", simulator.scores(enc.encode(raw))),
+    }
+    times = best_of(engines, args.rounds)
+    same = np.array_equal(result["scores"][0], result["numpy"]) and np.array_equal(result["ids"], result["scores"][1])
+    acc = float(np.mean(result["ids"] == labels))
+    n = raw.shape[0]
+    print(f"\ndemo model {args.demo}: {netlist.num_gates:,} gates (depth {netlist.depth()}), {netlist.num_inputs:,} input "
+          f"bits from 784 raw uint8 pixels, {n:,} test images, accuracy {100 * acc:.2f} %, C == simulator: {same}")
+    table(n, [("lgn2hw C, ids only (raw uint8 in)", f"{built.seconds:.1f} s", times["ids"]),
+              ("lgn2hw C, scores + ids", "", times["scores"]),
+              ("lgn2hw numpy simulator (+ encode)", "-", times["numpy"])], "lgn2hw numpy simulator (+ encode)")
+    best = n / times["ids"][0]
+    print(f"  target >= {TARGET_RATE / 1e6:.0f} M images/s on one core: {best / 1e6:.2f} M "
+          f"({'met' if best >= TARGET_RATE else 'missed'})")
+    mcu_size(netlist, Path(tempfile.mkdtemp(prefix="lgn2hw-mcu-")))
+
+
+def mcu_size(netlist: Netlist, work: Path) -> None:
+    """Flash and RAM of the single-sample variant at -Os: Cortex-M4 when arm-none-eabi-gcc is installed."""
+    sources = render_sources(lower(netlist, "single"))
+    for name, text in sources.items():
+        (work / name).write_text(text)
+    for cc, size, flags, what in (("arm-none-eabi-gcc", "arm-none-eabi-size", ["-mcpu=cortex-m4", "-mthumb"], "Cortex-M4"),
+                                  ("cc", "size", [], "host")):
+        try:
+            done = run([cc, "-Os", *flags, "-DLGN_NO_BATCH", "-c", "-o", "m.o", "lgn_model.c"], cwd=work)
+        except Exception:  # noqa: BLE001 - a compiler that is not installed
+            continue
+        if done.returncode != 0:
+            continue
+        sections = {}
+        for line in run([size, "-A", "m.o"], cwd=work).output.splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].startswith(".") and parts[1].isdigit():
+                sections[parts[0]] = int(parts[1])
+        flash = sum(v for k, v in sections.items() if k.startswith((".text", ".rodata", ".data")))
+        ram = sum(v for k, v in sections.items() if k.startswith((".data", ".bss")))
+        version = run([cc, "--version"]).output.splitlines()[0]
+        print(f"  single-sample variant ({what}, {version}, -Os {' '.join(flags)}): flash {flash:,} bytes "
+              f"(code .text {sections.get('.text', 0):,}, tables .rodata {sections.get('.rodata', 0):,}), "
+              f"RAM {ram:,} bytes static + stack")
+        return
+
+
+# --------------------------------------------------------------------------------- build time
+def build_time(args, work: Path) -> None:
+    """A 10-layer network of --build-gates gates with difflogic's wiring (every gate read), built from scratch."""
+    enc = ThresholdEncoding.thermometer(784, 3)
+    rng = np.random.default_rng(args.seed)
+    layers, width = 10, args.build_gates // 10
+    ops, a, b, lo, fan_in = [], [], [], 0, enc.num_bits
+    for _ in range(layers):
+        c = rng.permutation(fan_in)[rng.permutation(2 * width) % fan_in].reshape(2, width)  # difflogic's rule
+        ops.append(rng.integers(1, 15, width))
+        a.append(lo + c[0])
+        b.append(lo + c[1])
+        lo, fan_in = (enc.num_bits if lo == 0 else lo + fan_in), width
+    netlist = Netlist(enc.num_bits, 10, np.concatenate(ops), np.concatenate(a), np.concatenate(b),
+                      np.arange(enc.num_bits + (layers - 1) * width, enc.num_bits + layers * width), enc.to_json())
+    netlist.validate()
+    os.environ["LGN2HW_CACHE_DIR"] = str(work / "cache")
+    t0 = time.perf_counter()
+    model = lower(netlist, "batch")
+    render_sources(model)
+    generate = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    built = build_c_library(netlist, "batch")
+    total = time.perf_counter() - t0
+    print(f"\nbuild time, {netlist.num_gates:,} gates ({layers} x {width:,}, {model.batch.evaluated:,} evaluated): "
+          f"generate C {generate:.1f} s, {built.compiler.name} {' '.join(built.flags)} {built.seconds:.1f} s, "
+          f"build_c_library total {total:.1f} s (target <= {TARGET_BUILD_S:.0f} s: "
+          f"{'met' if total <= TARGET_BUILD_S else 'missed'})")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--difflogic-src", default=None, help="unpacked difflogic 0.1.0 sdist (see above)")
+    parser.add_argument("--demo", default=None, help="compiled directory of the README demo model")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--sizes", default="3x2000,6x8000")
+    parser.add_argument("--difflogic-opt", type=int, default=3, help="gcc -O level for difflogic's C")
+    parser.add_argument("--build-gates", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cpu", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {args.cpu})
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    print(f"one core (CPU {args.cpu}) of {os.cpu_count()}; load average {load[0]:.2f} at the start; numpy {np.__version__}")
+    with tempfile.TemporaryDirectory(prefix="lgn2hw-c-speed-") as tmp:
+        work = Path(tmp)
+        os.environ.setdefault("LGN2HW_CACHE_DIR", str(work / "cache"))
+        difflogic, note = import_difflogic(args.difflogic_src)
+        if note:
+            print(f"note: {note}")
+        elif args.sizes:
+            enc = ThresholdEncoding.thermometer(784, 3)
+            bits = enc.encode(load_dataset("fashion-mnist", data_dir=args.data_dir).test_x).astype(bool)
+            for size in args.sizes.split(","):
+                layers, width = (int(v) for v in size.lower().split("x"))
+                folder = work / size
+                folder.mkdir()
+                compare_with_difflogic(args, difflogic, bits, layers, width, folder)
+        if args.demo:
+            demo(args)
+        if args.build_gates:
+            build_time(args, work)
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    print(f"load average {load[0]:.2f} at the end")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
