@@ -4,12 +4,14 @@ C code paths) against the netlist simulator, on random, boundary and test-set-li
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lgn2hw.backend.c.encode import ge_thresholds, plan_encode
+from lgn2hw.backend.c.fuse import fused_expression, truth3, uses_y
 from lgn2hw.backend.c.kernels import gate_word_kernels, truth_nibble, word_kernels
 from lgn2hw.backend.c.lower import SINGLE_MAX_SIGNALS, lower
 from lgn2hw.backend.c.print import render_sources
@@ -115,6 +117,26 @@ def test_word_kernels_compute_the_gate_table():
                 x, y = (b, a) if swap else (a, b)
                 assert eval(kernel.expr, {}, {"x": x, "y": y}) & 1 == gate.output(a, b), (gate.name, a, b)
         assert all((truth_nibble(gate.id) >> (2 * a + b)) & 1 == gate.output(a, b) for a in (0, 1) for b in (0, 1))
+
+
+def test_fused_kernels_compose_the_two_gates():
+    two_operand = [k for k in word_kernels() if uses_y(k)]
+    for outer in two_operand:
+        for inner in two_operand:
+            for inner_is_x in (True, False):
+                truth = truth3(fused_expression(outer, inner, inner_is_x))
+                for x, y, z in itertools.product((0, 1), repeat=3):
+                    mid = GATES[inner.gate].output(x, y)
+                    want = GATES[outer.gate].output(mid, z) if inner_is_x else GATES[outer.gate].output(z, mid)
+                    assert truth >> (4 * x + 2 * y + z) & 1 == want, (outer.name, inner.name, inner_is_x, x, y, z)
+
+
+def test_fusion_folds_single_reader_gates_only():
+    net = thermometer_net()
+    fused, plain = plan_batch(net), plan_batch(net, fuse=False)
+    assert plain.num_fused == 0 and fused.num_fused > 0
+    assert fused.num_evaluated + fused.num_fused == plain.num_evaluated  # each pair replaces two entries
+    assert all(g.kernel.arity == 3 for g in fused.groups if g.kernel.name.startswith("f"))
 
 
 def test_batch_plan_reads_through_copies_and_folds_constants():

@@ -34,6 +34,8 @@ class WordKernel:
     expr: str  # C expression text over x and y
     gate: int
 
+    arity = 2  # operands in the batch table (one-operand kernels read x twice)
+
     @property
     def is_copy(self) -> bool:
         """A plain copy of x: the batch variant aliases the operand's row instead of evaluating it."""

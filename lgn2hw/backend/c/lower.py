@@ -17,6 +17,7 @@ from ...errors import ConfigError
 from ...ir.encoding import ThresholdEncoding
 from ...ir.netlist import Netlist
 from .encode import EncodePlan, plan_encode
+from .fuse import FusedKernel
 from .kernels import WordKernel, truth_nibble
 from .schedule import plan_batch
 
@@ -51,9 +52,10 @@ class CBatch:
     words: int  # 64-bit words per row
     num_rows: int
     row_type: str  # uint16_t or uint32_t
-    kernels: tuple[WordKernel, ...]  # the kernels the table uses, in first-use order
+    kernels: tuple[WordKernel | FusedKernel, ...]  # the kernels the tables use, in first-use order
     groups: tuple[CGroup, ...]
-    table: CArray  # (destination, x, y) rows per evaluated gate
+    table2: CArray  # (destination, x, y) rows per evaluated gate
+    table3: CArray  # (destination, x, y, z) rows per fused pair
     count_rows: CArray  # per class, the rows its score counts once (class c from count_start[c])
     count_start: tuple[int, ...]  # num_classes + 1 offsets
     weighted_rows: CArray  # per class, rows counted with weight 2^bit
@@ -61,6 +63,7 @@ class CBatch:
     weighted_start: tuple[int, ...]
     offsets: tuple[int, ...]  # per class, output bits tied to TRUE
     evaluated: int
+    fused: int
     slot_bits: int  # bits per class score in the transposed result words (16 or 32)
     id_bits: int  # bits of a class id
 
@@ -142,7 +145,7 @@ def lower(netlist: Netlist, variant: str = "auto") -> CModel:
 def _batch(netlist: Netlist) -> CBatch:
     plan = plan_batch(netlist)
     row_type = "uint16_t" if plan.num_rows <= 0xFFFF else "uint32_t"
-    kernels: list[WordKernel] = []
+    kernels: list[WordKernel | FusedKernel] = []
     groups = []
     for group in plan.groups:
         if group.kernel not in kernels:
@@ -153,14 +156,15 @@ def _batch(netlist: Netlist) -> CBatch:
     weighted = [pair for count in counts for pair in count.weighted]
     return CBatch(
         words=BLOCK_WORDS, num_rows=plan.num_rows, row_type=row_type, kernels=tuple(kernels), groups=tuple(groups),
-        table=c_array(row_type, "table", plan.table.reshape(-1)),
+        table2=c_array(row_type, "table2", plan.table2.reshape(-1)),
+        table3=c_array(row_type, "table3", plan.table3.reshape(-1)),
         count_rows=c_array(row_type, "count_rows", np.array([r for count in counts for r in count.rows], dtype=np.int64)),
         count_start=_starts(len(count.rows) for count in counts),
         weighted_rows=c_array(row_type, "weighted_rows", np.array([r for r, _ in weighted], dtype=np.int64)),
         weighted_bits=c_array("uint8_t", "weighted_bits", np.array([b for _, b in weighted], dtype=np.int64)),
         weighted_start=_starts(len(count.weighted) for count in counts),
         offsets=tuple(count.offset for count in counts),
-        evaluated=plan.num_evaluated, slot_bits=16 if k.bit_length() <= 16 else 32,
+        evaluated=plan.num_evaluated, fused=plan.num_fused, slot_bits=16 if k.bit_length() <= 16 else 32,
         id_bits=max(1, (netlist.num_classes - 1).bit_length()),
     )
 

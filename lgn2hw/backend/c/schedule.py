@@ -27,15 +27,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...ir.netlist import Netlist
+from .fuse import FusedKernel, choose_fusions, fused_expression, truth3, uses_y
 from .kernels import WordKernel, gate_word_kernels, word_kernels
 
 
 @dataclass(frozen=True)
 class KernelGroup:
-    """A run of consecutive table entries evaluated with one kernel."""
+    """A run of consecutive entries of one table (the 2-operand or the 3-operand one) evaluated with one kernel."""
 
-    kernel: WordKernel
-    start: int  # first gate of the run in the table
+    kernel: WordKernel | FusedKernel
+    start: int  # first entry of the run in its table
     count: int
 
 
@@ -50,10 +51,12 @@ class ClassCount:
 
 @dataclass(frozen=True)
 class BatchPlan:
-    """What the batch code evaluates: a (gates, 3) table of rows (destination, x, y) in evaluation
-    order, its kernel groups, the number of rows, and how every class score is counted."""
+    """What the batch code evaluates: tables of rows (destination, x, y) and (destination, x, y, z) in
+    evaluation order, their kernel groups (in evaluation order), the number of rows, and how every
+    class score is counted."""
 
-    table: np.ndarray  # (evaluated gates, 3) int64
+    table2: np.ndarray  # (entries, 3) int64
+    table3: np.ndarray  # (entries, 4) int64: fused pairs
     groups: tuple[KernelGroup, ...]
     num_rows: int
     counts: tuple[ClassCount, ...]
@@ -61,11 +64,17 @@ class BatchPlan:
 
     @property
     def num_evaluated(self) -> int:
-        return int(self.table.shape[0])
+        """Table entries (a fused pair is one)."""
+        return int(self.table2.shape[0] + self.table3.shape[0])
+
+    @property
+    def num_fused(self) -> int:
+        return int(self.table3.shape[0])
 
 
-def plan_batch(netlist: Netlist) -> BatchPlan:
-    """The evaluation plan of ``netlist`` for the bit-parallel batch code (see the module doc)."""
+def plan_batch(netlist: Netlist, fuse: bool = True) -> BatchPlan:
+    """The evaluation plan of ``netlist`` for the bit-parallel batch code (see the module doc);
+    ``fuse`` folds gates read once into their readers (lgn2hw.backend.c.fuse)."""
     n = netlist.num_inputs
     kernels = list(word_kernels())
     per_gate = gate_word_kernels()
@@ -73,6 +82,8 @@ def plan_batch(netlist: Netlist) -> BatchPlan:
     swap = np.array([per_gate[op][1] for op in range(16)], dtype=bool)[netlist.ops]
     x = np.where(swap, netlist.b, netlist.a)
     y = np.where(swap, netlist.a, netlist.b)
+    two_input = np.array([uses_y(k) for k in kernels], dtype=bool)
+    y = np.where(two_input[kernel_id], y, x)  # one-operand kernels (NOT, constants) read x twice
 
     # Copies read through: source[s] is the signal whose value s carries.
     source = np.arange(netlist.num_signals, dtype=np.int64)
@@ -97,24 +108,51 @@ def plan_batch(netlist: Netlist) -> BatchPlan:
         if int(needed.sum()) == before:
             break
     keep = np.flatnonzero(needed[n:] & ~is_copy)
-    level = _levels(n, keep, x, y, netlist.num_signals)
-    order = keep[np.lexsort((kernel_id[keep], level[n + keep]))]
 
-    rows, num_rows = _allocate_rows(n, order, x, y, counted)
-    table = np.stack([rows[n + order], rows[x[order]], rows[y[order]]], axis=1) if order.size else np.zeros((0, 3), np.int64)
+    # Operations: every kept gate that is not folded into its reader, with 2 or 3 operand signals.
+    folded = (choose_fusions(n, keep, kernel_id, x, y, two_input, counted, netlist.num_signals) if fuse
+              else np.full(netlist.num_gates, -1, dtype=np.int64))
+    is_inner = np.zeros(netlist.num_gates, dtype=bool)
+    is_inner[folded[folded >= 0] - n] = True
+    ops = keep[~is_inner[keep]]
+    operands = np.stack([x[ops], y[ops], np.full(ops.size, -1, dtype=np.int64)], axis=1)
+    op_kernel = kernel_id[ops].copy()
+    fused_kernels: dict[int, FusedKernel] = {}
+    for i in np.flatnonzero(folded[ops] >= 0):
+        gate, inner = int(ops[i]), int(folded[ops[i]]) - n
+        inner_is_x = int(x[gate]) == n + inner
+        expr = fused_expression(kernels[kernel_id[gate]], kernels[kernel_id[inner]], inner_is_x)
+        truth = truth3(expr)
+        fused_kernels.setdefault(truth, FusedKernel(f"f{truth:02x}", expr, truth))
+        operands[i] = (x[inner], y[inner], y[gate] if inner_is_x else x[gate])
+        op_kernel[i] = -1 - truth  # resolved below, once every fused kernel is known
+    all_kernels: list = kernels + [fused_kernels[t] for t in sorted(fused_kernels)]
+    fused_index = {t: len(kernels) + j for j, t in enumerate(sorted(fused_kernels))}
+    op_kernel = np.array([k if k >= 0 else fused_index[-1 - k] for k in op_kernel.tolist()], dtype=np.int64)
+
+    level = _levels(n, ops, operands, netlist.num_signals)
+    order = np.lexsort((op_kernel, level[n + ops]))
+    ops, operands, op_kernel = ops[order], operands[order], op_kernel[order]
+    rows, num_rows = _allocate_rows(n, netlist.num_signals, ops, operands, counted)
+
+    three = operands[:, 2] >= 0
+    entry = np.concatenate([(n + ops)[:, None], operands], axis=1)
+    table2 = rows[entry[~three][:, :3]] if (~three).any() else np.zeros((0, 3), np.int64)
+    table3 = rows[entry[three]] if three.any() else np.zeros((0, 4), np.int64)
+    index_in_table = np.where(three, np.cumsum(three) - 1, np.cumsum(~three) - 1)
     groups = []
-    if order.size:
-        key = level[n + order] * len(kernels) + kernel_id[order]
-        cuts = np.concatenate([[0], np.flatnonzero(key[1:] != key[:-1]) + 1, [order.size]])
+    if ops.size:
+        key = level[n + ops] * len(all_kernels) + op_kernel
+        cuts = np.concatenate([[0], np.flatnonzero(key[1:] != key[:-1]) + 1, [ops.size]])
         for lo, hi in zip(cuts[:-1], cuts[1:]):
-            groups.append(KernelGroup(kernels[int(kernel_id[order[lo]])], int(lo), int(hi - lo)))
-    num_levels = int(level[n + order].max()) if order.size else 0
+            groups.append(KernelGroup(all_kernels[int(op_kernel[lo])], int(index_in_table[lo]), int(hi - lo)))
+    num_levels = int(level[n + ops].max()) if ops.size else 0
     counts = []
     for terms, offset in per_class:
         once = tuple(int(rows[s]) for s, m in terms.items() if m & 1)
         weighted = tuple((int(rows[s]), bit) for s, m in terms.items() for bit in range(1, m.bit_length()) if m >> bit & 1)
         counts.append(ClassCount(once, weighted, offset))
-    return BatchPlan(table.astype(np.int64), tuple(groups), num_rows, tuple(counts), num_levels)
+    return BatchPlan(table2.astype(np.int64), table3.astype(np.int64), tuple(groups), num_rows, tuple(counts), num_levels)
 
 
 def _class_terms(outputs: np.ndarray, num_classes: int, constant: np.ndarray) -> list[tuple[dict[int, int], int]]:
@@ -133,16 +171,15 @@ def _class_terms(outputs: np.ndarray, num_classes: int, constant: np.ndarray) ->
     return result
 
 
-def _levels(n: int, keep: np.ndarray, x: np.ndarray, y: np.ndarray, num_signals: int) -> np.ndarray:
-    """Level of every kept gate after copies are read through: 1 + the deeper operand (inputs 0).
-    Both operands count (a kernel reads both), which keeps a group free of readers of its own gates.
-    Relaxation, one whole-array step per level (as Netlist.levels)."""
-    level = np.zeros(num_signals, dtype=np.int64)
-    gates = n + keep
+def _levels(n: int, ops: np.ndarray, operands: np.ndarray, num_signals: int) -> np.ndarray:
+    """Level of every operation's signal: 1 + the deepest operand it reads (inputs 0), so that no
+    operation reads one of its own level. Relaxation, one whole-array step per level."""
+    level = np.zeros(num_signals + 1, dtype=np.int64)  # the extra last entry stands for "no operand" (-1)
+    gates = n + ops
     while True:
-        new = 1 + np.maximum(level[x[keep]], level[y[keep]])
+        new = 1 + level[operands].max(axis=1)
         if np.array_equal(new, level[gates]):
-            return level
+            return level[:-1]
         level[gates] = new
 
 
@@ -155,14 +192,14 @@ def input_rows(num_inputs: int) -> np.ndarray:
     return i + i // 64
 
 
-def _allocate_rows(n: int, order: np.ndarray, x: np.ndarray, y: np.ndarray, outputs: np.ndarray):
-    """Rows for inputs (input_rows) and evaluated gates, reusing the rows of signals past their last reader."""
-    num_signals = len(x) + n
+def _allocate_rows(n: int, num_signals: int, order: np.ndarray, operands: np.ndarray, outputs: np.ndarray):
+    """Rows for inputs (input_rows) and the signals of the operations (gates ``order``, in evaluation
+    order), reusing the rows of signals past their last reader."""
     forever = order.size  # outputs: read after the last gate
     last = np.full(num_signals, -1, dtype=np.int64)
-    position = np.arange(order.size, dtype=np.int64)
-    np.maximum.at(last, x[order], position)
-    np.maximum.at(last, y[order], position)
+    position = np.repeat(np.arange(order.size, dtype=np.int64), operands.shape[1]).reshape(operands.shape)
+    real = operands >= 0
+    np.maximum.at(last, operands[real], position[real])
     last[outputs] = forever
     # Signals freed after each position, grouped once (a Python loop over gates follows, no per-gate scans).
     dying = np.flatnonzero((last >= 0) & (last < forever))
