@@ -137,6 +137,8 @@ def test_bad_input_gives_one_error_line_and_writes_nothing(builds, tmp_path, mon
     blocker.write_text("not a directory")
     assert_one_line_error(invoke("export", builds["encoded"], "--target", "c", "-o", blocker / "sub"), "cannot write")
     assert not out.exists() and blocker.read_text() == "not a directory"
+    assert_one_line_error(invoke("predict", builds["encoded"], "--npy", tmp_path / "x.npy", "--engine", "numpy",
+                                 "-o", blocker / "classes.npy"), "cannot write the class ids")
     assert_one_line_error(invoke("predict", builds["plain"], "--npy", tmp_path / "x.npy"), "no input_encoding")
     np.save(tmp_path / "floats.npy", np.zeros((3, 100)))
     assert_one_line_error(invoke("predict", builds["encoded"], "--npy", tmp_path / "floats.npy"), "uint8")

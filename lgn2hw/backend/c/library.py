@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 
 import numpy as np
 
@@ -19,7 +20,8 @@ _VOID = ctypes.c_void_p
 
 
 class CLibrary:
-    """The entry points of one loaded library (those its variant has; None for the others)."""
+    """The entry points of one loaded library (those its variant has; None for the others). The batch
+    calls reuse one workspace per calling thread (no allocation per call)."""
 
     def __init__(self, path: str | os.PathLike, sha256: str, num_inputs: int, num_classes: int,
                  num_features: int | None, prefix: str = PREFIX):
@@ -34,8 +36,11 @@ class CLibrary:
         self.path = str(path)
         self.num_inputs, self.num_classes, self.num_features = num_inputs, num_classes, num_features
         self.input_bytes = -(-num_inputs // 8)
-        self._batch = {name: self._function(f"{prefix}_predict_{name}", ctypes.c_int, [_VOID, ctypes.c_size_t, _VOID, _VOID])
+        self._batch = {name: self._function(f"{prefix}_predict_{name}_ws", None, [_VOID, _VOID, ctypes.c_size_t, _VOID, _VOID])
                        for name in ("raw", "bits")}
+        size = self._function(f"{prefix}_workspace_bytes", ctypes.c_size_t, [])
+        self._workspace_bytes = int(size()) if size is not None else 0
+        self._local = threading.local()  # one workspace per calling thread, kept between calls
         self._single = {name: self._function(f"{prefix}_classify_{name}", ctypes.c_int, [_VOID, _VOID])
                         for name in ("raw", "bits")}
 
@@ -87,9 +92,11 @@ class CLibrary:
         n = inputs.shape[0]
         scores = np.empty((n, self.num_classes), dtype=np.int32) if want_scores else None
         classes = np.empty(n, dtype=np.int32)
-        status = fn(inputs.ctypes.data, n, scores.ctypes.data if scores is not None else None, classes.ctypes.data)
-        if status != 0:
-            raise Lgn2hwError(f"{self.path}: the batch workspace could not be allocated")
+        workspace = getattr(self._local, "workspace", None)
+        if workspace is None:
+            workspace = self._local.workspace = np.empty(self._workspace_bytes, dtype=np.uint8)
+        fn(workspace.ctypes.data, inputs.ctypes.data, n, scores.ctypes.data if scores is not None else None,
+           classes.ctypes.data)
         return scores, classes
 
     # ------------------------------------------------------------------ single

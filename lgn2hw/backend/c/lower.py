@@ -23,7 +23,7 @@ from .schedule import plan_batch
 
 VARIANTS = ("both", "batch", "single")
 PREFIX = "lgn"
-BLOCK_WORDS = 8  # 64-bit words per row: 512 samples per block (measured best of 1..16, docs/c-backend.md)
+BLOCK_WORDS = 8  # 64-bit words per row: 512 samples per block (measured: 4 and 16 are slower, docs/c-backend.md)
 SINGLE_MAX_SIGNALS = 0xFFFF  # the single-sample tables hold signal ids as uint16_t
 _NUMBERS_PER_LINE = 24
 
