@@ -5,7 +5,9 @@ evaluates gates from a table, one tight loop per run of gates with the same kern
 
 - Copies (``a``, ``b`` gates) are not evaluated: every reader of a copy reads its source instead
   (chains resolve in signal order, since operands precede their gate). Gates nobody reads are dropped.
-- Order: by logic level, then by kernel, so that each (level, kernel) run is one group and gates of
+- Fusion (lgn2hw.backend.c.fuse): a gate read once, by one gate, is computed inside its reader, a
+  3-operand table entry; its own row is never written.
+- Order: by logic level, then by kernel, so that each (level, kernel) run is one group and entries of
   a group never read each other.
 - Rows: input bit i is row ``i + i // 64`` at the start of every block of samples (the input words
   are transposed in place in squares of 64 rows, one row apart so that they do not start on the same
@@ -75,65 +77,22 @@ class BatchPlan:
 def plan_batch(netlist: Netlist, fuse: bool = True) -> BatchPlan:
     """The evaluation plan of ``netlist`` for the bit-parallel batch code (see the module doc);
     ``fuse`` folds gates read once into their readers (lgn2hw.backend.c.fuse)."""
-    n = netlist.num_inputs
+    n, num_signals = netlist.num_inputs, netlist.num_signals
     kernels = list(word_kernels())
-    per_gate = gate_word_kernels()
-    kernel_id = np.array([kernels.index(per_gate[op][0]) for op in range(16)], dtype=np.int64)[netlist.ops]
-    swap = np.array([per_gate[op][1] for op in range(16)], dtype=bool)[netlist.ops]
-    x = np.where(swap, netlist.b, netlist.a)
-    y = np.where(swap, netlist.a, netlist.b)
-    two_input = np.array([uses_y(k) for k in kernels], dtype=bool)
-    y = np.where(two_input[kernel_id], y, x)  # one-operand kernels (NOT, constants) read x twice
-
-    # Copies read through: source[s] is the signal whose value s carries.
-    source = np.arange(netlist.num_signals, dtype=np.int64)
-    is_copy = np.array([k.is_copy for k in kernels], dtype=bool)[kernel_id]
-    for i in np.flatnonzero(is_copy):  # ascending, so a chain's earlier links are already resolved
-        source[n + i] = source[x[i]]
-    x, y = source[x], source[y]
-    constant = np.full(netlist.num_signals, -1, dtype=np.int64)  # 0 / 1 for FALSE / TRUE gates, else -1
+    kernel_id, x, y, source = _read_through_copies(netlist, kernels)
+    constant = np.full(num_signals, -1, dtype=np.int64)  # 0 / 1 for FALSE / TRUE gates, else -1
     for value, name in ((0, "zero"), (1, "one")):
-        constant[n + np.flatnonzero(kernel_id == kernels.index(next(k for k in kernels if k.name == name)))] = value
+        constant[n + np.flatnonzero(kernel_id == next(i for i, k in enumerate(kernels) if k.name == name))] = value
     per_class = _class_terms(source[netlist.outputs], netlist.num_classes, constant)
     counted = np.array(sorted({s for terms, _ in per_class for s in terms}), dtype=np.int64)
+    is_copy = np.array([k.is_copy for k in kernels], dtype=bool)[kernel_id]
+    keep = _needed(n, num_signals, counted, is_copy, x, y)
+    ops, operands, op_kernel, all_kernels = _operations(n, num_signals, keep, kernels, kernel_id, x, y, counted, fuse)
 
-    # Keep the gates something reads (the counted outputs, transitively); copies are never evaluated.
-    needed = np.zeros(netlist.num_signals, dtype=bool)
-    needed[counted] = True
-    while True:  # one whole-array step per level of depth
-        reading = np.flatnonzero(needed[n:] & ~is_copy)
-        before = int(needed.sum())
-        needed[x[reading]] = True
-        needed[y[reading]] = True
-        if int(needed.sum()) == before:
-            break
-    keep = np.flatnonzero(needed[n:] & ~is_copy)
-
-    # Operations: every kept gate that is not folded into its reader, with 2 or 3 operand signals.
-    folded = (choose_fusions(n, keep, kernel_id, x, y, two_input, counted, netlist.num_signals) if fuse
-              else np.full(netlist.num_gates, -1, dtype=np.int64))
-    is_inner = np.zeros(netlist.num_gates, dtype=bool)
-    is_inner[folded[folded >= 0] - n] = True
-    ops = keep[~is_inner[keep]]
-    operands = np.stack([x[ops], y[ops], np.full(ops.size, -1, dtype=np.int64)], axis=1)
-    op_kernel = kernel_id[ops].copy()
-    fused_kernels: dict[int, FusedKernel] = {}
-    for i in np.flatnonzero(folded[ops] >= 0):
-        gate, inner = int(ops[i]), int(folded[ops[i]]) - n
-        inner_is_x = int(x[gate]) == n + inner
-        expr = fused_expression(kernels[kernel_id[gate]], kernels[kernel_id[inner]], inner_is_x)
-        truth = truth3(expr)
-        fused_kernels.setdefault(truth, FusedKernel(f"f{truth:02x}", expr, truth))
-        operands[i] = (x[inner], y[inner], y[gate] if inner_is_x else x[gate])
-        op_kernel[i] = -1 - truth  # resolved below, once every fused kernel is known
-    all_kernels: list = kernels + [fused_kernels[t] for t in sorted(fused_kernels)]
-    fused_index = {t: len(kernels) + j for j, t in enumerate(sorted(fused_kernels))}
-    op_kernel = np.array([k if k >= 0 else fused_index[-1 - k] for k in op_kernel.tolist()], dtype=np.int64)
-
-    level = _levels(n, ops, operands, netlist.num_signals)
+    level = _levels(n, ops, operands, num_signals)
     order = np.lexsort((op_kernel, level[n + ops]))
     ops, operands, op_kernel = ops[order], operands[order], op_kernel[order]
-    rows, num_rows = _allocate_rows(n, netlist.num_signals, ops, operands, counted)
+    rows, num_rows = _allocate_rows(n, num_signals, ops, operands, counted)
 
     three = operands[:, 2] >= 0
     entry = np.concatenate([(n + ops)[:, None], operands], axis=1)
@@ -146,13 +105,73 @@ def plan_batch(netlist: Netlist, fuse: bool = True) -> BatchPlan:
         cuts = np.concatenate([[0], np.flatnonzero(key[1:] != key[:-1]) + 1, [ops.size]])
         for lo, hi in zip(cuts[:-1], cuts[1:]):
             groups.append(KernelGroup(all_kernels[int(op_kernel[lo])], int(index_in_table[lo]), int(hi - lo)))
-    num_levels = int(level[n + ops].max()) if ops.size else 0
     counts = []
     for terms, offset in per_class:
         once = tuple(int(rows[s]) for s, m in terms.items() if m & 1)
         weighted = tuple((int(rows[s]), bit) for s, m in terms.items() for bit in range(1, m.bit_length()) if m >> bit & 1)
         counts.append(ClassCount(once, weighted, offset))
+    num_levels = int(level[n + ops].max()) if ops.size else 0
     return BatchPlan(table2.astype(np.int64), table3.astype(np.int64), tuple(groups), num_rows, tuple(counts), num_levels)
+
+
+def _read_through_copies(netlist: Netlist, kernels: list[WordKernel]):
+    """(kernel id per gate, operands x and y in kernel order with copies read through, source of every
+    signal). One-operand kernels (NOT, constants) read x twice, so they keep nothing else alive."""
+    n = netlist.num_inputs
+    per_gate = gate_word_kernels()
+    kernel_id = np.array([kernels.index(per_gate[op][0]) for op in range(16)], dtype=np.int64)[netlist.ops]
+    swap = np.array([per_gate[op][1] for op in range(16)], dtype=bool)[netlist.ops]
+    x = np.where(swap, netlist.b, netlist.a)
+    y = np.where(swap, netlist.a, netlist.b)
+    two_input = np.array([uses_y(k) for k in kernels], dtype=bool)
+    y = np.where(two_input[kernel_id], y, x)
+    source = np.arange(netlist.num_signals, dtype=np.int64)  # the signal whose value each signal carries
+    is_copy = np.array([k.is_copy for k in kernels], dtype=bool)[kernel_id]
+    for i in np.flatnonzero(is_copy):  # ascending, so a chain's earlier links are already resolved
+        source[n + i] = source[x[i]]
+    return kernel_id, source[x], source[y], source
+
+
+def _needed(n: int, num_signals: int, counted: np.ndarray, is_copy: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The gates (ascending) the counted outputs read, transitively; copies are never evaluated."""
+    needed = np.zeros(num_signals, dtype=bool)
+    needed[counted] = True
+    while True:  # one whole-array step per level of depth
+        reading = np.flatnonzero(needed[n:] & ~is_copy)
+        before = int(needed.sum())
+        needed[x[reading]] = True
+        needed[y[reading]] = True
+        if int(needed.sum()) == before:
+            return np.flatnonzero(needed[n:] & ~is_copy)
+
+
+def _operations(n, num_signals, keep, kernels, kernel_id, x, y, counted, fuse: bool):
+    """The table entries: every kept gate not folded into its reader, its operand signals (x, y, z; z
+    is -1 for two operands) and its kernel (an index into the returned kernel list: the word kernels,
+    then the fused kernels by truth table)."""
+    two_input = np.array([uses_y(k) for k in kernels], dtype=bool)
+    folded = (choose_fusions(n, keep, kernel_id, x, y, two_input, counted, num_signals) if fuse
+              else np.full(len(x), -1, dtype=np.int64))
+    is_inner = np.zeros(len(x), dtype=bool)
+    is_inner[folded[folded >= 0] - n] = True
+    ops = keep[~is_inner[keep]]
+    operands = np.stack([x[ops], y[ops], np.full(ops.size, -1, dtype=np.int64)], axis=1)
+    fused: dict[int, FusedKernel] = {}
+    truth_of_op = {}
+    for i in np.flatnonzero(folded[ops] >= 0).tolist():
+        gate, inner = int(ops[i]), int(folded[ops[i]]) - n
+        inner_is_x = int(x[gate]) == n + inner
+        expr = fused_expression(kernels[kernel_id[gate]], kernels[kernel_id[inner]], inner_is_x)
+        truth = truth3(expr)
+        fused.setdefault(truth, FusedKernel(f"f{truth:02x}", expr, truth))
+        operands[i] = (x[inner], y[inner], y[gate] if inner_is_x else x[gate])
+        truth_of_op[i] = truth
+    truths = sorted(fused)
+    index = {t: len(kernels) + j for j, t in enumerate(truths)}
+    op_kernel = kernel_id[ops].copy()
+    for i, truth in truth_of_op.items():
+        op_kernel[i] = index[truth]
+    return ops, operands, op_kernel, kernels + [fused[t] for t in truths]
 
 
 def _class_terms(outputs: np.ndarray, num_classes: int, constant: np.ndarray) -> list[tuple[dict[int, int], int]]:
