@@ -62,7 +62,7 @@ def test_exported_folder_builds_and_its_example_checks_every_function(builds, tm
     assert result.exit_code == 0, result.output
     assert "batch + single-sample variants" in result.output and "lgn_predict_raw" in result.output
     exported = _files(out)
-    assert sorted(exported) == ["Makefile", "README.md", "example.c", "lgn_model.c", "lgn_model.h"]
+    assert sorted(exported) == [".lgn2hw.json", "Makefile", "README.md", "example.c", "lgn_model.c", "lgn_model.h"]
     run = _make(out, "check")
     assert run.returncode == 0, run.stdout + run.stderr
     for entry in ("lgn_predict_raw", "lgn_predict_bits", "lgn_classify_raw", "lgn_classify_bits"):
@@ -135,10 +135,16 @@ def test_bad_input_gives_one_error_line_and_writes_nothing(builds, tmp_path, mon
                           "--c-variant applies to --target c only")
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    assert_one_line_error(invoke("export", builds["encoded"], "--target", "c", "-o", blocker / "sub"), "cannot write")
+    assert_one_line_error(invoke("export", builds["encoded"], "--target", "c", "-o", blocker), "is a file")
+    assert_one_line_error(invoke("export", builds["encoded"], "--target", "c", "-o", blocker / "sub"), str(blocker))
     assert not out.exists() and blocker.read_text() == "not a directory"
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "notes.txt").write_text("keep")
+    assert_one_line_error(invoke("export", builds["encoded"], "--target", "c", "-o", theirs), "was not written by lgn2hw")
+    assert sorted(p.name for p in theirs.iterdir()) == ["notes.txt"]
     assert_one_line_error(invoke("predict", builds["encoded"], "--npy", tmp_path / "x.npy", "--engine", "numpy",
-                                 "-o", blocker / "classes.npy"), "cannot write the class ids")
+                                 "-o", blocker / "classes.npy"), "cannot write")
     assert_one_line_error(invoke("predict", builds["plain"], "--npy", tmp_path / "x.npy"), "no input_encoding")
     np.save(tmp_path / "floats.npy", np.zeros((3, 100)))
     assert_one_line_error(invoke("predict", builds["encoded"], "--npy", tmp_path / "floats.npy"), "uint8")

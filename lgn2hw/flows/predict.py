@@ -25,11 +25,12 @@ import numpy as np
 
 from ..backend.c import CLibrary, lower, render_sources
 from ..errors import ConfigError, DataError, ToolError, VerificationError
-from ..fsutil import atomic_dir, atomic_file, cache_root
+from ..fsutil import atomic_file
 from ..ir.build_dir import BuildDir
 from ..ir.encoding import ThresholdEncoding
 from ..ir.netlist import Netlist
 from ..ir.simulate import Simulator
+from ..toolchain.cache import cache_root
 from ..toolchain.cc import CCompiler, find_cc
 from ..toolchain.process import Deadline
 
@@ -79,14 +80,26 @@ def build_c_library(netlist: Netlist, variant: str = "auto", compiler: CCompiler
     t0 = time.monotonic()
     deadline = deadline or Deadline.after(BUILD_LIMIT_S)
     try:
-        with atomic_dir(directory) as tmp:
-            for name, text in sources.items():
-                (tmp / name).write_text(text)
-            source = next(name for name in sources if name.endswith(".c"))
-            compiler.compile([*flags, "-fPIC", "-shared", "-o", LIBRARY, source], cwd=tmp, deadline=deadline,
-                             what=f"the C library of a {netlist.num_gates:,}-gate netlist")
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        # built beside its final place and renamed into it: a failed or interrupted build leaves nothing
+        staging = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=directory.parent))
+    except OSError as exc:
+        raise ToolError(f"{directory.parent}: cannot write the C library ({exc.strerror or exc})") from None
+    try:
+        for name, text in sources.items():
+            (staging / name).write_text(text)
+        source = next(name for name in sources if name.endswith(".c"))
+        compiler.compile([*flags, "-fPIC", "-shared", "-o", LIBRARY, source], cwd=staging, deadline=deadline,
+                         what=f"the C library of a {netlist.num_gates:,}-gate netlist")
+        try:
+            os.rename(staging, directory)
+        except OSError:
+            if not (directory / LIBRARY).is_file():  # not another process that built the same key meanwhile
+                raise
     except OSError as exc:
         raise ToolError(f"{directory}: cannot write the C library ({exc.strerror or exc})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return BuiltLibrary(directory / LIBRARY, compiler, tuple(flags), False, time.monotonic() - t0)
 
 
@@ -184,11 +197,8 @@ def predict(outdir: str | os.PathLike, dataset: str | None = None, data_dir=None
     if y is not None:
         result.accuracy = float(np.mean(classes == y))
     if output is not None:
-        try:
-            with atomic_file(output, "wb") as handle:
-                np.save(handle, classes.astype(np.int32))
-        except OSError as exc:
-            raise DataError(f"{output}: cannot write the class ids ({exc.strerror or exc})") from None
+        with atomic_file(output, "wb") as handle:  # OutputError (one line) when it cannot be written
+            np.save(handle, classes.astype(np.int32))
     return result
 
 

@@ -1,8 +1,9 @@
 """``lgn2hw export --target c``: a compiled directory becomes a folder with the C library, a Makefile,
 an example program that checks itself, and a README (docs/c-backend.md).
 
-The folder is written atomically (a failure leaves nothing; an existing folder is replaced whole) and
-is byte-identical for identical inputs: the example's samples come from a seeded generator and their
+The folder is written through fsutil.output_dir (new, empty or an earlier lgn2hw output; a failure
+leaves the previous contents; files lgn2hw did not write are never replaced) and its files are
+byte-identical for identical inputs: the example's samples come from a seeded generator and their
 expected scores from lgn2hw's netlist simulator.
 """
 
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import ConfigError, Lgn2hwError
-from ...fsutil import atomic_dir
+from ...errors import ConfigError
+from ...fsutil import check_output_path, output_dir
 from ...ir.build_dir import BuildDir
 from ...ir.encoding import ThresholdEncoding
 from ...ir.netlist import Netlist
@@ -65,24 +66,23 @@ def example_vectors(netlist: Netlist, count: int = EXAMPLE_SAMPLES, seed: int = 
 
 
 def export_c(outdir: str | os.PathLike, exportdir: str | os.PathLike, variant: str = "auto",
-             samples: int = EXAMPLE_SAMPLES, seed: int = 0) -> CExportResult:
-    """Write the C folder for the compiled directory ``outdir`` into ``exportdir`` (replaced atomically).
-    ``variant``: auto (both, or batch alone for a netlist too large for the single-sample variant),
-    both, batch or single. Raises a typed error (lgn2hw.errors) on bad input; nothing is written then."""
+             samples: int = EXAMPLE_SAMPLES, seed: int = 0, force: bool = False) -> CExportResult:
+    """Write the C folder for the compiled directory ``outdir`` into ``exportdir``, which must be new,
+    empty or an earlier lgn2hw output (``force``: fsutil.output_dir). ``variant``: auto (both, or batch
+    alone for a netlist too large for the single-sample variant), both, batch or single. Raises a typed
+    error (lgn2hw.errors) on bad input; nothing is written then."""
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
         raise ConfigError(f"the example needs at least 1 sample, got {samples!r}")
     build = BuildDir.open(outdir, need_rtl=False)
     src, dst = Path(outdir).resolve(), Path(exportdir).resolve()
     if dst == src or dst in src.parents:
         raise ConfigError(f"export directory {exportdir} would replace the compiled directory {outdir}: choose another -o")
+    check_output_path(exportdir, "export", force)
     model = lower(build.netlist, variant)
     files = render_library(model, example_vectors(build.netlist, int(samples), seed))
-    try:
-        with atomic_dir(exportdir) as tmp:
-            for name, text in files.items():
-                (tmp / name).write_text(text)
-    except OSError as exc:
-        raise Lgn2hwError(f"{exportdir}: cannot write the export folder ({exc.strerror or exc})") from None
+    with output_dir(exportdir, "export", force) as out:
+        for name, text in files.items():
+            (out.staging / name).write_text(text)
     return _result(str(exportdir), model, int(samples), sorted(files))
 
 
