@@ -1,4 +1,4 @@
-"""``lgn2hw export``: a self-contained folder for a vendor tool."""
+"""``lgn2hw export``: a self-contained folder for a vendor tool, or a C library (``--target c``)."""
 
 from __future__ import annotations
 
@@ -6,37 +6,59 @@ from pathlib import Path
 
 import click
 
+from ..errors import ConfigError
 from .types import count
+
+VENDOR_TARGETS = ["vivado", "quartus", "ice40", "generic"]
 
 
 @click.command(name="export")
 @click.argument("outdir", type=click.Path(path_type=Path))
-@click.option("--target", type=click.Choice(["vivado", "quartus", "ice40", "generic"]), required=True,
+@click.option("--target", type=click.Choice([*VENDOR_TARGETS, "c"]), required=True,
               help="vivado: XDC + non-project TCL; quartus: SDC + project TCL; ice40: PCF + yosys/nextpnr/icepack "
-                   "Makefile; generic: yosys LUT6 Makefile.")
+                   "Makefile; generic: yosys LUT6 Makefile; c: a C99 library for CPUs and microcontrollers "
+                   "(docs/c-backend.md).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Export directory (not OUTDIR): new, empty, or one lgn2hw wrote before (its own files are replaced "
                    "together; files it did not write are kept).")
 @click.option("--force", is_flag=True, default=False,
               help="Also write into a non-empty directory lgn2hw did not write (its files are never replaced).")
-@click.option("--clock-mhz", type=float, default=100.0, show_default=True, help="Clock constraint in MHz.")
+@click.option("--clock-mhz", type=float, default=None, help="Clock constraint in MHz [default: 100; not with c].")
 @click.option("--part", default=None,
               help="Device [defaults: vivado xc7a35tcpg236-1, quartus 5CSEMA5F31C6, ice40 hx8k-ct256; "
-                   "ice40 also hx1k-tq144, hx8k-bg121, hx8k-cb132, up5k-sg48].")
-@click.option("--vectors", type=count(1, 10_000_000), default=256, show_default=True,
-              help="Random input vectors (with the Python reference's outputs) for verify/run_verify.py.")
-def export_cmd(outdir: Path, target: str, output: Path, clock_mhz: float, part, vectors: int, force: bool) -> None:
-    """Write a self-contained folder for a vendor tool from a compiled directory: the RTL, a wrapper with
+                   "ice40 also hx1k-tq144, hx8k-bg121, hx8k-cb132, up5k-sg48; not with c].")
+@click.option("--vectors", type=count(1, 10_000_000), default=None,
+              help="Random input vectors with the Python reference's outputs: for verify/run_verify.py "
+                   "[default: 256], or, with c, the samples the example program checks [default: 16].")
+@click.option("--c-variant", type=click.Choice(["auto", "both", "batch", "single"]), default="auto", show_default=True,
+              help="c only: batch (bit-parallel over 512 samples), single (one sample, no malloc, for "
+                   "microcontrollers; up to 65,535 signals), both; auto: both when the single-sample variant "
+                   "can hold the netlist, else batch.")
+def export_cmd(outdir: Path, target: str, output: Path, force: bool, clock_mhz, part, vectors, c_variant: str) -> None:
+    """Write a self-contained folder from a compiled directory: for a vendor tool, the RTL, a wrapper with
     registered inputs and outputs (+2 cycles latency), constraints, a build script, a README and a cocotb
-    testbench with vectors to re-verify (docs/export.md).
+    testbench with vectors to re-verify (docs/export.md); for c, a C99 library (header + source), a
+    Makefile, an example program that checks itself, and a README (docs/c-backend.md).
 
     \b
     Example:
       lgn2hw export runs/fm_rtl --target vivado --clock-mhz 200 -o runs/fm_vivado
       lgn2hw export runs/tiny_rtl --target ice40 -o runs/tiny_ice40 && make -C runs/tiny_ice40
+      lgn2hw export runs/fm_rtl --target c -o runs/fm_c && make -C runs/fm_c check
     """
+    if target == "c":
+        from ..backend.c import export_c
+
+        for name, value in (("--clock-mhz", clock_mhz), ("--part", part)):
+            if value is not None:
+                raise ConfigError(f"{name} does not apply to --target c")
+        result = export_c(outdir, output, c_variant, force=force, **({"samples": vectors} if vectors is not None else {}))
+        click.echo(result.summary())
+        return
+    if c_variant != "auto":
+        raise ConfigError(f"--c-variant applies to --target c only, not {target}")
     from ..backend.export import export_build
 
-    result = export_build(outdir, output, target, clock_mhz=clock_mhz, part=part, vectors=vectors, force=force)
+    options = {k: v for k, v in (("clock_mhz", clock_mhz), ("part", part), ("vectors", vectors)) if v is not None}
+    result = export_build(outdir, output, target, force=force, **options)
     click.echo(result.summary())
-

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ToolError
+from .cache import cache_root
 from .process import command_output, require_tools, version_tuple
 
 VERILATOR_MIN = (5, 36)  # cocotb 2.1 (cocotb_tools/makefiles/simulators/Makefile.verilator: VLT_MIN)
@@ -158,11 +159,7 @@ def ports_control(module: str, ports) -> str:
 
 # ------------------------------------------------------------------------------- runtime object cache
 def _cache_root() -> Path | None:
-    setting = os.environ.get("LGN2HW_CACHE_DIR")
-    if setting is not None:
-        return None if setting.strip().lower() in ("", "0", "off", "no", "none") else Path(setting)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "lgn2hw"
+    return cache_root()  # lgn2hw.toolchain.cache: shared with the C libraries of lgn2hw predict
 
 
 def runtime_cache_dir(install: VerilatorInstall, waves: bool) -> Path | None:
