@@ -19,3 +19,15 @@ def netlist_doc_path(tmp_path, netlist_doc):
     path = tmp_path / "net.json"
     path.write_text(json.dumps(netlist_doc))
     return path
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fails the test if training starts: every check must come first."""
+    import lgn2hw.frontend.settings
+
+    def forbidden(*args, **kw):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(lgn2hw.frontend.settings, "train", forbidden)
+

@@ -68,3 +68,21 @@ def write_tiny_mnist(folder, n_train: int = 60, n_test: int = 20, seed: int = 0)
         write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
         write_idx(folder / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
     return folder
+
+
+def random_gates(seed: int, num_inputs: int, widths=(24, 24), classes: int = 4):
+    """A layered netlist of ops drawn from 1..14 (no constant gates), each layer reading the one before;
+    the last layer's gates are the outputs."""
+    import numpy as np
+
+    from lgn2hw.ir.netlist import Netlist
+
+    rng = np.random.default_rng(seed)
+    ops, a, b, lo, hi = [], [], [], 0, num_inputs
+    for w in widths:
+        ops.append(rng.integers(1, 15, w))
+        a.append(rng.integers(lo, hi, w))
+        b.append(rng.integers(lo, hi, w))
+        lo, hi = hi, hi + w
+    return Netlist(num_inputs, classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), np.arange(lo, hi))
+

@@ -24,17 +24,6 @@ def mnist_dir(tmp_path):
     return write_tiny_mnist(tmp_path / "mnist")
 
 
-@pytest.fixture
-def no_training(monkeypatch):
-    """Fails the test if training starts: every check must come first."""
-    import lgn2hw.frontend.settings
-
-    def forbidden(*args, **kw):
-        raise AssertionError("training started")
-
-    monkeypatch.setattr(lgn2hw.frontend.settings, "train", forbidden)
-
-
 def train_args(data, *extra):
     return ["train", "--dataset", "mnist", "--data-dir", data, "--no-checksums", "--thresholds", 1, "--epochs", 1,
             "--batch-size", 20, "--tau", 2, "--no-progress", *extra]

@@ -200,17 +200,6 @@ def mnist_dir(tmp_path):
     return data
 
 
-@pytest.fixture
-def no_training(monkeypatch):
-    """Fails the test if training starts: every check must come first."""
-    import lgn2hw.frontend.settings
-
-    def forbidden(*args, **kw):
-        raise AssertionError("training started")
-
-    monkeypatch.setattr(lgn2hw.frontend.settings, "train", forbidden)
-
-
 def mnist_args(data, *extra):
     return ["train", "--dataset", "mnist", "--data-dir", data, "--no-checksums", "--thresholds", 1, "--layers", 1,
             "--width", 400, "--epochs", 1, "--no-progress", *extra]

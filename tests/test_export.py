@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from helpers import random_gates
 from lgn2hw.cli import main
 from lgn2hw.flows.compile import compile_source
 from lgn2hw.errors import ConfigError, Lgn2hwError
@@ -26,14 +27,7 @@ ICE40_TOOLS = ("yosys", "nextpnr-ice40", "icepack", "make")
 
 
 def _random(seed: int, n: int, widths=(24, 24), classes: int = 4) -> Netlist:
-    rng = np.random.default_rng(seed)
-    ops, a, b, lo, hi = [], [], [], 0, n
-    for w in widths:
-        ops.append(rng.integers(1, 15, w))
-        a.append(rng.integers(lo, hi, w))
-        b.append(rng.integers(lo, hi, w))
-        lo, hi = hi, hi + w
-    return Netlist(n, classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), np.arange(lo, hi))
+    return random_gates(seed, n, widths, classes)
 
 
 def _compile(root, name: str, netlist: Netlist, pipeline: int = 0):

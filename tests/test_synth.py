@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from helpers import random_gates
 from lgn2hw.cli import main
 from lgn2hw.flows.compile import compile_source
 from lgn2hw.errors import Lgn2hwError, ToolError
@@ -39,14 +40,7 @@ def _and_per_output() -> Netlist:
 
 
 def _random(seed: int, n: int = 32, widths=(64, 64), classes: int = 4) -> Netlist:
-    rng = np.random.default_rng(seed)
-    ops, a, b, lo, hi = [], [], [], 0, n
-    for w in widths:
-        ops.append(rng.integers(1, 15, w))
-        a.append(rng.integers(lo, hi, w))
-        b.append(rng.integers(lo, hi, w))
-        lo, hi = hi, hi + w
-    return Netlist(n, classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), np.arange(lo, hi))
+    return random_gates(seed, n, widths, classes)
 
 
 def test_single_and_per_output_gives_tiny_exact_count(tmp_path):
