@@ -169,3 +169,15 @@ def test_train_refuses_to_overwrite_a_file_it_did_not_write_before_training(tmp_
     result = invoke("train", "--preset", "tiny", "--no-progress", "-o", notes)
     assert_one_line_error(result, "notes.txt", "not a checkpoint lgn2hw wrote")
     assert notes.read_text() == "mine"
+
+
+@pytest.mark.parametrize("kind", ["file", "fifo"])
+def test_sweep_refuses_an_output_that_is_not_a_directory(tmp_path, kind):
+    path = tmp_path / "x"
+    if kind == "file":
+        path.write_text("keep")
+    else:
+        os.mkfifo(path)
+    result = invoke("sweep", "--preset", "tiny", "--no-plots", "--no-progress", "-o", path)
+    assert_one_line_error(result)
+    assert os.path.exists(path) and (kind != "file" or path.read_text() == "keep")

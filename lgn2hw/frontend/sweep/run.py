@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...errors import ConfigError
+from ...errors import ConfigError, OutputError
 from ...fsutil import atomic_file
 from .config import RunSpec, SweepConfig
 from .files import CHECKPOINT_FILE, METRICS_FILE, RESULT_FILE, SWEEP_FILE
@@ -99,6 +99,10 @@ def _run_settings(shared: dict, spec: RunSpec) -> dict:
 
 
 def _check_or_write_sweep_file(config: SweepConfig, outdir: Path) -> None:
+    """A sweep writes into its own directory (sweep.json marks it) or a new or empty one; a path that is
+    not a directory (a file, a device, a FIFO) is refused untouched (docs/outputs.md)."""
+    if (outdir.exists() or outdir.is_symlink()) and not outdir.is_dir():
+        raise OutputError(f"{outdir}: exists and is not a directory; lgn2hw does not replace it (choose another -o)")
     path = outdir / SWEEP_FILE
     doc = config.to_json()
     if path.exists():
