@@ -2,12 +2,15 @@
 
 On binary values OR is the maximum, so the training forward takes the maximum of the window (the
 paper's relaxation, the max t-conorm): on the bits of the Hard-ST forward it is exactly the frozen OR
-tree, and on the relaxed values of the soft estimators it stays in [0, 1]. Its gradient is
-``torch.amax``'s: split evenly over the window's maximal values (with binary activations: over the
+tree, and on the relaxed values of the soft estimators it stays in [0, 1]. Its gradient is split
+evenly over the window's maximal values, as ``torch.amax``'s is (with binary activations: over the
 ones, or over all S x S inputs when the window is all zero), so every input that could change the
 output gets some gradient. In hardware a window is S*S - 1 two-input OR gates (lgn2hw.frontend.freeze_conv).
 
 Feature-major like every layer here: (C * H * W, batch) -> (C * H/S * W/S, batch), rows (channel, y, x).
+The window is S*S strided views of the input; forward and backward are written over those views
+(``_OrPool``): ``amax`` over the two window dimensions of the same view was 30x slower forward and
+3x slower backward (measured on 16 x 24 x 24 x 100 activations, one core).
 """
 
 from __future__ import annotations
@@ -36,6 +39,38 @@ class OrPool2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c, oh, ow = self.out_shape
-        s = self.size
-        windows = x.view(c, oh, s, ow, s, x.shape[-1])
-        return windows.amax(dim=(2, 4)).reshape(c * oh * ow, x.shape[-1])
+        return _OrPool.apply(x, self.size, (c, oh, ow)).view(c * oh * ow, x.shape[-1])
+
+
+def _cells(x: torch.Tensor, size: int, out_shape: tuple[int, int, int]) -> list[torch.Tensor]:
+    """The size*size strided (C, H/S, W/S, batch) views of a (C * H * W, batch) activation, one per window cell."""
+    c, oh, ow = out_shape
+    windows = x.view(c, oh, size, ow, size, x.shape[-1])
+    return [windows[:, :, dy, :, dx] for dy in range(size) for dx in range(size)]
+
+
+class _OrPool(torch.autograd.Function):
+    """Forward: the window maximum. Backward: dL/dout split evenly over the window's maximal inputs."""
+
+    @staticmethod
+    def forward(ctx, x, size, out_shape):
+        cells = _cells(x, size, out_shape)
+        out = torch.maximum(cells[0], cells[1])
+        for cell in cells[2:]:
+            torch.maximum(out, cell, out=out)
+        ctx.save_for_backward(x, out)
+        ctx.size, ctx.out_shape = size, out_shape
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        is_max = [cell == out for cell in _cells(x, ctx.size, ctx.out_shape)]
+        count = is_max[0].to(g.dtype)
+        for m in is_max[1:]:
+            count += m
+        share = g / count  # count >= 1: the maximum is one of the window's inputs
+        grad = torch.empty_like(x)
+        for cell, m in zip(_cells(grad, ctx.size, ctx.out_shape), is_max):
+            torch.mul(share, m, out=cell)
+        return grad, None, None
