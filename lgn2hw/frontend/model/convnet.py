@@ -75,7 +75,14 @@ class ConvNetConfig:
         blocks = self.blocks()
         if not is_convolutional(blocks):
             raise ConfigError(f"architecture {self.arch!r} has no conv or pool block: it is a dense network (NetConfig)")
-        shapes(blocks, image)
+        block_shapes = shapes(blocks, image)
+        # The dense layers' wiring rules, named as the description names them (NetConfig says "layer 0").
+        for i, block in enumerate(blocks):
+            if isinstance(block, Dense) and 2 * block.width < block_shapes[i][0]:
+                raise ConfigError(f"architecture block {i + 1} {block.text()}: {block.width} gates are too narrow for "
+                                  f"its {block_shapes[i][0]} inputs (2 x width must be >= inputs so every input is wired)")
+        if blocks[-1].width % self.num_classes:
+            raise ConfigError(f"architecture: the last layer, {blocks[-1].text()}, is not divisible by {self.num_classes} classes")
         self.head_config().validate()
 
     def to_dict(self) -> dict:
