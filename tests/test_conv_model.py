@@ -132,30 +132,25 @@ def test_tree_conv_backward_matches_autograd_in_float64(depth, padding):
 
 def test_tree_conv_is_a_convolution_of_its_tree():
     """Every output position applies the same tree to the same offsets of its own receptive field."""
+    from lgn2hw.frontend.model.estimators import frozen_coefficients
+    from lgn2hw.ir.gates import GATES
+
     layer = TreeConv2d((2, 6, 6), Conv(4, kernel=3, padding=1), torch.Generator().manual_seed(0), init="gaussian")
     x = random_bits(5, 72, seed=2)
-    from lgn2hw.frontend.model.estimators import frozen_coefficients
-
     out = layer(x.T.contiguous(), frozen_coefficients(layer.weights, layer.coeffs)).view(4, 6, 6, 5)
-    img = torch.nn.functional.pad(x.view(5, 2, 6, 6), (1, 1, 1, 1))
-    ops = layer.frozen_ops()
+    img = torch.nn.functional.pad(x.view(5, 2, 6, 6), (1, 1, 1, 1)).long()
+    ops = layer.frozen_ops().tolist()
     for o in range(4):
         for y in range(6):
             for xpos in range(6):
-                level = [img[:, c, y + dy, xpos + dx] for c, dy, dx in layer.leaves[o].tolist()]
+                level = [img[:, c, y + dy, xpos + dx].tolist() for c, dy, dx in layer.leaves[o].tolist()]
                 offset = 0
-                while len(level) > 1:
+                while len(level) > 1:  # gate j of a level reads j and j + n of the level below
                     n = len(level) // 2
-                    level = [torch.tensor([GATES_OUT(int(ops[offset + j * 4 + o]), int(p), int(q)) for p, q in zip(level[j], level[j + n])])
+                    level = [[GATES[ops[offset + j * 4 + o]].output(p, q) for p, q in zip(level[j], level[j + n])]
                              for j in range(n)]
                     offset += 4 * n
-                assert torch.equal(out[o, y, xpos], level[0].float())
-
-
-def GATES_OUT(op, a, b):
-    from lgn2hw.ir.gates import GATES
-
-    return GATES[op].output(a, b)
+                assert out[o, y, xpos].tolist() == [float(v) for v in level[0]]
 
 
 def test_or_pool_is_or_on_bits_and_splits_the_gradient_over_the_maxima():

