@@ -97,3 +97,26 @@ def test_arch_conv_builds_its_description_from_channels_and_dense_options():
     assert isinstance(dense, NetConfig) and dense.widths == [800, 400] and dense.init == "gaussian"
     plain = net_config_from(resolve(None, {}), data)
     assert isinstance(plain, NetConfig) and plain.widths == [8000] * 4
+
+
+def test_cifar10_batches_train_a_conv_model_on_colour_threshold_channels(tmp_path):
+    """CIFAR-10 binary batches (small, generated): 3 thresholds x 3 colour channels = 9 input channels of 32 x 32."""
+    from lgn2hw.frontend.data import cifar10
+    from lgn2hw.frontend.data.cifar10 import write_cifar10_batch
+
+    data = tmp_path / "cifar"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for name in (*cifar10.TRAIN_BATCHES, cifar10.TEST_BATCH):
+        write_cifar10_batch(data / name, rng.integers(0, 256, (8, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, 8))
+    model = tmp_path / "c.pt"
+    result = invoke("train", "--dataset", "cifar10", "--data-dir", data, "--no-checksums", "--thresholds", 3,
+                    "--arch", "conv(6,g3)-pool(4)-conv(8,g2)-pool(4)-dense(40)", "--epochs", 1, "--batch-size", 20,
+                    "--no-progress", "-o", model)
+    assert result.exit_code == 0, result.output
+    net = Checkpoint.load(model).model
+    assert net.config.image_shape == [9, 32, 32] and net.config.num_inputs == 9 * 1024
+    first = net.trunk[0]
+    for o in range(6):  # 3 groups: output channels 0-1 read input channels 0-2, 2-3 read 3-5, 4-5 read 6-8
+        assert set(first.leaves[o, :, 0].tolist()) <= set(range(3 * (o // 2), 3 * (o // 2) + 3))
+    assert net.num_gates == 6 * 1024 * 7 + 6 * 64 * 15 + 8 * 64 * 7 + 8 * 4 * 15 + 40 + int(net.reads_padding)
