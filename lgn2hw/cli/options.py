@@ -43,6 +43,12 @@ def training_options(f):
         click.option("--threshold-kind", type=click.Choice(THRESHOLD_KINDS), default=None,
                      help="Threshold values: uniform (evenly spread), or cheap (evenly spread among t = m*2^k - 1, "
                           "comparators of a few gates; same as uniform for 1, 3, 7, 15, 31 thresholds) [default: uniform]."),
+        click.option("--arch", default=None, metavar="dense|conv|DESCRIPTION",
+                     help="Network: dense (--layers x --width or --widths gates, the default); conv (a conv(C)-pool block per "
+                          "--channels entry, then --layers x --width dense layers); or a written description such as "
+                          "'conv(16,k5,p0)-pool-conv(48)-pool-dense(8000)-dense(4000)' (docs/conv.md). Image shape from the data set."),
+        click.option("--channels", default=None, callback=comma_list(int), metavar="C1,C2,...",
+                     help="Output channels of the conv blocks of --arch conv, e.g. 16,64 [default: 16,64]."),
         click.option("--layers", type=count(1, MAX_LAYERS), default=None, help="Number of gate layers (with --width: the uniform shorthand) [default: 4]."),
         click.option("--width", type=count(1, MAX_GATES_PER_LAYER), default=None, help="Gates per layer; the last layer's width must divide by the class count [default: 8000]."),
         click.option("--widths", default=None, callback=width_list,
@@ -69,8 +75,12 @@ def training_options(f):
                      help="Confidence-adaptive backward temperature (straight-through estimators) [default: on for hard-st/gumbel-st]."),
         click.option("--cage-per-gate", is_flag=True, default=False, help="CAGE with one confidence EMA per gate instead of one per network."),
         click.option("--temperature", type=positive_float(1e9), default=1.0, show_default=True, help="Fixed softmax temperature when CAGE is off."),
-        click.option("--init", type=click.Choice(["gaussian", "residual"]), default="gaussian", show_default=True,
-                     help="Logit initialization: N(0,1), or residual (pass-through gate favoured, for deep nets)."),
+        click.option("--init", type=click.Choice(["gaussian", "residual"]), default=None,
+                     help="Logit initialization: N(0,1), or residual (pass-through gate favoured, for deep nets) "
+                          "[default: gaussian for dense networks, residual for convolutional ones]."),
+        click.option("--residual-logit", type=positive_float(1e9), default=None,
+                     help="With --init residual: the pass-through gate's initial logit, the others 0 [default: 5.0]. "
+                          "Lower values let Hard-ST flip gates sooner (docs/conv.md)."),
         click.option("--grad-factor", type=positive_float(1e9), default=None,
                      help="Multiply the gradient flowing back through every layer's inputs (difflogic's grad_factor; "
                           "> 1 keeps gradients alive in deep nets) [default: 1.0]."),
@@ -87,14 +97,17 @@ def training_options(f):
 
 def settings_from(kw: dict) -> dict:
     from ..frontend.methods import STRAIGHT_THROUGH
+    from ..frontend.settings import is_conv_settings
 
     keys = ("dataset", "data_dir", "thresholds", "limit_train", "limit_test", "layers", "width", "epochs", "batch_size", "lr", "lr_schedule", "tau",
-            "grad_factor", "threshold_kind", "widths", "outputs_per_class", "connections", "pool")
+            "grad_factor", "threshold_kind", "widths", "outputs_per_class", "connections", "pool", "arch", "channels",
+            "residual_logit")
     settings = resolve(kw["preset"], {k: kw[k] for k in keys})
     cage = kw["cage"] if kw["cage"] is not None else kw["estimator"] in STRAIGHT_THROUGH
+    init = kw["init"] or settings.get("init") or ("residual" if is_conv_settings(settings) else "gaussian")
     settings.update(
         seed=kw["seed"], estimator=kw["estimator"], cage=cage, cage_per_gate=kw["cage_per_gate"],
-        temperature=kw["temperature"], init=kw["init"], device=kw["device"],
+        temperature=kw["temperature"], init=init, device=kw["device"],
     )
     if kw["no_checksums"]:
         settings["verify_checksums"] = False

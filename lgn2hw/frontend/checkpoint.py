@@ -2,6 +2,11 @@
 
 Loading always uses ``torch.load(weights_only=True)``, which refuses pickled code, and then checks the
 document is ours before trusting any field.
+
+Version 1 holds a dense network (NetConfig); version 2 a convolutional one (ConvNetConfig: the
+architecture description and the input image shape). Dense networks are still written as version 1,
+byte for byte as before; a reader that knows only version 1 refuses a convolutional checkpoint with
+its "unsupported checkpoint version 2" line instead of misreading it.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import torch
 from .. import __version__
 from ..errors import CheckpointError, ConfigError
 from ..fsutil import atomic_file
-from .model import LogicNet, NetConfig
+from .model import ConvLogicNet, ConvNetConfig, LogicNet, NetConfig, build_model
 
 FORMAT_NAME = "lgn2hw-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # dense networks
+CONV_FORMAT_VERSION = 2  # convolutional networks
+_CONFIGS = {FORMAT_VERSION: NetConfig, CONV_FORMAT_VERSION: ConvNetConfig}
 TIMING_KEYS = ("seconds",)  # per-epoch metrics that are wall-clock times (kept in metrics.jsonl only)
 
 
@@ -27,7 +34,7 @@ TIMING_KEYS = ("seconds",)  # per-epoch metrics that are wall-clock times (kept 
 class Checkpoint:
     """A trained network and what is needed to deploy it."""
 
-    model: LogicNet
+    model: LogicNet | ConvLogicNet
     input_encoding: dict | None = None
     dataset: str | None = None
     metrics: list[dict] = field(default_factory=list)
@@ -36,7 +43,7 @@ class Checkpoint:
     def save(self, path: str | os.PathLike) -> None:
         doc = {
             "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
+            "version": CONV_FORMAT_VERSION if isinstance(self.model, ConvLogicNet) else FORMAT_VERSION,
             "lgn2hw_version": __version__,
             "config": self.model.config.to_dict(),
             "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
@@ -61,16 +68,20 @@ class Checkpoint:
         """A checkpoint from what ``load_weights_only`` read (checked to be ours before any field is trusted)."""
         if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
             raise CheckpointError(f"{path}: not an lgn2hw checkpoint (no \"format\": \"{FORMAT_NAME}\")")
-        if doc.get("version") != FORMAT_VERSION:
-            raise CheckpointError(f"{path}: unsupported checkpoint version {doc.get('version')!r}")
+        version = doc.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version not in _CONFIGS:
+            raise CheckpointError(
+                f"{path}: unsupported checkpoint version {version!r} (this lgn2hw reads versions "
+                f"{FORMAT_VERSION} (dense) and {CONV_FORMAT_VERSION} (convolutional); a newer lgn2hw wrote it?)"
+            )
         _check_state(doc.get("state_dict"), path)
         try:
-            config = NetConfig(**doc["config"])
-            model = LogicNet(config)
+            config = _CONFIGS[version](**doc["config"])
+            model = build_model(config)
             model.load_state_dict(doc["state_dict"])
             if model.cage is not None and doc.get("cage"):
                 model.cage.load_state_dict(doc["cage"])
-        except (KeyError, TypeError, RuntimeError, ConfigError) as exc:
+        except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as exc:
             first = str(exc).strip().splitlines()[0]
             raise CheckpointError(f"{path}: checkpoint contents do not match its config ({first})") from None
         return cls(

@@ -1,19 +1,24 @@
-"""Freeze: a trained LogicNet becomes a gate netlist (argmax gate per neuron, wiring as trained or chosen)."""
+"""Freeze: a trained LogicNet becomes a gate netlist (argmax gate per neuron, wiring as trained or chosen).
+
+A ConvLogicNet is unrolled over positions first (lgn2hw.frontend.freeze_conv)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .model import LogicNet
+from .freeze_conv import freeze_conv
+from .model import ConvLogicNet, LogicNet
 from ..ir.netlist import Netlist
 
 
-def freeze(model: LogicNet, input_encoding: dict | None = None, metadata: dict | None = None) -> Netlist:
+def freeze(model: LogicNet | ConvLogicNet, input_encoding: dict | None = None, metadata: dict | None = None) -> Netlist:
     """Netlist computing exactly ``model.hard_scores``: layer by layer, gate order kept.
 
     Gate ``j`` of layer ``l`` drives signal ``num_inputs + sum(widths[:l]) + j``; outputs are the last
     layer's gates in order, which is GroupSum's class-major grouping.
     """
+    if isinstance(model, ConvLogicNet):
+        return freeze_conv(model, input_encoding, metadata)
     config = model.config
     ops, a, b = [], [], []
     base_prev, base = 0, config.num_inputs

@@ -16,10 +16,13 @@ from . import distributed
 from ..errors import ConfigError
 from .checkpoint import is_lgn2hw_checkpoint
 from .metrics import publish_metrics_files
-from .model import NetConfig
+from .model import ConvNetConfig, NetConfig
+from .model.arch import Dense, canonical, is_convolutional, parse
 from .train import EncodedData, TrainConfig, TrainResult, encode_dataset, train
 
 CHECKPOINT_FILE = "model.pt"
+# --arch conv without --channels: two conv + pool blocks (fit 28x28 and 32x32 images).
+DEFAULT_CONV_CHANNELS = (16, 64)
 
 
 def network_widths(settings: dict, num_classes: int) -> list[int]:
@@ -51,24 +54,66 @@ def network_widths(settings: dict, num_classes: int) -> list[int]:
     return widths
 
 
-def net_config_from(settings: dict, data: EncodedData) -> NetConfig:
+def architecture(settings: dict) -> str:
+    """The settings' network as a description: "dense" (the classic network: --widths, or --layers x
+    --width), or the description ``--arch conv`` builds from --channels (a conv(C)-pool block each) and
+    --layers x --width dense layers, or the description the user wrote."""
+    arch = settings.get("arch") or "dense"
+    if arch != "conv":
+        return arch
+    channels = settings.get("channels") or DEFAULT_CONV_CHANNELS
+    if any(int(c) < 1 for c in channels):
+        raise ConfigError(f"--channels must be positive, got {','.join(str(c) for c in channels)}")
+    dense = [f"dense({int(settings['width'])})"] * int(settings["layers"])
+    return "-".join([f"conv({int(c)})-pool" for c in channels] + ["flatten", *dense])
+
+
+def is_conv_settings(settings: dict) -> bool:
+    arch = architecture(settings)
+    return arch != "dense" and is_convolutional(parse(arch))
+
+
+def net_config_from(settings: dict, data: EncodedData) -> NetConfig | ConvNetConfig:
+    """The network config of the settings: a NetConfig for a dense network (a description with dense
+    layers only gives one too), a ConvNetConfig when the description has conv or pool blocks."""
     connections = settings.get("connections") or "random"
     if settings.get("pool") is not None and connections != "learned":
         raise ConfigError(f"--pool {settings['pool']} sets the candidates of learned connections; add --connections learned")
-    return NetConfig(
-        num_inputs=data.num_inputs,
-        num_classes=data.num_classes,
-        widths=network_widths(settings, data.num_classes),
+    method = dict(
         tau=float(settings["tau"]),
         seed=int(settings.get("seed", 0)),
         estimator=settings.get("estimator", "hard-st"),
         cage=bool(settings.get("cage", True)),
         cage_per_gate=bool(settings.get("cage_per_gate", False)),
         temperature=float(settings.get("temperature", 1.0)),
-        init=settings.get("init", "gaussian"),
         grad_factor=float(settings.get("grad_factor", 1.0)),
-        connections=connections,
-        pool=settings["pool"] if settings.get("pool") is not None else NetConfig.pool,
+    )
+    if settings.get("residual_logit") is not None:
+        method["residual_logit"] = float(settings["residual_logit"])
+    arch = architecture(settings)
+    blocks = None if arch == "dense" else parse(arch)
+    if blocks is None or not is_convolutional(blocks):
+        if blocks is None:
+            widths = network_widths(settings, data.num_classes)
+        else:
+            widths = [b.width for b in blocks if isinstance(b, Dense)]
+            if settings.get("widths") is not None:
+                raise ConfigError("--widths and a written --arch description both give the layer widths; use one")
+        return NetConfig(
+            num_inputs=data.num_inputs, num_classes=data.num_classes, widths=widths, **method,
+            init=settings.get("init") or "gaussian", connections=connections,
+            pool=settings["pool"] if settings.get("pool") is not None else NetConfig.pool,
+        )
+    for option, key in (("--widths", "widths"), ("--outputs-per-class", "outputs_per_class")):
+        if settings.get(key) is not None:
+            raise ConfigError(f"{option} shapes dense networks; a convolutional network's dense layers are in its --arch description")
+    if connections != "random":
+        raise ConfigError("--connections learned applies to dense networks; convolutional networks use fixed random wiring")
+    if data.image_shape is None:
+        raise ConfigError(f"a convolutional network needs image inputs; data set {data.name!r} has no image shape")
+    return ConvNetConfig(
+        num_inputs=data.num_inputs, num_classes=data.num_classes, image_shape=list(data.image_shape),
+        arch=canonical(blocks), **method, init=settings.get("init") or "residual",
     )
 
 

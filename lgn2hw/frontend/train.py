@@ -26,7 +26,7 @@ from .metrics import (
     write_metrics_jsonl,
 )
 from ..errors import ConfigError, TrainingError
-from .model import CageSchedule, LogicNet, NetConfig
+from .model import CageSchedule, ConvLogicNet, ConvNetConfig, LogicNet, NetConfig, build_model
 from .model.alloc import tune_allocator
 
 # Columns of NAME.metrics.csv: the scalar metrics, then one fraction per gate type named after lgn2hw.ir.gates.
@@ -45,6 +45,9 @@ class EncodedData:
     test_y: torch.Tensor
     num_classes: int
     input_encoding: dict
+    # (channels, height, width) of the input bits seen as an image: thresholds x colour channels, H, W
+    # (the thermometer code is threshold-major, so bit j*F + f is channel j*C + c). None: not an image.
+    image_shape: tuple[int, int, int] | None = None
 
     @property
     def num_inputs(self) -> int:
@@ -75,6 +78,7 @@ def encode_dataset(
     data = load_dataset(name, data_dir=data_dir, verify_checksums=verify_checksums, limit_train=limit_train,
                         limit_test=limit_test)
     encoding = threshold_encoding(data.train_x.shape[1], thresholds, threshold_kind)
+    channels, height, width = data.image_shape
     return EncodedData(
         name=name,
         train_bits=torch.from_numpy(encoding.encode(data.train_x)),
@@ -83,6 +87,7 @@ def encode_dataset(
         test_y=torch.from_numpy(np.asarray(data.test_y, dtype=np.int64)),
         num_classes=int(data.num_classes),
         input_encoding=encoding.to_json(),
+        image_shape=(thresholds * channels, height, width),
     )
 
 
@@ -140,7 +145,7 @@ def resolve_device(device: str) -> torch.device:
 
 @torch.no_grad()
 def evaluate(
-    model: LogicNet,
+    model: LogicNet | ConvLogicNet,
     bits: torch.Tensor,
     labels: torch.Tensor,
     hard: bool,
@@ -160,7 +165,7 @@ def evaluate(
     return correct / max(1, bits.shape[0])
 
 
-def _count_correct(model: LogicNet, bits, labels, hard: bool, batch: int) -> int:
+def _count_correct(model: LogicNet | ConvLogicNet, bits, labels, hard: bool, batch: int) -> int:
     device = next(model.parameters()).device
     seed = model.config.seed + EVAL_NOISE_OFFSET
     correct = 0
@@ -184,7 +189,7 @@ def make_adam(params: list[torch.nn.Parameter], lr: float) -> torch.optim.Adam:
 
 
 def train(
-    net_config: NetConfig,
+    net_config: NetConfig | ConvNetConfig,
     data: EncodedData,
     config: TrainConfig | None = None,
     metrics_path: str | os.PathLike | None = None,
@@ -223,13 +228,15 @@ def _train(net_config, data, config, metrics_path, progress, on_epoch, publish_m
             f"network expects {net_config.num_inputs} inputs / {net_config.num_classes} classes, "
             f"data has {data.num_inputs} / {data.num_classes}"
         )
+    if isinstance(net_config, ConvNetConfig) and data.image_shape is not None and tuple(net_config.image_shape) != tuple(data.image_shape):
+        raise ConfigError(f"network expects {tuple(net_config.image_shape)} input images, data has {tuple(data.image_shape)}")
     info = distributed.current()
     if info.enabled and config.batch_size < info.world_size:
         raise ConfigError(f"batch size {config.batch_size} is smaller than the {info.world_size} data-parallel processes")
     tune_allocator()  # reuse freed activation memory instead of page-faulting it in every step
     torch.manual_seed(config.seed)
     device = distributed.training_device(resolve_device(config.device), info)
-    model = LogicNet(net_config).to(device)
+    model = build_model(net_config).to(device)
     if info.enabled:
         distributed.broadcast_module(model)  # identical anyway (same seed); this makes it a guarantee
     params = list(model.parameters())
