@@ -145,6 +145,8 @@ def compile_difflogic(model, opt_level: int, cache: str | None):
     compiled = CompiledLogicNet(model, device="cpu", num_bits=64, cpu_compiler="gcc")
     key = hashlib.sha256(f"{opt_level}\n{compiled.get_c_code()}".encode()).hexdigest()[:24]
     library = Path(cache) / f"difflogic-{key}.so" if cache else None
+    if library is not None:
+        library.parent.mkdir(parents=True, exist_ok=True)
     if library is not None and library.is_file():
         seconds = json.loads(library.with_suffix(".json").read_text())["build_s"]
         return CompiledLogicNet.load(str(library), num_classes=compiled.num_classes, num_bits=64), f"{seconds:.1f} s*"
