@@ -172,3 +172,11 @@ def test_ice40_too_many_io_pins_says_does_not_fit(tmp_path):
     report = synthesize(_compiled(tmp_path, net), flows=("ice40",), split=False)
     assert report.pnr.status == "does not fit" and report.pnr.io_used > n
     assert "IO pins" in report.summary() and "n/a" in (tmp_path / "rtl" / SYNTH_MD).read_text()
+
+
+def test_progress_names_every_tool_run_in_order(tmp_path):
+    out = _compiled(tmp_path, _and_per_output())
+    seen: list[str] = []
+    synthesize(out, flows=("generic", "ice40"), pnr=True, progress=seen.append)
+    runs = [f"yosys {flow} ({variant})" for flow in ("generic", "ice40") for variant in ("full", "scores", "core")]
+    assert seen == [f"{what} {i}/7" for i, what in enumerate(runs, 1)] + ["nextpnr-ice40 place and route 7/7"]

@@ -24,7 +24,12 @@ def synth(outdir: Path, flow: str, as_json: bool, timeout_s: float) -> None:
       lgn2hw synth runs/fm_rtl --flow generic
     """
     from ..backend.synth import FLOWS, SYNTH_JSON, synthesize
+    from .progress import StatusLine
 
-    result = synthesize(outdir, flows=FLOWS if flow == "all" else (flow,), timeout_s=timeout_s)
+    status = StatusLine("synth")
+    try:
+        result = synthesize(outdir, flows=FLOWS if flow == "all" else (flow,), timeout_s=timeout_s, progress=status)
+    finally:
+        status.close()
     click.echo((outdir / SYNTH_JSON).read_text().rstrip() if as_json else result.summary())
 

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 from ...errors import Lgn2hwError, ToolError
 from ...fsutil import atomic_file, record_outputs
@@ -35,10 +36,12 @@ def synthesize(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     split: bool = True,
     pnr: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> SynthReport:
     """Synthesize a compiled directory's RTL with each flow (and its gate core when ``split``); write
     synth.json and synth.md. Raises ToolError when Yosys is missing, fails or runs past ``timeout_s``
-    (nothing is written then)."""
+    (nothing is written then). ``progress`` is told each tool run before it starts ("yosys ice40 (core)
+    2/8")."""
     t_start = time.perf_counter()
     build = BuildDir.open(outdir)
     unknown = [f for f in flows if f not in FLOWS]
@@ -62,6 +65,15 @@ def synthesize(
                 (work / "encoder.v").write_text(encoder)
                 variants.append(("encoder", ["encoder.v"], f"{top}_encoder"))
         ice_json = None
+        steps = len(flows) * len(variants) + (1 if pnr and "ice40" in flows else 0)
+        step = 0
+
+        def tell(what: str) -> None:
+            nonlocal step
+            step += 1
+            if progress is not None:
+                progress(f"{what} {step}/{steps}")
+
         for flow in flows:
             for variant, files, module in variants:
                 tag = f"{flow}_{variant}"
@@ -72,6 +84,7 @@ def synthesize(
                 if flow == "ice40" and variant == "full" and pnr:
                     script += f"; write_json {tag}.json"
                 what = f"yosys {flow} ({variant})"
+                tell(what)
                 try:
                     done = yosys.run_commands(script, cwd=work, deadline=deadline, what=what)
                 except ToolTimeout as exc:
@@ -86,6 +99,7 @@ def synthesize(
                 if flow == "ice40" and variant == "full" and pnr:
                     ice_json = work / f"{tag}.json"
         if ice_json is not None:
+            tell("nextpnr-ice40 place and route")
             try:
                 report.pnr = place_and_route_ice40(ice_json, report.get("ice40"), deadline, work)
             except ToolTimeout as exc:
