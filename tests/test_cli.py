@@ -1,6 +1,7 @@
 """The command line on bad input: one clear error line, exit status != 0, nothing half-written."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import torch
 
 from lgn2hw.frontend.checkpoint import Checkpoint
 from lgn2hw.cli import main
+from lgn2hw.ir.encoder_cost import encoder_cost
 from lgn2hw.frontend.data.idx import write_idx
 from lgn2hw.frontend.model import LogicNet, NetConfig
 
@@ -286,3 +288,35 @@ def test_run_checks_its_output_before_training(tmp_path, no_training):
     result = invoke("run", "--preset", "tiny", "--no-progress", "-o", tmp_path / "out")
     assert_one_line_error(result, "is a file")
     assert (tmp_path / "out").read_text() == "a file, not a directory"
+
+
+def test_run_synth_checks_yosys_before_training(tmp_path, monkeypatch, no_training):
+    tools = tmp_path / "bin"  # a PATH with the simulator but without Yosys
+    tools.mkdir()
+    for tool in ("iverilog", "vvp"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    monkeypatch.setenv("PATH", str(tools))
+    result = invoke("run", "--preset", "tiny", "--no-progress", "--synth", "-o", tmp_path / "out")
+    assert_one_line_error(result, "yosys")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
+def test_run_raw_inputs_synth_counts_the_verified_design(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", "--preset", "tiny", "--thresholds", "3", "--no-progress", "--raw-inputs", "--synth",
+                    "--vectors", "300", "-o", out)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "rtl" / "synth.json").read_text())
+    (row,) = report["table"]
+    assert row["flow"] == "generic" and row["luts"] > 0
+    netlist = json.loads((out / "rtl" / "netlist.json").read_text())
+    # raw uint8 in: the encoder is counted apart; x > 63 and x > 191 are one LUT6 each, x > 127 a wire,
+    # which encoder_cost knows exactly for comparators of <= 6 bits
+    assert sorted(set(netlist["input_encoding"]["threshold"])) == [63, 127, 191]
+    assert row["encoder_luts"] == encoder_cost(netlist["input_encoding"]).lut6 == 2 * 784
+    assert row["core_luts"] > 0
+    assert netlist["metadata"]["raw_inputs"]
+    lines = result.output.splitlines()
+    verified = next(i for i, line in enumerate(lines) if line.startswith("bit-exact:"))
+    assert lines[verified + 1].startswith(f"synth lgn_top ({len(netlist['gates']):,} gates") and f"generic {row['luts']:,} LUT6" in lines[verified + 1]

@@ -28,14 +28,20 @@ from .types import SECONDS, count, max_jobs
               help="Parallel simulations [default: one per CPU, at most 8, each with >= 500 vectors].")
 @click.option("--timeout", "timeout_s", type=SECONDS, default=3600.0, show_default=True,
               help="Seconds the verification may take; past it: an error, never a pass.")
+@click.option("--raw-inputs", is_flag=True, default=False,
+              help="Put the input encoder into the RTL: uint8 features in (compile --raw-inputs).")
+@click.option("--synth", "synth", is_flag=True, default=False,
+              help="After verifying, count LUT6 with Yosys synth -lut 6 (full design, gate core, head, encoder) "
+                   "into rtl/synth.json, as lgn2hw synth --flow generic.")
 def run(output: Path, opt_level: int, module_name: str, vectors, force: bool, pipeline: int, simulator: str, jobs,
-        timeout_s: float, no_progress: bool, **kw) -> None:
+        timeout_s: float, raw_inputs: bool, synth: bool, no_progress: bool, **kw) -> None:
     """Whole path: train, freeze, optimize, emit Verilog and verify it bit-exact (Icarus or Verilator).
 
     \b
     Example (the README demo):
       lgn2hw run --preset demo -o runs/demo
       lgn2hw run --preset tiny --pipeline 2 --simulator verilator -o runs/tiny_piped
+      lgn2hw run --preset fashion-small --raw-inputs --synth -o runs/small
     """
     from ..flows.run import run_all
     from ..frontend import distributed
@@ -45,7 +51,8 @@ def run(output: Path, opt_level: int, module_name: str, vectors, force: bool, pi
     settings = settings_from(kw)
     result = run_all(settings, output, opt_level=opt_level, module_name=module_name, vectors=vectors,
                      progress=not no_progress, echo=click.echo, force=force,
-                     pipeline=pipeline, simulator=simulator, jobs=jobs, timeout_s=timeout_s)
+                     pipeline=pipeline, simulator=simulator, jobs=jobs, timeout_s=timeout_s,
+                     raw_inputs=raw_inputs, synth=synth)
     if not result.verify.passed:
         raise click.ClickException("RTL does not match the Python reference")
     click.echo(f"done: {output}")

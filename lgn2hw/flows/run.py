@@ -1,4 +1,4 @@
-"""The whole path in one call: train -> checkpoint -> compile (freeze, optimize, emit) -> verify on Icarus."""
+"""The whole path in one call: train -> checkpoint -> compile (freeze, optimize, emit) -> verify (-> LUT count)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..backend.synth import synthesize
 from ..backend.verilog import check_module_name, check_pipeline
 from ..frontend.settings import CHECKPOINT_FILE, train_and_save
 from ..frontend.train import TrainResult, format_epoch
 from ..fsutil import check_output_path, output_dir
 from ..toolchain.simulators import require_simulator
+from ..toolchain.yosys import find_yosys
 from .compile import CompileResult, compile_source
 from .verify import verify_build
 
@@ -25,6 +27,7 @@ class RunResult:
     train: TrainResult
     compile: CompileResult
     verify: object
+    synth: object = None
 
 
 def run_all(
@@ -40,17 +43,25 @@ def run_all(
     simulator: str = "icarus",
     jobs: int | None = None,
     timeout_s: float | None = None,
+    raw_inputs: bool = False,
+    synth: bool = False,
+    synth_timeout_s: float = 1800.0,
 ) -> RunResult:
     """Train, compile and verify into ``outdir`` (model.pt, model.metrics.jsonl, rtl/...), all or nothing:
     ``outdir`` must be new, empty or an earlier lgn2hw output (``force``: see fsutil.output_dir).
     ``pipeline`` goes to compile, ``simulator``/``jobs``/``timeout_s`` to verify (None: as many shards
-    as the machine allows). What the run will need (a writable output, the simulator, a valid module
-    name and pipeline depth) is checked before training starts."""
+    as the machine allows). ``raw_inputs`` puts the input encoder into the RTL (uint8 features in, as
+    compile --raw-inputs); ``synth`` then counts the design's LUT6 with Yosys (``synth -lut 6``: full
+    design, gate core, head and encoder, as lgn2hw synth --flow generic) into rtl/synth.json. What the
+    run will need (a writable output, the simulator, Yosys for ``synth``, a valid module name and
+    pipeline depth) is checked before training starts."""
     outdir = Path(outdir)
     check_output_path(outdir, "run", force)
     check_module_name(module_name)
     pipeline = check_pipeline(pipeline)
     require_simulator(simulator)
+    if synth:
+        find_yosys("lgn2hw run --synth")
     # Check and verify on the same test vectors training reported accuracy on.
     vectors = vectors or settings.get("limit_test")
     with output_dir(outdir, "run", force) as out:
@@ -65,6 +76,7 @@ def run_all(
         compiled = compile_source(
             tmp / CHECKPOINT_FILE, tmp / RTL_DIR, opt_level=opt_level, module_name=module_name,
             check_vectors=vectors or data.test_bits.shape[0], data_dir=settings.get("data_dir"), pipeline=pipeline,
+            raw_inputs=raw_inputs,
         )
         echo(compiled.report.format())
         echo(f"gates: {compiled.raw.num_gates:,} before optimization, {compiled.netlist.num_gates:,} after")
@@ -74,7 +86,11 @@ def run_all(
         verified = verify_build(tmp / RTL_DIR, vectors=vectors, data_dir=settings.get("data_dir"), simulator=simulator,
                                 jobs=jobs, timeout_s=timeout_s)
         echo(verified.summary())
+        synthesized = None
+        if synth and verified.passed:
+            synthesized = synthesize(tmp / RTL_DIR, flows=("generic",), timeout_s=synth_timeout_s, pnr=False)
+            echo(synthesized.summary())
     # Paths in the results name the final directory, not the temporary one.
     compiled.outdir = outdir / RTL_DIR
     compiled.files = [outdir / RTL_DIR / f.name for f in compiled.files]
-    return RunResult(outdir, trained, compiled, verified)
+    return RunResult(outdir, trained, compiled, verified, synthesized)
