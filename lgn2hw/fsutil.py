@@ -62,6 +62,36 @@ def os_error_text(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+# Room left beside an estimate: file-system blocks, the manifest, the staging folder's own entries.
+FREE_SPACE_MARGIN = 16 << 10
+
+
+def require_free_space(path: str | os.PathLike, need_bytes: int, what: str) -> None:
+    """OutputError (one line, with both numbers) unless the file system that will hold ``path`` (or its
+    nearest existing parent) has ``need_bytes`` plus a small margin free. Called before long work with
+    the size of what a command is about to write (exact where the bytes are already in memory, an
+    estimate otherwise), so a full disk is found before minutes of work instead of in the middle of a
+    write. An unreadable file system (no statvfs) is not an error here: the write itself will tell."""
+    target = Path(path)
+    target = target.resolve() if target.is_symlink() else target
+    try:
+        free = shutil.disk_usage(_existing_parent(target.absolute())).free
+    except OSError:
+        return
+    need = int(need_bytes) + FREE_SPACE_MARGIN
+    if free < need:
+        raise OutputError(f"{path}: not enough free space for {what}: about {format_bytes(need)} needed, "
+                          f"{format_bytes(free)} free on its file system")
+
+
+def format_bytes(count: int) -> str:
+    """1,536 -> '1.5 kB'; decimal units as df -H prints them."""
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}"
+    return f"{count} bytes"
+
+
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike, mode: str = "w") -> Iterator:
     """Open a temporary file beside ``path``; it replaces ``path`` only if the block finishes.

@@ -124,6 +124,21 @@ def test_encoder_block_uses_the_top_modules_comparators():
         assert f"assign x{i} = {rhs};" in top
 
 
+def test_encoder_block_has_no_comparator_for_a_bit_no_gate_reads():
+    """Bits that reach no output get no comparator in the top module (Yosys would drop it anyway), so the
+    encoder block must not count one either: otherwise the head (full - core - encoder) comes out short."""
+    # score_0 = in0 & in1, score_1 = in0 | in1: in_bits 2 and 3 are read by nothing
+    net = Netlist(4, 2, np.array([AND, GATE_BY_NAME["or"].id]), np.array([0, 0]), np.array([1, 1]), np.array([4, 5]))
+    net.input_encoding = {"kind": "threshold", "feature": [0, 1, 0, 1], "threshold": [3, 250, 100, 99.5]}
+    net.metadata["raw_inputs"] = {"bits": 8, "features": 2, "port": "in_features"}
+    encoder = encoder_verilog(net, BuildOptions.from_netlist(net), "e")
+    assert "output [1:0] in_bits" in encoder
+    assert re.findall(r"assign in_bits\[(\d)\] = (.*);", encoder) == [
+        ("0", "in_features[7:0] > 8'd3"), ("1", "in_features[15:8] > 8'd250")]
+    top = emit_verilog(net, raw_inputs=True)["lgn_top.v"]
+    assert "8'd100" not in top and "8'd99" not in top
+
+
 def test_core_verilog_skips_constant_outputs():
     net = Netlist(2, 2, np.array([AND, GATE_BY_NAME["true"].id]), np.array([0, 0]), np.array([1, 0]), np.array([2, 3]))
     text = core_verilog(net, "m")

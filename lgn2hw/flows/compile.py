@@ -18,7 +18,7 @@ from .. import __version__
 from ..backend.verilog import RAW_BITS, check_module_name, check_pipeline, check_raw_inputs, pipeline_latency, write_rtl
 from ..check.agreement import check_agreement
 from ..errors import CheckpointError, ConfigError
-from ..fsutil import atomic_file, check_output_path, output_dir
+from ..fsutil import atomic_file, check_output_path, output_dir, require_free_space
 from ..ir.build_dir import BUILD_METADATA_KEYS, NETLIST_FILE, RAW_NETLIST_FILE, REPORT_FILE, RawInputs
 from ..ir.netlist import Netlist
 from ..passes.manager import OptimizeReport, optimize
@@ -102,6 +102,20 @@ class CompileResult:
         )
 
 
+# Bytes a compile writes per gate, a little below what the demo models take (raw_netlist.json 22,
+# netlist.json 24-31, the Verilog 77-112 bytes a gate): the free-space check must not refuse a build that
+# would have fit.
+RAW_NETLIST_BYTES_PER_GATE = 20
+NETLIST_BYTES_PER_GATE = 20
+RTL_BYTES_PER_GATE = 60
+
+
+def output_bytes_estimate(raw: Netlist, optimized: Netlist) -> int:
+    """What ``compile_source`` will write, estimated from the gate counts (a lower bound in practice)."""
+    return (RAW_NETLIST_BYTES_PER_GATE * raw.num_gates
+            + (NETLIST_BYTES_PER_GATE + RTL_BYTES_PER_GATE) * optimized.num_gates)
+
+
 def compile_source(
     source_path: str | os.PathLike,
     outdir: str | os.PathLike,
@@ -165,6 +179,8 @@ def compile_source(
     if raw_inputs:
         optimized.metadata["raw_inputs"] = RawInputs.for_netlist(optimized, raw_bits).to_metadata()
     seconds["optimize"] = time.perf_counter() - t0
+    # before the agreement check and the emitter, the long part: is there room for what they write?
+    require_free_space(outdir, output_bytes_estimate(raw, optimized), "the compiled netlists and RTL")
 
     checks = {}
     if check_vectors:

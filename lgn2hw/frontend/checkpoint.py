@@ -30,6 +30,15 @@ _CONFIGS = {FORMAT_VERSION: NetConfig, CONV_FORMAT_VERSION: ConvNetConfig}
 TIMING_KEYS = ("seconds",)  # per-epoch metrics that are wall-clock times (kept in metrics.jsonl only)
 
 
+def checkpoint_bytes_estimate(config: NetConfig | ConvNetConfig) -> int:
+    """Bytes of the tensors a checkpoint of ``config`` holds (the file adds a few kB of metadata), from
+    the network built on PyTorch's meta device: nothing is allocated, and the random generator's state
+    is restored, so training afterwards draws exactly what it would have drawn."""
+    with torch.random.fork_rng(devices=[]), torch.device("meta"):
+        model = build_model(config)
+    return sum(t.numel() * t.element_size() for t in model.state_dict().values() if torch.is_tensor(t))
+
+
 @dataclass
 class Checkpoint:
     """A trained network and what is needed to deploy it."""

@@ -11,10 +11,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from ..fsutil import check_output_file, signals_held
+from ..fsutil import check_output_file, require_free_space, signals_held
 from . import distributed
 from ..errors import ConfigError
-from .checkpoint import is_lgn2hw_checkpoint
+from .checkpoint import checkpoint_bytes_estimate, is_lgn2hw_checkpoint
 from .metrics import publish_metrics_files
 from .model import ConvNetConfig, NetConfig
 from .model.arch import Dense, canonical, is_convolutional, parse
@@ -162,6 +162,8 @@ def train_and_save(
     net_config.validate()
     train_cfg = train_config_from(settings)
     train_cfg.validate()
+    if distributed.current().is_main:  # the checkpoint is written after the last epoch: is there room now?
+        require_free_space(checkpoint_path, checkpoint_bytes_estimate(net_config), "the checkpoint")
     metrics_path = checkpoint_path.with_name(checkpoint_path.stem + ".metrics.jsonl")
     result = train(net_config, data, train_cfg, metrics_path=metrics_path, progress=progress, on_epoch=on_epoch,
                    publish_metrics=False)

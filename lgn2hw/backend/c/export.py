@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ConfigError
-from ...fsutil import check_output_path, output_dir
+from ...fsutil import check_output_path, output_dir, require_free_space
 from ...ir.build_dir import BuildDir
 from ...ir.encoding import ThresholdEncoding
 from ...ir.netlist import Netlist
@@ -80,6 +80,7 @@ def export_c(outdir: str | os.PathLike, exportdir: str | os.PathLike, variant: s
     check_output_path(exportdir, "export", force)
     model = lower(build.netlist, variant)
     files = render_library(model, example_vectors(build.netlist, int(samples), seed))
+    require_free_space(exportdir, sum(len(text.encode()) for text in files.values()), "the C library")
     with output_dir(exportdir, "export", force) as out:
         for name, text in files.items():
             (out.staging / name).write_text(text)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ... import __version__
 from ...errors import ConfigError
-from ...fsutil import check_output_path, output_dir
+from ...fsutil import check_output_path, output_dir, require_free_space
 from ...ir.build_dir import NETLIST_FILE, BuildDir
 from ..verilog.print import render
 from ..verilog.wrappers import registered_io_verilog, serial_input_verilog
@@ -102,6 +102,7 @@ def export_build(
         "README.md.j2", r=result, checks=checks(plan), serial_bits=plan.serial_bits, wrap=plan.wrap,
         serial=plan.serial_top, wrap_io=plan.wrap_io, serial_io=plan.serial_io, num_classes=plan.num_classes, **context)
     files["export.json"] = json.dumps(result.to_dict(), indent=1, sort_keys=True) + "\n"
+    require_free_space(exportdir, sum(len(d.encode() if isinstance(d, str) else d) for d in files.values()), "the export")
     with output_dir(exportdir, "export", force) as out:
         tmp = out.staging
         for rel, data in files.items():

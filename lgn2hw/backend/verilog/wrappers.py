@@ -2,7 +2,8 @@
 
 - ``core_verilog``: the gate core alone (the live gates, every non-constant output bit on a port);
 - ``scores_verilog``: the full top module wrapped so that only ``scores`` leaves (no argmax);
-- ``encoder_verilog``: the raw-input comparators alone (the same comparator_expr as the top module);
+- ``encoder_verilog``: the raw-input comparators the design keeps, alone (the same comparator_expr as the
+  top module);
 - ``registered_io_verilog`` / ``serial_input_verilog``: the export's registered-IO wrapper and the
   serial-input top for small packages (templates/registered_io.v.j2, templates/serial_input.v.j2).
 All are records printed by print.py; the proof miters are in miters.py.
@@ -54,15 +55,22 @@ def scores_verilog(netlist: Netlist, options: BuildOptions, wrapper_name: str) -
 
 
 def encoder_verilog(netlist: Netlist, options: BuildOptions, module_name: str) -> str | None:
-    """The input encoder of a raw-input build alone (bit i = feature f_i > threshold t_i, the netlist's
-    input_encoding), or None when the build has no encoder (no raw-input front end)."""
+    """The input encoder of a raw-input build alone, or None when the build has no encoder (no raw-input
+    front end). Like the top module's front end it has a comparator (feature f_i > threshold t_i, the
+    netlist's input_encoding) only for the input bits that reach an output: ``in_bits[k]`` is the k-th
+    of those. Counting every bit of the encoding would charge the encoder for comparators that Yosys
+    removes from the full design, and the head (full - core - encoder) would come out too small."""
     raw = options.raw_inputs
     if raw is None:
         return None
     encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=netlist.num_inputs)
-    ports = [Decl("input", raw.port, raw.width), Decl("output", "in_bits", netlist.num_inputs)]
-    items = [Assign(f"in_bits[{i}]", comparator_expr(f, t, raw.bits, raw.port)[0])
-             for i, (f, t) in enumerate(zip(encoding.feature.tolist(), encoding.threshold.tolist()))]
+    bits = netlist.live_signals()[: netlist.num_inputs].nonzero()[0].tolist()
+    features, thresholds = encoding.feature.tolist(), encoding.threshold.tolist()
+    ports = [Decl("input", raw.port, raw.width), Decl("output", "in_bits", max(1, len(bits)))]
+    items = [Assign(f"in_bits[{k}]", comparator_expr(features[i], thresholds[i], raw.bits, raw.port)[0])
+             for k, i in enumerate(bits)]
+    if not bits:
+        items.append(Assign("in_bits", "1'b0"))
     return print_structural(StructuralModule(module_name, ports, items))
 
 
