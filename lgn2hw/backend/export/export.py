@@ -37,7 +37,7 @@ class ExportResult:
     module_name: str  # the compiled module inside it
     part: str
     clock_mhz: float
-    latency: int  # cycles of the exported top (compiled latency + 2)
+    latency: int  # cycles of the exported top (compiled latency + 2; the serial top + 1)
     core_latency: int
     num_inputs: int
     io_bits: int  # port bits of the exported top
@@ -50,7 +50,8 @@ class ExportResult:
     def summary(self) -> str:
         part = f" {self.part}" if self.part else ""
         text = (f"export {self.target}{part}: top {self.top} ({self.num_inputs} inputs, {self.io_bits} port bits, "
-                f"LATENCY {self.latency} = {self.core_latency} + 2 IO register cycles, {self.clock_mhz:g} MHz), "
+                f"LATENCY {self.latency} = {self.core_latency} + {self.latency - self.core_latency} IO register cycles, "
+                f"{self.clock_mhz:g} MHz), "
                 f"{len(self.files)} files, {self.vectors} verification vectors -> {self.exportdir}")
         if self.fits_io is False:
             text += f"; WARNING: {self.io_bits} port bits > {self.package_io} IO pins of {self.part}"
@@ -100,7 +101,8 @@ def export_build(
     context = plan.template_context()
     files["README.md"] = render_export(
         "README.md.j2", r=result, checks=checks(plan), serial_bits=plan.serial_bits, wrap=plan.wrap,
-        serial=plan.serial_top, wrap_io=plan.wrap_io, serial_io=plan.serial_io, num_classes=plan.num_classes, **context)
+        serial=plan.serial_top, wrap_io=plan.wrap_io, serial_io=plan.serial_io, num_classes=plan.num_classes,
+        wrap_latency=plan.wrap_latency, **context)
     files["export.json"] = json.dumps(result.to_dict(), indent=1, sort_keys=True) + "\n"
     require_free_space(exportdir, sum(len(d.encode() if isinstance(d, str) else d) for d in files.values()), "the export")
     with output_dir(exportdir, "export", force) as out:
@@ -125,12 +127,13 @@ def _files(build: BuildDir, plan: ExportPlan, vectors: int, seed: int) -> dict[s
     files: dict[str, bytes | str] = {f"rtl/{plan.module}.v": build.rtl_path.read_bytes()}
     files[f"rtl/{plan.wrap}.v"] = registered_io_verilog(
         netlist, plan.module, plan.wrap, plan.core_latency,
-        header + [f"{plan.wrap}: {plan.module} with registered inputs and outputs (LATENCY {plan.latency} = "
+        header + [f"{plan.wrap}: {plan.module} with registered inputs and outputs (LATENCY {plan.wrap_latency} = "
                   f"{plan.core_latency} + 2 cycles)"])
     if plan.serial:
         files[f"rtl/{plan.serial_top}.v"] = serial_input_verilog(
-            netlist, plan.serial_top, plan.wrap, plan.serial_bits, plan.core_latency,
-            header + [f"{plan.serial_top}: in_bits loaded {plan.serial_bits} bits per cycle into {plan.wrap}"])
+            netlist, plan.serial_top, plan.module, plan.serial_bits, plan.core_latency,
+            header + [f"{plan.serial_top}: in_bits loaded {plan.serial_bits} bits per cycle into a shift register that "
+                      f"{plan.module} reads, outputs registered (LATENCY {plan.latency} = {plan.core_latency} + 1 cycles)"])
     files["files.f"] = "".join(f"{f}\n" for f in plan.rtl_files)
     files["netlist.json"] = build.file(NETLIST_FILE).read_bytes()
     files.update(get_target(plan.target).build_files(render_export, plan))

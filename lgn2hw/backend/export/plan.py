@@ -45,8 +45,14 @@ class ExportPlan:
     notes: tuple[str, ...] = field(default=())
 
     @property
-    def latency(self) -> int:
+    def wrap_latency(self) -> int:
+        """Cycles through the registered-IO wrapper: input registers + the compiled module + output registers."""
         return self.core_latency + 2
+
+    @property
+    def latency(self) -> int:
+        """Cycles through the exported top: the serial top's shift buffer is its input register (+1)."""
+        return self.core_latency + 1 if self.serial else self.wrap_latency
 
     @property
     def serial(self) -> bool:

@@ -48,7 +48,7 @@ def checks(plan: ExportPlan) -> list[dict]:
         {"name": "core", "sources": [f"rtl/{module}.v"], "toplevel": module, "num_inputs": n,
          "test_module": "tb_lgn_top_pipelined" if plan.core_latency else "tb_lgn_top", "latency": plan.core_latency},
         {"name": "wrap", "sources": list(plan.rtl_files[:2]), "toplevel": plan.wrap, "num_inputs": n,
-         "test_module": "tb_lgn_top_pipelined", "latency": plan.latency},
+         "test_module": "tb_lgn_top_pipelined", "latency": plan.wrap_latency},
     ]
     if plan.serial:
         found.append({"name": "serial", "sources": list(plan.rtl_files), "toplevel": plan.serial_top, "num_inputs": n,

@@ -5,7 +5,8 @@
 - ``encoder_verilog``: the raw-input comparators the design keeps, alone (the same comparator_expr as the
   top module);
 - ``registered_io_verilog`` / ``serial_input_verilog``: the export's registered-IO wrapper and the
-  serial-input top for small packages (templates/registered_io.v.j2, templates/serial_input.v.j2).
+  serial-input top for small packages (templates/registered_io.v.j2, templates/serial_input.v.j2; both
+  include templates/output_registers.v.j2).
 All are records printed by print.py; the proof miters are in miters.py.
 """
 
@@ -81,16 +82,18 @@ def registered_io_verilog(netlist: Netlist, core: str, wrap: str, core_latency: 
                   **_port_ranges(netlist, core_latency + 2, core_latency))
 
 
-def serial_input_verilog(netlist: Netlist, serial: str, wrap: str, serial_bits: int, core_latency: int,
+def serial_input_verilog(netlist: Netlist, serial: str, core: str, serial_bits: int, core_latency: int,
                          header_lines: list[str]) -> str:
-    """``serial``: loads in_bits ``serial_bits`` bits per cycle into a shift register in front of
-    ``wrap`` (for packages with fewer pins than in_bits has bits)."""
+    """``serial``: loads in_bits ``serial_bits`` bits per cycle into a shift register that ``core`` (the
+    compiled module) reads directly, then registers its outputs (for packages with fewer pins than
+    in_bits has bits). The shift register is the input register, so LATENCY = core_latency + 1; a
+    registered-IO wrapper in between would hold every input bit a second time (one logic cell each)."""
     n = netlist.num_inputs
     chunks = -(-n // serial_bits)
-    return render("serial_input.v.j2", header_lines=header_lines, serial=serial, wrap=wrap,
+    return render("serial_input.v.j2", header_lines=header_lines, serial=serial, core=core,
                   data_range=bit_range(serial_bits), bits=serial_bits, chunks=chunks,
                   buffer_bits=chunks * serial_bits, pad=chunks * serial_bits - n, num_inputs=n,
-                  **_port_ranges(netlist, core_latency + 2, core_latency))
+                  **_port_ranges(netlist, core_latency + 1, core_latency))
 
 
 def _port_ranges(netlist: Netlist, latency: int, core_latency: int) -> dict:
