@@ -84,6 +84,42 @@ def require_free_space(path: str | os.PathLike, need_bytes: int, what: str) -> N
                           f"{format_bytes(free)} free on its file system")
 
 
+def claim_resumable_dir(outdir: str | os.PathLike, marker: str, doc: dict) -> None:
+    """Make ``outdir`` the home of a resumable grid (sweep, explore) described by ``doc`` (``format`` and
+    ``settings`` keys), marked by the JSON file ``marker`` in it.
+
+    A directory that holds ``marker`` with the same ``format`` and ``settings`` is resumed (the rest of
+    ``doc``, e.g. the grid, may grow between invocations: finished runs are reused); other settings, a
+    foreign marker, or a non-empty directory without one are refused (ConfigError), and a path that
+    is not a directory (a file, a device, a FIFO) is refused untouched (OutputError)."""
+    from .errors import ConfigError
+
+    outdir = Path(outdir)
+    if (outdir.exists() or outdir.is_symlink()) and not outdir.is_dir():
+        raise OutputError(f"{outdir}: exists and is not a directory; lgn2hw does not replace it (choose another -o)")
+    path = outdir / marker
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path} is unreadable ({exc}); use another output directory") from None
+        if not isinstance(old, dict) or old.get("format") != doc["format"]:
+            raise ConfigError(f"{path} is not an {doc['format']} file; use another output directory")
+        old_settings = old.get("settings", {}) if isinstance(old.get("settings"), dict) else {}
+        keys = sorted(set(old_settings) | set(doc["settings"]))
+        diffs = [f"{k}: {old_settings.get(k)!r} there, {doc['settings'].get(k)!r} now"
+                 for k in keys if old_settings.get(k) != doc["settings"].get(k)]
+        if diffs:
+            raise ConfigError(f"{outdir} holds a grid with other training settings ({'; '.join(diffs)}); "
+                              "use the same settings to resume it, or another output directory")
+    elif outdir.exists() and any(outdir.iterdir()):
+        raise ConfigError(f"{outdir} exists, is not empty and holds no {marker}; use another output directory")
+    outdir.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path) as handle:
+        json.dump(doc, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+
+
 def format_bytes(count: int) -> str:
     """1,536 -> '1.5 kB'; decimal units as df -H prints them."""
     for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):

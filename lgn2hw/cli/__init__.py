@@ -80,10 +80,10 @@ def main() -> None:
 
 def _register() -> None:
     from . import compile as compile_module
-    from . import analyze, export, predict, run, sweep, synth, train, verify
+    from . import analyze, explore, export, predict, run, sweep, synth, train, verify
 
     for command in (train.train, compile_module.compile_cmd, verify.verify, run.run, synth.synth, export.export_cmd,
-                    predict.predict, sweep.sweep, analyze.analyze):
+                    predict.predict, sweep.sweep, explore.explore, analyze.analyze):
         main.add_command(command)
 
 

@@ -28,11 +28,32 @@ def width_list(ctx, param, value):
     return widths
 
 
+class PresetType(click.ParamType):
+    """A name of PRESETS, or the path of a preset file (*.json, read strictly by load_preset_file)."""
+
+    name = "[" + "|".join(sorted(PRESETS)) + "|FILE.json]"
+
+    def convert(self, value, param, ctx):
+        from ..errors import ConfigError
+        from ..frontend.presets import load_preset_file
+
+        if value in PRESETS:
+            return value
+        if str(value).endswith(".json"):
+            try:
+                load_preset_file(value)
+            except ConfigError as exc:
+                self.fail(str(exc), param, ctx)
+            return str(value)
+        self.fail(f"{value!r} is not a preset name ({', '.join(sorted(PRESETS))}) or a preset file (*.json)", param, ctx)
+
+
 def training_options(f):
     """Options shared by ``train`` and ``run``; None means "take the preset's or the default value"."""
     options = [
-        click.option("--preset", type=click.Choice(sorted(PRESETS)), default=None,
-                     help="Named configuration (" + "; ".join(f"{k}: {v['description']}" for k, v in PRESETS.items()) + "). Explicit options override it."),
+        click.option("--preset", type=PresetType(), default=None,
+                     help="Named configuration (" + "; ".join(f"{k}: {v['description']}" for k, v in PRESETS.items())
+                          + "), or a preset file FILE.json that lgn2hw explore wrote. Explicit options override it."),
         click.option("--dataset", type=click.Choice(DATASET_NAMES), default=None,
                      help="Data set [default: fashion-mnist, the Debian package dataset-fashion-mnist]."),
         click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -6,6 +6,10 @@ Numbers in the descriptions were measured on a 2-core CPU (see docs/training.md)
 
 from __future__ import annotations
 
+import json
+import math
+from pathlib import Path
+
 from ..errors import ConfigError
 
 PRESETS: dict[str, dict] = {
@@ -139,7 +143,8 @@ DEFAULTS: dict = {
 
 
 def resolve(preset: str | None, overrides: dict) -> dict:
-    """Defaults, then the preset, then every option the user gave explicitly (not None).
+    """Defaults, then the preset (a name of PRESETS, or the path of a preset file that ``lgn2hw explore``
+    wrote), then every option the user gave explicitly (not None).
 
     The network's shape is ``widths`` (one per layer) or the uniform shorthand ``layers`` x ``width``:
     giving both explicitly is an error, and an explicit ``layers`` or ``width`` replaces a preset's
@@ -148,7 +153,8 @@ def resolve(preset: str | None, overrides: dict) -> dict:
     """
     settings = dict(DEFAULTS)
     if preset is not None:
-        settings.update({k: v for k, v in PRESETS[preset].items() if k != "description"})
+        chosen = PRESETS[preset] if preset in PRESETS else load_preset_file(preset)["settings"]
+        settings.update({k: v for k, v in chosen.items() if k != "description"})
     given = {k: v for k, v in overrides.items() if v is not None}
     if "widths" in given and ("layers" in given or "width" in given):
         raise ConfigError("give the layer widths either as --widths or as --layers/--width, not both")
@@ -158,3 +164,71 @@ def resolve(preset: str | None, overrides: dict) -> dict:
     if settings.get("widths") is not None:
         settings["widths"] = list(settings["widths"])  # JSON-equal when a sweep reads it back
     return settings
+
+
+# Preset files (``lgn2hw explore`` writes one per point of its Pareto front): the training settings a
+# named preset holds, nothing else. Read strictly, where the file enters: a JSON object of this format,
+# only these keys, each of its type; the ranges are checked where every setting is (the configs).
+PRESET_FORMAT = "lgn2hw-preset"
+MAX_PRESET_BYTES = 1 << 20
+_INT, _NUM, _TEXT, _INTS = "an integer", "a finite number", "a string", "a list of integers"
+PRESET_KEYS = {
+    "dataset": _TEXT, "thresholds": _INT, "threshold_kind": _TEXT, "layers": _INT, "width": _INT, "widths": _INTS,
+    "outputs_per_class": _INT, "connections": _TEXT, "pool": _INT, "epochs": _INT, "batch_size": _INT, "lr": _NUM,
+    "lr_schedule": _TEXT, "tau": _NUM, "grad_factor": _NUM, "limit_train": _INT, "limit_test": _INT, "arch": _TEXT,
+    "channels": _INTS, "init": _TEXT, "residual_logit": _NUM,
+}
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+_CHECKS = {
+    _INT: _is_int,
+    _NUM: lambda v: (_is_int(v) or isinstance(v, float)) and math.isfinite(v),
+    _TEXT: lambda v: isinstance(v, str),
+    _INTS: lambda v: isinstance(v, list) and bool(v) and all(_is_int(x) for x in v),
+}
+
+
+def preset_document(name: str, description: str, settings: dict) -> dict:
+    """The JSON document of a preset file (keys outside PRESET_KEYS and None values left out)."""
+    kept = {k: settings[k] for k in sorted(settings) if k in PRESET_KEYS and settings[k] is not None}
+    return {"format": PRESET_FORMAT, "version": 1, "name": name, "description": description, "settings": kept}
+
+
+def load_preset_file(path) -> dict:
+    """The checked document of a preset file; ConfigError (one line) for anything else."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_PRESET_BYTES:
+            raise ConfigError(f"preset file {path}: larger than {MAX_PRESET_BYTES:,} bytes; not a preset")
+        doc = json.loads(path.read_text(), parse_constant=lambda token: _reject_constant(path, token))
+    except OSError as exc:
+        raise ConfigError(f"preset file {path}: {exc.strerror or exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise ConfigError(f"preset file {path}: not valid JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != PRESET_FORMAT:
+        raise ConfigError(f"preset file {path}: not an {PRESET_FORMAT} file")
+    if doc.get("version") != 1:
+        raise ConfigError(f"preset file {path}: unsupported version {doc.get('version')!r} (this lgn2hw reads 1)")
+    unknown = sorted(set(doc) - {"format", "version", "name", "description", "settings"})
+    if unknown:
+        raise ConfigError(f"preset file {path}: unknown keys {', '.join(unknown)}")
+    settings = doc.get("settings")
+    if not isinstance(settings, dict):
+        raise ConfigError(f"preset file {path}: 'settings' must be an object")
+    for key, value in settings.items():
+        kind = PRESET_KEYS.get(key)
+        if kind is None:
+            raise ConfigError(f"preset file {path}: unknown setting {key!r} (known: {', '.join(sorted(PRESET_KEYS))})")
+        if not _CHECKS[kind](value):
+            raise ConfigError(f"preset file {path}: setting {key!r} must be {kind}, got {value!r}")
+    if "widths" in settings and ("layers" in settings or "width" in settings):
+        raise ConfigError(f"preset file {path}: give widths or layers/width, not both")
+    return doc
+
+
+def _reject_constant(path, token):
+    raise ConfigError(f"preset file {path}: {token} is not a number JSON allows")

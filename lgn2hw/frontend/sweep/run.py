@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...errors import ConfigError, OutputError
-from ...fsutil import atomic_file
+from ...fsutil import atomic_file, claim_resumable_dir
 from .config import RunSpec, SweepConfig
 from .files import CHECKPOINT_FILE, METRICS_FILE, RESULT_FILE, SWEEP_FILE
 from .plots import pyplot, write_plots
@@ -101,30 +100,7 @@ def _run_settings(shared: dict, spec: RunSpec) -> dict:
 def _check_or_write_sweep_file(config: SweepConfig, outdir: Path) -> None:
     """A sweep writes into its own directory (sweep.json marks it) or a new or empty one; a path that is
     not a directory (a file, a device, a FIFO) is refused untouched (docs/outputs.md)."""
-    if (outdir.exists() or outdir.is_symlink()) and not outdir.is_dir():
-        raise OutputError(f"{outdir}: exists and is not a directory; lgn2hw does not replace it (choose another -o)")
-    path = outdir / SWEEP_FILE
-    doc = config.to_json()
-    if path.exists():
-        try:
-            old = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{path} is unreadable ({exc}); use another output directory") from None
-        if old.get("format") != "lgn2hw-sweep":
-            raise ConfigError(f"{path} is not an lgn2hw sweep file; use another output directory")
-        old_settings = old.get("settings", {})
-        keys = sorted(set(old_settings) | set(doc["settings"]))
-        diffs = [f"{k}: {old_settings.get(k)!r} there, {doc['settings'].get(k)!r} now"
-                 for k in keys if old_settings.get(k) != doc["settings"].get(k)]
-        if diffs:
-            raise ConfigError(f"{outdir} holds a sweep with other training settings ({'; '.join(diffs)}); "
-                              "use the same settings to resume it, or another output directory")
-    elif outdir.exists() and any(outdir.iterdir()):
-        raise ConfigError(f"{outdir} exists, is not empty and holds no {SWEEP_FILE}; use another output directory")
-    # The grid may grow between invocations (more temperatures, seeds): finished runs are reused.
-    with atomic_file(path) as handle:
-        json.dump(doc, handle, indent=2, sort_keys=True)
-        handle.write("\n")
+    claim_resumable_dir(outdir, SWEEP_FILE, config.to_json())
 
 
 def _finished_result(run_dir: Path, settings: dict) -> dict | None:
