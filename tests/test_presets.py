@@ -1,5 +1,7 @@
 """Presets: every named configuration builds a valid network and training config for its data set."""
 
+import json
+
 import pytest
 import torch
 
@@ -50,3 +52,34 @@ def test_conv_presets_build_the_paper_s_networks():
         counts[name] = ConvLogicNet(config).num_gates
     # the figures docs/conv.md quotes
     assert counts == {"fashion-conv": 201009, "mnist-conv": 201009, "cifar10-conv": 960513}
+
+
+def test_preset_files_are_read_strictly(tmp_path):
+    """A preset file (lgn2hw explore writes them) is an lgn2hw-preset JSON object of known settings, each of
+    its type; anything else is one line before any training."""
+    from helpers import assert_one_line_error, invoke
+    from lgn2hw.frontend.presets import preset_document
+
+    good = preset_document("p", "a test", {"widths": [100, 20], "thresholds": 1, "epochs": 1, "limit_train": 500,
+                                           "limit_test": 100, "tau": 3.5, "seed": 4, "data_dir": None})
+    assert "seed" not in good["settings"] and "data_dir" not in good["settings"]  # not a preset's business
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(good))
+    assert resolve(str(path), {})["widths"] == [100, 20] and resolve(str(path), {"epochs": 3})["epochs"] == 3
+    cases = {
+        "not json": ("{", "not valid JSON"),
+        "format": (json.dumps({**good, "format": "other"}), "not an lgn2hw-preset file"),
+        "version": (json.dumps({**good, "version": 2}), "unsupported version"),
+        "key": (json.dumps({**good, "extra": 1}), "unknown keys extra"),
+        "setting": (json.dumps({**good, "settings": {"wdiths": [1]}}), "unknown setting 'wdiths'"),
+        "bool": (json.dumps({**good, "settings": {"epochs": True}}), "'epochs' must be an integer"),
+        "nan": ('{"format": "lgn2hw-preset", "version": 1, "settings": {"lr": NaN}}', "NaN is not a number"),
+        "list": (json.dumps({**good, "settings": {"widths": [100, "20"]}}), "'widths' must be a list of integers"),
+        "both": (json.dumps({**good, "settings": {"widths": [20], "layers": 2}}), "not both"),
+    }
+    for name, (text, needle) in cases.items():
+        bad = tmp_path / f"{name}.json"
+        bad.write_text(text)
+        assert_one_line_error(invoke("train", "--preset", bad, "-o", tmp_path / "m.pt"), needle)
+    assert_one_line_error(invoke("train", "--preset", tmp_path / "missing.json", "-o", tmp_path / "m.pt"), "missing.json")
+    assert not (tmp_path / "m.pt").exists()

