@@ -200,12 +200,36 @@ def test_serial_top_registers_each_input_bit_once(builds, tmp_path, build):
     assert len(chain) + 1 <= ffs <= len(chain) + 1 + 8 + 2, (ffs, len(chain), len(live))
 
 
-def test_ice40_io_that_fits_no_package_is_stated_with_numbers(tmp_path):
+def test_ice40_io_that_fits_no_package_is_refused_with_numbers(tmp_path):
     net = _random(3, 20, widths=(256,), classes=16)  # scores: 16 x 5 bits
     build = _compile(tmp_path, "many", net)
-    result = export_build(build, tmp_path / "x", "ice40", part="up5k-sg48", vectors=4)
+    with pytest.raises(ConfigError, match=r"does not fit up5k-sg48: lgn_top_serial still needs 97 IO pins .*--no-fit-check"):
+        export_build(build, tmp_path / "x", "ice40", part="up5k-sg48", vectors=4)
+    assert not (tmp_path / "x").exists()
+    result = export_build(build, tmp_path / "x", "ice40", part="up5k-sg48", vectors=4, fit_check=False)
     assert result.fits_io is False and "WARNING: 97 port bits > 39 IO pins of up5k-sg48" in result.summary()
     assert "lgn_top_serial still needs 97 IO pins (scores alone are 80 bits)" in (tmp_path / "x/README.md").read_text()
+
+
+def test_ice40_logic_that_fits_no_part_is_refused_before_anything_is_written(tmp_path):
+    """More LUTs (lgn2hw's estimate) or flip-flops than the part has logic cells: one line with the numbers."""
+    from lgn2hw.backend.synth.estimate import estimate_luts
+
+    net = _random(5, 64, widths=(2000, 2000, 800), classes=4)
+    build = _compile(tmp_path, "big", net)
+    luts = estimate_luts(Netlist.load(build / "netlist.json")).total
+    assert 1_280 < luts < 7_680  # more than an HX1K has, less than an HX8K
+    result = CliRunner().invoke(main, ["export", str(build), "--target", "ice40", "--part", "hx1k-tq144", "-o",
+                                       str(tmp_path / "x")])
+    assert result.exit_code != 0 and not (tmp_path / "x").exists()
+    assert f"does not fit hx1k-tq144: about {luts:,} LUTs" in result.output and "of the 1,280 logic cells" in result.output
+    result = CliRunner().invoke(main, ["export", str(build), "--target", "ice40", "--part", "hx8k-ct256", "-o",
+                                       str(tmp_path / "x")])
+    assert result.exit_code == 0, result.output
+    assert f"about {luts:,} LUTs" in (tmp_path / "x/README.md").read_text()
+    result = CliRunner().invoke(main, ["export", str(build), "--target", "ice40", "--part", "hx1k-tq144", "--no-fit-check",
+                                       "-o", str(tmp_path / "y")])
+    assert result.exit_code == 0 and "does not fit: exported with --no-fit-check" in (tmp_path / "y/README.md").read_text()
 
 
 # -------------------------------------------------------------------------- exported flow and bench

@@ -34,7 +34,11 @@ VENDOR_TARGETS = ["vivado", "quartus", "ice40", "generic"]
               help="c only: batch (bit-parallel over 512 samples), single (one sample, no malloc, for "
                    "microcontrollers; up to 65,535 signals), both; auto: both when the single-sample variant "
                    "can hold the netlist, else batch.")
-def export_cmd(outdir: Path, target: str, output: Path, force: bool, clock_mhz, part, vectors, c_variant: str) -> None:
+@click.option("--no-fit-check", is_flag=True, default=False,
+              help="ice40: write the folder even when the design needs more IO pins (even serialized) or logic "
+                   "cells than the part has (by default refused with the numbers, before anything is written).")
+def export_cmd(outdir: Path, target: str, output: Path, force: bool, clock_mhz, part, vectors, c_variant: str,
+               no_fit_check: bool) -> None:
     """Write a self-contained folder from a compiled directory: for a vendor tool, the RTL, a wrapper with
     registered inputs and outputs (+2 cycles latency), constraints, a build script, a README and a cocotb
     testbench with vectors to re-verify (docs/export.md); for c, a C99 library (header + source), a
@@ -52,6 +56,8 @@ def export_cmd(outdir: Path, target: str, output: Path, force: bool, clock_mhz, 
         for name, value in (("--clock-mhz", clock_mhz), ("--part", part)):
             if value is not None:
                 raise ConfigError(f"{name} does not apply to --target c")
+        if no_fit_check:
+            raise ConfigError("--no-fit-check applies to the ice40 target, not c")
         result = export_c(outdir, output, c_variant, force=force, **({"samples": vectors} if vectors is not None else {}))
         click.echo(result.summary())
         return
@@ -60,5 +66,5 @@ def export_cmd(outdir: Path, target: str, output: Path, force: bool, clock_mhz, 
     from ..backend.export import export_build
 
     options = {k: v for k, v in (("clock_mhz", clock_mhz), ("part", part), ("vectors", vectors)) if v is not None}
-    result = export_build(outdir, output, target, force=force, **options)
+    result = export_build(outdir, output, target, force=force, fit_check=not no_fit_check, **options)
     click.echo(result.summary())

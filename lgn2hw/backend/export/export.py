@@ -74,11 +74,13 @@ def export_build(
     vectors: int = DEFAULT_VECTORS,
     seed: int = 0,
     force: bool = False,
+    fit_check: bool = True,
 ) -> ExportResult:
     """Write the vendor folder for ``target`` (vivado, quartus, ice40, generic) from the compiled
     directory ``outdir`` into ``exportdir`` (replaced atomically). ``vectors`` random input vectors
     (seeded by ``seed``) and their expected outputs from the Python reference go into verify/.
     ``exportdir`` must be new, empty or an earlier lgn2hw output (``force``: fsutil.output_dir).
+    ``fit_check`` (ice40): refuse a design that needs more IO pins or logic cells than the part has.
     Raises ConfigError / Lgn2hwError on bad input; nothing is written then."""
     vendor = get_target(target)
     clock_mhz = check_clock(clock_mhz)
@@ -90,7 +92,7 @@ def export_build(
         raise ConfigError(f"export directory {exportdir} would replace the compiled directory {outdir}: "
                           "choose another -o")
     check_output_path(exportdir, "export", force)
-    plan = plan_export(build, vendor, part, clock_mhz)
+    plan = plan_export(build, vendor, part, clock_mhz, fit_check)
     files = _files(build, plan, vectors, seed)
     result = ExportResult(
         exportdir=str(exportdir), target=target, top=plan.top, module_name=plan.module, part=part, clock_mhz=clock_mhz,

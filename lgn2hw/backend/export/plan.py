@@ -92,8 +92,10 @@ def check_vectors(vectors) -> int:
     return int(vectors)
 
 
-def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float) -> ExportPlan:
-    """The plan for exporting ``build`` to ``target`` (ConfigError for a build export cannot take)."""
+def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float, fit_check: bool = True) -> ExportPlan:
+    """The plan for exporting ``build`` to ``target`` (ConfigError for a build export cannot take, and,
+    with ``fit_check``, for a design that cannot fit the part: more IO pins than its package has, even
+    serialized, or more logic than its cells; see _check_cells)."""
     netlist, options = build.netlist, build.options
     if options.raw_inputs is not None:
         raise ConfigError(f"{build.path} is a --raw-inputs build (raw feature port): export supports builds with "
@@ -121,8 +123,34 @@ def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float) ->
                          f"{package_io}: the build uses {serial}, which loads in_bits {serial_bits} bits per cycle "
                          f"({-(-n // serial_bits)} cycles per vector) and needs {serial_io} pins")
         if (serial_io if top == serial else wrap_io) > package_io:
-            notes.append(f"{serial} still needs {serial_io} IO pins (scores alone are {c * width} bits), more than "
-                         f"the {package_io} of {part}: nextpnr will not place it; use a larger package or "
-                         "synthesize for LUT counts only (lgn2hw synth / target generic)")
+            text = (f"{serial} still needs {serial_io} IO pins (scores alone are {c * width} bits), more than "
+                    f"the {package_io} of {part}: nextpnr will not place it; use a larger package or "
+                    "synthesize for LUT counts only (lgn2hw synth / target generic)")
+            if fit_check:
+                raise ConfigError(f"{build.path} does not fit {part}: {text} (--no-fit-check writes the folder anyway)")
+            notes.append(text)
+    if target.logic_cells is not None:
+        notes.append(_check_cells(build, target, part, out_bits, fit_check))
     return ExportPlan(target.name, part, clock_mhz, module, top, wrap, serial, tuple(rtl_files), core_latency, n, c,
                       width, id_width, serial_bits, wrap_io, serial_io, package_io, tuple(notes))
+
+
+def _check_cells(build: BuildDir, target: Target, part: str, out_bits: int, fit_check: bool) -> str:
+    """The logic-cell budget of ``part`` against what the design needs at least: its LUT6 estimate (a
+    LUT4 device needs at least as many cells as LUT6) and one flip-flop per live input bit (the
+    registered or shifted-in input), per output bit and for out_valid. ConfigError when that exceeds the
+    part's cells and ``fit_check``; else the note for the README. Passing is necessary, not sufficient:
+    nextpnr may still find no placement near the limit (docs/export.md)."""
+    from ..synth.estimate import estimate_luts
+
+    netlist = build.netlist
+    cells = target.logic_cells[part.partition("-")[0]]
+    luts = estimate_luts(netlist).total
+    ffs = int(netlist.live_signals()[: netlist.num_inputs].sum()) + out_bits
+    need = max(luts, ffs)
+    text = (f"about {luts:,} LUTs (lgn2hw's estimate, lgn2hw.backend.synth.estimate) and at least {ffs:,} flip-flops: "
+            f"at least {need:,} of the {cells:,} logic cells of {part}")
+    if need > cells and fit_check:
+        raise ConfigError(f"{build.path} does not fit {part}: {text}; train a smaller network (lgn2hw explore), choose "
+                          "a larger part, or pass --no-fit-check to write the folder anyway")
+    return text + ("" if need <= cells else " (does not fit: exported with --no-fit-check)")

@@ -20,6 +20,8 @@ ICE40_PACKAGE_IO = {
     "hx8k-ct256": 206,
     "up5k-sg48": 39,
 }
+# Logic cells (a LUT4 and a flip-flop each) per iCE40 device, by the device part of the --part name.
+ICE40_LOGIC_CELLS = {"hx1k": 1_280, "hx8k": 7_680, "up5k": 5_280}
 # Quartus DEVICE prefixes -> FAMILY (the project needs both); other parts get no FAMILY line.
 QUARTUS_FAMILIES = (
     ("5CS", "Cyclone V"), ("5CE", "Cyclone V"), ("5CG", "Cyclone V"), ("10CL", "Cyclone 10 LP"),
@@ -37,6 +39,7 @@ class Target:
     default_part: str
     takes_part: bool = True
     package_io: dict | None = None  # part -> user IO pins, where the pin budget is known (iCE40)
+    logic_cells: dict | None = None  # device (the part before '-') -> logic cells, where known (iCE40)
     family: str = ""  # the device family as vendors write it, for messages
 
     @property
@@ -81,7 +84,7 @@ class Target:
 TARGETS_BY_NAME = {
     "vivado": Target("vivado", "xc7a35tcpg236-1"),
     "quartus": Target("quartus", "5CSEMA5F31C6"),
-    "ice40": Target("ice40", "hx8k-ct256", package_io=ICE40_PACKAGE_IO, family="iCE40"),
+    "ice40": Target("ice40", "hx8k-ct256", package_io=ICE40_PACKAGE_IO, logic_cells=ICE40_LOGIC_CELLS, family="iCE40"),
     "generic": Target("generic", "", takes_part=False),
 }
 TARGETS = tuple(TARGETS_BY_NAME)
