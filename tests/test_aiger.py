@@ -64,6 +64,19 @@ def test_every_gate_is_its_truth_table_in_at_most_three_ands():
         assert len(ands) == expected_ands, gate.name
 
 
+def test_adders_cost_seven_and_three_ands():
+    aig = Aig(3)
+    x, y, z = (aig.input(i) for i in range(3))
+    ands, outs = aig.compact(list(aig.full_adder(x, y, z)))
+    assert len(ands) == 7
+    model = AigModel(3, tuple(ands), tuple(outs), ("a", "b", "c"), ("sum", "carry"), (), 1, 1, 1, 0)
+    inputs = np.array([[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)], dtype=np.uint8)
+    got = read_aiger(aiger_bytes(model)).simulate(inputs)
+    np.testing.assert_array_equal(got[:, 0] + 2 * got[:, 1], inputs.sum(1))
+    aig = Aig(2)
+    assert len(aig.compact(list(aig.half_adder(aig.input(0), aig.input(1))))[0]) == 3
+
+
 @pytest.mark.parametrize("net", [
     random_gates(0, 16, (30, 24), 4),
     random_gates(1, 40, (60, 60, 30), 3),
