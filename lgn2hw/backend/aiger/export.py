@@ -20,7 +20,7 @@ import jinja2
 
 from ... import __version__
 from ...errors import ConfigError
-from ...fsutil import check_output_path, output_dir
+from ...fsutil import check_output_path, output_dir, require_free_space
 from ...ir.build_dir import BuildDir
 from ...resources import templates_dir
 from .lower import OUTPUT_KINDS, AigModel, lower
@@ -69,8 +69,9 @@ class AigerExport:
 
 def plan_aiger(outdir: str | os.PathLike, exportdir: str | os.PathLike, outputs: str = "all",
                force: bool = False) -> AigerExport:
-    """Open the compiled directory ``outdir``, check ``exportdir`` and lower the classifier (``outputs``:
-    "all" = scores and class_id, or "scores"); raises a typed error (lgn2hw.errors) on bad input."""
+    """Open the compiled directory ``outdir``, check ``exportdir`` (writable, room for the files) and lower
+    the classifier (``outputs``: "all" = scores and class_id, or "scores"); raises a typed error
+    (lgn2hw.errors) on bad input."""
     if outputs not in OUTPUT_KINDS:
         raise ConfigError(f"--aiger-outputs must be one of {', '.join(OUTPUT_KINDS)}, got {outputs!r}")
     build = BuildDir.open(outdir, need_rtl=False)
@@ -80,7 +81,9 @@ def plan_aiger(outdir: str | os.PathLike, exportdir: str | os.PathLike, outputs:
     check_output_path(exportdir, "export", force)
     raw = build.options.raw_inputs
     model = lower(build.netlist, raw.bits if raw else 0, outputs, build.options.pipeline)
-    return AigerExport(build, str(exportdir), model, aiger_bytes(model), force)
+    export = AigerExport(build, str(exportdir), model, aiger_bytes(model), force)
+    require_free_space(exportdir, sum(len(data) for data in export_files(export).values()), "the AIGER export")
+    return export
 
 
 def export_files(export: AigerExport) -> dict[str, bytes]:
