@@ -79,23 +79,7 @@ def lower(netlist: Netlist, raw_bits: int = 0, outputs: str = "all", pipeline: i
     netlist.validate()
     n, c, k = netlist.num_inputs, netlist.num_classes, netlist.group_size
     width, id_width = score_width(netlist), class_id_width(netlist)
-    if raw_bits:
-        if netlist.input_encoding is None:
-            raise EmitError("a raw-input AIG needs the netlist's input_encoding (the comparators' thresholds)")
-        encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=n)
-        aig = Aig(encoding.num_features * raw_bits)
-        input_names = [f"in_features[{i}]" for i in range(aig.num_inputs)]
-    else:
-        aig = Aig(n)
-        input_names = [f"in_bits[{i}]" for i in range(n)]
-    live = netlist.live_signals(netlist.outputs.astype(np.int64))
-    lits = [FALSE] * netlist.num_signals
-    for i in np.flatnonzero(live[:n]).tolist():
-        lits[i] = _comparator(aig, encoding, i, raw_bits) if raw_bits else aig.input(i)
-    ops, a, b = netlist.ops.tolist(), netlist.a.tolist(), netlist.b.tolist()
-    for g in np.flatnonzero(live[n:]).tolist():
-        lits[n + g] = gate_literal(aig, ops[g], lits[a[g]], lits[b[g]])
-
+    aig, lits, input_names = lower_core(netlist, raw_bits)
     out = netlist.outputs.tolist()
     scores = [_popcount(aig, [lits[s] for s in out[cls * k : (cls + 1) * k]], width) for cls in range(c)]
     out_lits = [bit for score in scores for bit in score]
@@ -118,6 +102,30 @@ def lower(netlist: Netlist, raw_bits: int = 0, outputs: str = "all", pipeline: i
     ]
     return AigModel(aig.num_inputs, tuple(ands), tuple(out_lits), tuple(input_names), tuple(out_names),
                     tuple(comments), c, width, id_width, int(raw_bits))
+
+
+def lower_core(netlist: Netlist, raw_bits: int = 0) -> tuple[Aig, list[int], list[str]]:
+    """The AIG up to the gates: (graph, the literal of every signal that reaches an output (FALSE for the
+    others), input names). Inputs are the input bits, or with ``raw_bits`` > 0 the raw features' bits
+    and one comparator per input bit."""
+    n = netlist.num_inputs
+    if raw_bits:
+        if netlist.input_encoding is None:
+            raise EmitError("a raw-input AIG needs the netlist's input_encoding (the comparators' thresholds)")
+        encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=n)
+        aig = Aig(encoding.num_features * raw_bits)
+        input_names = [f"in_features[{i}]" for i in range(aig.num_inputs)]
+    else:
+        encoding, aig = None, Aig(n)
+        input_names = [f"in_bits[{i}]" for i in range(n)]
+    live = netlist.live_signals(netlist.outputs.astype(np.int64))
+    lits = [FALSE] * netlist.num_signals
+    for i in np.flatnonzero(live[:n]).tolist():
+        lits[i] = _comparator(aig, encoding, i, raw_bits) if encoding is not None else aig.input(i)
+    ops, a, b = netlist.ops.tolist(), netlist.a.tolist(), netlist.b.tolist()
+    for g in np.flatnonzero(live[n:]).tolist():
+        lits[n + g] = gate_literal(aig, ops[g], lits[a[g]], lits[b[g]])
+    return aig, lits, input_names
 
 
 def _comparator(aig: Aig, encoding: ThresholdEncoding, i: int, raw_bits: int) -> int:
