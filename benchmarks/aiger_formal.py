@@ -3,7 +3,7 @@ AIG against the compiled Verilog, on random layered networks of growing size.
 
 Usage: python benchmarks/aiger_formal.py [--seconds S]
 
-Each network is ``ops 1..14`` in layers each reading the one before (as tests/helpers.random_gates,
+Each network is ``ops 1..14`` in layers each reading the one before (lgn2hw.ir.synthetic.random_gates, as the tests draw them,
 seed 1), compiled at -O0, then ``prove_aiger`` (lgn2hw.check.aiger) with a time limit of S seconds
 (default 100). Prints one line per network: inputs, gates, classes x outputs, ANDs, the outcome.
 """
@@ -14,28 +14,18 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
 from lgn2hw.backend.aiger import plan_aiger
 from lgn2hw.check.aiger import prove_aiger
 from lgn2hw.errors import ToolError
 from lgn2hw.flows.compile import compile_source
-from lgn2hw.ir.netlist import Netlist
+from lgn2hw.ir.synthetic import random_gates
 from lgn2hw.toolchain.yosys import find_yosys
 
 SIZES = [(16, (30, 24), 4), (32, (100, 80), 4), (64, (200, 200, 120), 4), (64, (300, 300, 200), 10),
          (100, (500, 500, 400), 10)]
 
 
-def random_gates(seed: int, num_inputs: int, widths, classes: int) -> Netlist:
-    rng = np.random.default_rng(seed)
-    ops, a, b, lo, hi = [], [], [], 0, num_inputs
-    for w in widths:
-        ops.append(rng.integers(1, 15, w))
-        a.append(rng.integers(lo, hi, w))
-        b.append(rng.integers(lo, hi, w))
-        lo, hi = hi, hi + w
-    return Netlist(num_inputs, classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), np.arange(lo, hi))
 
 
 def main() -> None:

@@ -191,6 +191,18 @@ def check_output_path(path: str | os.PathLike, kind: str, force: bool = False) -
     return target
 
 
+def check_export_path(compiled_dir: str | os.PathLike, exportdir: str | os.PathLike, force: bool = False) -> Path:
+    """``check_output_path(exportdir, "export", force)``, and ConfigError when ``exportdir`` is the compiled
+    directory it is made from, or one of its parents (the export would replace its own source)."""
+    from .errors import ConfigError
+
+    src, dst = Path(compiled_dir).resolve(), Path(exportdir).resolve()
+    if dst == src or dst in src.parents:
+        raise ConfigError(f"export directory {exportdir} would replace the compiled directory {compiled_dir}: "
+                          "choose another -o")
+    return check_output_path(exportdir, "export", force)
+
+
 def check_output_file(path: str | os.PathLike, is_ours, what: str) -> Path:
     """Check, before any long work, that ``path`` can be written as a single output file: its folder
     is writable, and an existing ``path`` is a regular file that lgn2hw wrote (``is_ours(path)``; e.g.

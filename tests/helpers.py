@@ -72,17 +72,8 @@ def write_tiny_mnist(folder, n_train: int = 60, n_test: int = 20, seed: int = 0)
 
 def random_gates(seed: int, num_inputs: int, widths=(24, 24), classes: int = 4):
     """A layered netlist of ops drawn from 1..14 (no constant gates), each layer reading the one before;
-    the last layer's gates are the outputs."""
-    import numpy as np
+    the last layer's gates are the outputs (lgn2hw.ir.synthetic.random_gates)."""
+    from lgn2hw.ir.synthetic import random_gates as draw
 
-    from lgn2hw.ir.netlist import Netlist
-
-    rng = np.random.default_rng(seed)
-    ops, a, b, lo, hi = [], [], [], 0, num_inputs
-    for w in widths:
-        ops.append(rng.integers(1, 15, w))
-        a.append(rng.integers(lo, hi, w))
-        b.append(rng.integers(lo, hi, w))
-        lo, hi = hi, hi + w
-    return Netlist(num_inputs, classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), np.arange(lo, hi))
+    return draw(seed, num_inputs, widths, classes)
 

@@ -43,3 +43,17 @@ def random_layered(
     last = widths[-1]
     outputs = np.arange(lo, lo + last - last % num_classes, dtype=np.int64)
     return Netlist(num_inputs, num_classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), outputs)
+
+
+def random_gates(seed: int, num_inputs: int, widths: Sequence[int] = (24, 24), classes: int = 4) -> Netlist:
+    """A layered netlist of ops drawn from 1..14 (no constant gates), each layer reading the one before;
+    every gate of the last layer is an output (its width must divide by ``classes``). The draws of the
+    tests' and benchmarks' small networks: changing them changes what those check."""
+    rng = np.random.default_rng(seed)
+    ops, a, b, lo, hi = [], [], [], 0, num_inputs
+    for w in widths:
+        ops.append(rng.integers(1, 15, w))
+        a.append(rng.integers(lo, hi, w))
+        b.append(rng.integers(lo, hi, w))
+        lo, hi = hi, hi + w
+    return Netlist(num_inputs, classes, np.concatenate(ops), np.concatenate(a), np.concatenate(b), np.arange(lo, hi))

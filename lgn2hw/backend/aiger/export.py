@@ -14,13 +14,12 @@ import json
 import os
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import jinja2
 
 from ... import __version__
 from ...errors import ConfigError
-from ...fsutil import check_output_path, output_dir, require_free_space
+from ...fsutil import check_export_path, output_dir, require_free_space
 from ...ir.build_dir import BuildDir
 from ...resources import templates_dir
 from .lower import OUTPUT_KINDS, AigModel, lower
@@ -75,10 +74,7 @@ def plan_aiger(outdir: str | os.PathLike, exportdir: str | os.PathLike, outputs:
     if outputs not in OUTPUT_KINDS:
         raise ConfigError(f"--aiger-outputs must be one of {', '.join(OUTPUT_KINDS)}, got {outputs!r}")
     build = BuildDir.open(outdir, need_rtl=False)
-    src, dst = Path(outdir).resolve(), Path(exportdir).resolve()
-    if dst == src or dst in src.parents:
-        raise ConfigError(f"export directory {exportdir} would replace the compiled directory {outdir}: choose another -o")
-    check_output_path(exportdir, "export", force)
+    check_export_path(outdir, exportdir, force)
     raw = build.options.raw_inputs
     model = lower(build.netlist, raw.bits if raw else 0, outputs, build.options.pipeline)
     export = AigerExport(build, str(exportdir), model, aiger_bytes(model), force)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ...errors import ConfigError
-from ...fsutil import check_output_path, output_dir, require_free_space
+from ...fsutil import check_export_path, output_dir, require_free_space
 from ...ir.build_dir import BuildDir
 from ...ir.encoding import ThresholdEncoding
 from ...ir.netlist import Netlist
@@ -74,10 +73,7 @@ def export_c(outdir: str | os.PathLike, exportdir: str | os.PathLike, variant: s
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
         raise ConfigError(f"the example needs at least 1 sample, got {samples!r}")
     build = BuildDir.open(outdir, need_rtl=False)
-    src, dst = Path(outdir).resolve(), Path(exportdir).resolve()
-    if dst == src or dst in src.parents:
-        raise ConfigError(f"export directory {exportdir} would replace the compiled directory {outdir}: choose another -o")
-    check_output_path(exportdir, "export", force)
+    check_export_path(outdir, exportdir, force)
     model = lower(build.netlist, variant)
     files = render_library(model, example_vectors(build.netlist, int(samples), seed))
     require_free_space(exportdir, sum(len(text.encode()) for text in files.values()), "the C library")

@@ -12,11 +12,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ... import __version__
-from ...errors import ConfigError
-from ...fsutil import check_output_path, output_dir, require_free_space
+from ...fsutil import check_export_path, output_dir, require_free_space
 from ...ir.build_dir import NETLIST_FILE, BuildDir
 from ..verilog.print import render
 from ..verilog.wrappers import registered_io_verilog, serial_input_verilog
@@ -87,11 +85,7 @@ def export_build(
     vectors = check_vectors(vectors)
     part = vendor.check_part(part)
     build = BuildDir.open(outdir)
-    src, dst = build.path.resolve(), Path(exportdir).resolve()
-    if dst == src or dst in src.parents:
-        raise ConfigError(f"export directory {exportdir} would replace the compiled directory {outdir}: "
-                          "choose another -o")
-    check_output_path(exportdir, "export", force)
+    check_export_path(outdir, exportdir, force)
     plan = plan_export(build, vendor, part, clock_mhz, fit_check)
     files = _files(build, plan, vectors, seed)
     result = ExportResult(
