@@ -74,7 +74,7 @@ def to_markdown(results: list[dict], front: list[dict], yosys_version: str | Non
                      + f" | {e['total']:,}" + (f" ({100 * err:+.1f} %)" if err is not None else "")
                      + f" | {r['gates_raw']:,} -> {r['gates']:,} | {r['train_seconds']:.0f} |")
     measured = [estimate_error(r) for r in results if estimate_error(r) is not None]
-    notes = ["", "LUT6: the whole design from uint8 pixels (encoder + gate core + popcount + argmax), Yosys "
+    notes = ["", "LUT6: the whole design from uint8 pixels (encoder + gate core + popcount + argmax), "
              f"{yosys_version or 'Yosys (not run)'} `synth -lut 6` (post-synthesis) where run; block columns are Yosys's "
              "marginal counts, or the estimate's (lgn2hw.backend.synth.estimate) for points not synthesized. The "
              "front is computed on the Yosys counts where every screened point has one."]
