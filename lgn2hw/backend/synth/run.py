@@ -54,8 +54,8 @@ def synthesize(
     (nothing is written then). ``progress`` is told each tool run before it starts ("yosys ice40 (core)
     2/8")."""
     t_start = time.perf_counter()
-    flows = available_flows() if flows is None else tuple(flows)
     build = BuildDir.open(outdir)
+    flows = available_flows() if flows is None else tuple(flows)
     unknown = [f for f in flows if f not in FLOWS]
     if unknown or not flows:
         raise Lgn2hwError(f"unknown synthesis flow {unknown}: choose from {', '.join(FLOWS)}")
