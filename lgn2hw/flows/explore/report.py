@@ -124,6 +124,7 @@ def write_plot(outdir: Path, results: list[dict], front: list[dict]) -> Path:
     for r in front:
         ax.annotate(r["point"], (lut6(r), 100 * r["hard_test_acc"]), fontsize=7, xytext=(4, -10), textcoords="offset points")
     ax.set_xscale("log")
+    ax.margins(x=0.25)  # room for the labels of the rightmost points
     ax.set_xlabel("LUT6, whole design from uint8 pixels (Yosys where run, else estimate)")
     ax.set_ylabel("hard test accuracy (%)")
     ax.grid(True, alpha=0.3)
