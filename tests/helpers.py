@@ -77,3 +77,14 @@ def random_gates(seed: int, num_inputs: int, widths=(24, 24), classes: int = 4):
 
     return draw(seed, num_inputs, widths, classes)
 
+
+
+def compiled_dir(tmp_path, netlist, name: str = "rtl", pipeline: int = 0):
+    """``netlist`` saved and compiled (-O0, no agreement check) into ``tmp_path / name``; returns the folder."""
+    from lgn2hw.flows.compile import compile_source
+
+    src = tmp_path / f"{name}.json"
+    netlist.save(src)
+    out = tmp_path / name
+    compile_source(src, out, opt_level=0, check_vectors=None, pipeline=pipeline)
+    return out

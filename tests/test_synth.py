@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from helpers import random_gates
+from helpers import random_gates, compiled_dir
 from lgn2hw.cli import main
-from lgn2hw.flows.compile import compile_source
 from lgn2hw.errors import Lgn2hwError, ToolError
 from lgn2hw.ir.gates import GATE_BY_NAME
 from lgn2hw.ir.netlist import Netlist
@@ -27,11 +26,7 @@ AND = GATE_BY_NAME["and"].id
 
 
 def _compiled(tmp_path, netlist: Netlist, name: str = "rtl", pipeline: int = 0):
-    src = tmp_path / f"{name}.json"
-    netlist.save(src)
-    out = tmp_path / name
-    compile_source(src, out, opt_level=0, check_vectors=None, pipeline=pipeline)
-    return out
+    return compiled_dir(tmp_path, netlist, name, pipeline)
 
 
 def _and_per_output() -> Netlist:

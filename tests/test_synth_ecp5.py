@@ -15,13 +15,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from helpers import random_gates
+from helpers import random_gates, compiled_dir
 from lgn2hw.backend.synth import SYNTH_JSON, SYNTH_MD, available_flows, synthesize
 from lgn2hw.backend.synth.pnr import ecp5_top
 from lgn2hw.backend.verilog import pipeline_latency
 from lgn2hw.cli import main
 from lgn2hw.errors import ToolError
-from lgn2hw.flows.compile import compile_source
 from lgn2hw.ir.build_dir import BuildOptions
 from lgn2hw.ir.netlist import Netlist
 from lgn2hw.toolchain.nextpnr import find_nextpnr
@@ -41,11 +40,7 @@ needs_tools = pytest.mark.skipif(not _have_ecp5_tools(),
 
 
 def _compiled(tmp_path, netlist: Netlist, name: str = "rtl", pipeline: int = 0):
-    src = tmp_path / f"{name}.json"
-    netlist.save(src)
-    out = tmp_path / name
-    compile_source(src, out, opt_level=0, check_vectors=None, pipeline=pipeline)
-    return out
+    return compiled_dir(tmp_path, netlist, name, pipeline)
 
 
 def _wide(n: int, outputs: int = 8, classes: int = 4) -> Netlist:
