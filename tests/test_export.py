@@ -336,19 +336,6 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(builds, tmp_path):
     assert not any(p.name.startswith(".dest") for p in tmp_path.iterdir())  # no temporary left behind
 
 
-def test_raw_input_build_is_refused(builds, tmp_path):
-    raw = tmp_path / "raw"
-    shutil.copytree(builds["tiny"], raw)
-    doc = json.loads((raw / "netlist.json").read_text())
-    n = doc["num_inputs"]
-    doc["input_encoding"] = {"kind": "threshold", "feature": list(range(n)), "threshold": [127] * n}
-    doc.setdefault("metadata", {})["raw_inputs"] = {"bits": 8, "features": n, "port": "in_features"}
-    (raw / "netlist.json").write_text(json.dumps(doc))
-    with pytest.raises(ConfigError, match="raw-inputs"):
-        export_build(raw, tmp_path / "x", "generic")
-    assert not (tmp_path / "x").exists()
-
-
 def test_failed_export_keeps_previous_folder_and_success_replaces_only_its_own_files(builds, tmp_path):
     out = tmp_path / "e"
     export_build(builds["tiny"], out, "generic", vectors=4)

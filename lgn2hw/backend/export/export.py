@@ -122,13 +122,13 @@ def _files(build: BuildDir, plan: ExportPlan, vectors: int, seed: int) -> dict[s
               f"netlist sha256: {netlist.sha256()}"]
     files: dict[str, bytes | str] = {f"rtl/{plan.module}.v": build.rtl_path.read_bytes()}
     files[f"rtl/{plan.wrap}.v"] = registered_io_verilog(
-        netlist, plan.module, plan.wrap, plan.core_latency,
+        netlist, build.options, plan.wrap, plan.core_latency,
         header + [f"{plan.wrap}: {plan.module} with registered inputs and outputs (LATENCY {plan.wrap_latency} = "
                   f"{plan.core_latency} + 2 cycles)"])
     if plan.serial:
         files[f"rtl/{plan.serial_top}.v"] = serial_input_verilog(
-            netlist, plan.serial_top, plan.module, plan.serial_bits, plan.core_latency,
-            header + [f"{plan.serial_top}: in_bits loaded {plan.serial_bits} bits per cycle into a shift register that "
+            netlist, build.options, plan.serial_top, plan.serial_bits, plan.core_latency,
+            header + [f"{plan.serial_top}: {plan.input_port} loaded {plan.serial_bits} bits per cycle into a shift register that "
                       f"{plan.module} reads, outputs registered (LATENCY {plan.latency} = {plan.core_latency} + 1 cycles)"])
     files["files.f"] = "".join(f"{f}\n" for f in plan.rtl_files)
     files["netlist.json"] = build.file(NETLIST_FILE).read_bytes()

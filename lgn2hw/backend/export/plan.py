@@ -14,6 +14,9 @@ import numpy as np
 
 from ...errors import ConfigError, EmitError
 from ...ir.build_dir import BuildDir
+from ...ir.encoder_cost import comparator_support
+from ...ir.encoding import ThresholdEncoding
+from ...ir.netlist import Netlist
 from ..verilog import class_id_width, pipeline_latency, score_width
 from .targets import Target
 
@@ -34,7 +37,7 @@ class ExportPlan:
     serial_top: str
     rtl_files: tuple[str, ...]
     core_latency: int
-    num_inputs: int
+    num_inputs: int  # bits of the input port: in_bits, or in_features (F x B) of a raw-input build
     num_classes: int
     width: int  # bits per class score
     id_width: int
@@ -43,6 +46,12 @@ class ExportPlan:
     serial_io: int  # port bits of the serial-input top
     package_io: int | None
     notes: tuple[str, ...] = field(default=())
+    input_port: str = "in_bits"  # or "in_features": a raw-input build (compile --raw-inputs)
+    raw_bits: int | None = None  # B, the bits of one raw feature (raw-input builds)
+
+    @property
+    def raw(self) -> bool:
+        return self.input_port != "in_bits"
 
     @property
     def wrap_latency(self) -> int:
@@ -73,7 +82,7 @@ class ExportPlan:
     def template_context(self) -> dict:
         return {"top": self.top, "module": self.module, "part": self.part, "period": f"{1000.0 / self.clock_mhz:.3f}",
                 "clock_mhz_text": f"{self.clock_mhz:g}", "io_bits": self.io_bits, "rtl_files": list(self.rtl_files),
-                "target": self.target}
+                "target": self.target, "port": self.input_port, "raw_bits": self.raw_bits}
 
 
 def check_clock(clock_mhz) -> float:
@@ -97,15 +106,13 @@ def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float, fi
     with ``fit_check``, for a design that cannot fit the part: more IO pins than its package has, even
     serialized, or more logic than its cells; see _check_cells)."""
     netlist, options = build.netlist, build.options
-    if options.raw_inputs is not None:
-        raise ConfigError(f"{build.path} is a --raw-inputs build (raw feature port): export supports builds with "
-                          "the in_bits port only so far; compile without --raw-inputs to export")
+    raw = options.raw_inputs
     try:
-        core_latency = pipeline_latency(netlist, options.pipeline)
+        core_latency = pipeline_latency(netlist, options.pipeline, raw_inputs=raw is not None)
     except EmitError as exc:
         raise ConfigError(f"{build.path} metadata: {exc}") from None
-    module = options.module_name
-    n, c = netlist.num_inputs, netlist.num_classes
+    module, port = options.module_name, options.input_port
+    n, c = options.input_width(netlist), netlist.num_classes
     width, id_width = score_width(netlist), class_id_width(netlist)
     wrap, serial = f"{module}_wrap", f"{module}_serial"
     out_bits = 1 + c * width + id_width
@@ -119,8 +126,8 @@ def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float, fi
         if wrap_io > package_io:
             top = serial
             rtl_files.append(f"rtl/{serial}.v")
-            notes.append(f"{wrap} needs {wrap_io} IO pins (in_bits alone is {n} bits), the {part} package has "
-                         f"{package_io}: the build uses {serial}, which loads in_bits {serial_bits} bits per cycle "
+            notes.append(f"{wrap} needs {wrap_io} IO pins ({port} alone is {n} bits), the {part} package has "
+                         f"{package_io}: the build uses {serial}, which loads {port} {serial_bits} bits per cycle "
                          f"({-(-n // serial_bits)} cycles per vector) and needs {serial_io} pins")
         if (serial_io if top == serial else wrap_io) > package_io:
             text = (f"{serial} still needs {serial_io} IO pins (scores alone are {c * width} bits), more than "
@@ -132,21 +139,23 @@ def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float, fi
     if target.logic_cells is not None:
         notes.append(_check_cells(build, target, part, out_bits, fit_check))
     return ExportPlan(target.name, part, clock_mhz, module, top, wrap, serial, tuple(rtl_files), core_latency, n, c,
-                      width, id_width, serial_bits, wrap_io, serial_io, package_io, tuple(notes))
+                      width, id_width, serial_bits, wrap_io, serial_io, package_io, tuple(notes), port,
+                      raw.bits if raw is not None else None)
 
 
 def _check_cells(build: BuildDir, target: Target, part: str, out_bits: int, fit_check: bool) -> str:
     """The logic-cell budget of ``part`` against what the design needs at least: its LUT6 estimate (a
-    LUT4 device needs at least as many cells as LUT6) and one flip-flop per live input bit (the
-    registered or shifted-in input), per output bit and for out_valid. ConfigError when that exceeds the
+    LUT4 device needs at least as many cells as LUT6; a raw-input build's includes the comparators of its
+    encoder) and one flip-flop per live bit of the input port (the registered or shifted-in input: in a
+    raw-input build the raw feature bits a live comparator reads), per output bit and for out_valid. ConfigError when that exceeds the
     part's cells and ``fit_check``; else the note for the README. Passing is necessary, not sufficient:
     nextpnr may still find no placement near the limit (docs/export.md)."""
     from ..synth.estimate import estimate_luts
 
-    netlist = build.netlist
+    netlist, raw = build.netlist, build.options.raw_inputs
     cells = target.logic_cells[part.partition("-")[0]]
-    luts = estimate_luts(netlist).total
-    ffs = int(netlist.live_signals()[: netlist.num_inputs].sum()) + out_bits
+    luts = estimate_luts(netlist, raw.bits if raw is not None else None).total
+    ffs = live_port_bits(netlist, raw.bits if raw is not None else None) + out_bits
     need = max(luts, ffs)
     text = (f"about {luts:,} LUTs (lgn2hw's estimate, lgn2hw.backend.synth.estimate) and at least {ffs:,} flip-flops: "
             f"at least {need:,} of the {cells:,} logic cells of {part}")
@@ -154,3 +163,18 @@ def _check_cells(build: BuildDir, target: Target, part: str, out_bits: int, fit_
         raise ConfigError(f"{build.path} does not fit {part}: {text}; train a smaller network (lgn2hw explore), choose "
                           "a larger part, or pass --no-fit-check to write the folder anyway")
     return text + ("" if need <= cells else " (does not fit: exported with --no-fit-check)")
+
+
+def live_port_bits(netlist: Netlist, raw_bits: int | None = None) -> int:
+    """The bits of the input port that reach an output: the live input bits, or in a raw-input build
+    (``raw_bits`` B) the raw feature bits that the live input bits' comparators read (a comparator
+    ``x > t`` reads the top comparator_support bits of its feature; a constant one reads none)."""
+    live = netlist.live_signals()[: netlist.num_inputs]
+    if raw_bits is None:
+        return int(live.sum())
+    encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=netlist.num_inputs)
+    read: dict[int, int] = {}
+    for i in np.flatnonzero(live).tolist():
+        f = int(encoding.feature[i])
+        read[f] = max(read.get(f, 0), comparator_support(float(encoding.threshold[i]), raw_bits))
+    return sum(read.values())

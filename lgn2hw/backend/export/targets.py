@@ -105,8 +105,8 @@ def quartus_family(part: str) -> str:
 
 
 def _quartus_virtual_ports(plan) -> list[str]:
-    n, score_bits, id_width = plan.num_inputs, plan.score_bits, plan.id_width
-    return ["rst", "in_valid", "in_bits[*]" if n > 1 else "in_bits", "out_valid",
+    n, port, score_bits, id_width = plan.num_inputs, plan.input_port, plan.score_bits, plan.id_width
+    return ["rst", "in_valid", f"{port}[*]" if n > 1 else port, "out_valid",
             "scores[*]" if score_bits > 1 else "scores", "class_id[*]" if id_width > 1 else "class_id"]
 
 
@@ -115,7 +115,7 @@ def _port_list(plan) -> list[str]:
     if plan.serial:
         inputs = ["clk", "rst", f"in_data[{serial_bits - 1}:0]" if serial_bits > 1 else "in_data", "in_shift", "in_valid"]
     else:
-        inputs = ["clk", "rst", "in_valid", f"in_bits[{n - 1}:0]" if n > 1 else "in_bits"]
+        inputs = ["clk", "rst", "in_valid", f"{plan.input_port}[{n - 1}:0]" if n > 1 else plan.input_port]
     outputs = ["out_valid", f"scores[{score_bits - 1}:0]" if score_bits > 1 else "scores",
                f"class_id[{id_width - 1}:0]" if id_width > 1 else "class_id"]
     return [f"input  {p}" for p in inputs] + [f"output {p}" for p in outputs]

@@ -2,7 +2,9 @@
 testbenches and a standalone runner, so the exported RTL can be re-verified without lgn2hw.
 
 The files follow the layout the cocotb testbenches of hw_tests/ read (packed vectors, expected scores
-and classes, the caller's index of each vector), vectors in a low-switching order.
+and classes, the caller's index of each vector), vectors in a low-switching order. A raw-input build's
+vectors are raw features (random B-bit values, feature f at port bits f*B .. f*B+B-1); their expected
+outputs come from the netlist simulator on the features encoded by the netlist's own input_encoding.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 
 import numpy as np
 
+from ...ir.encoding import ThresholdEncoding
 from ...ir.netlist import Netlist
 from ...ir.simulate import expected_outputs
 from ...ir.vectors import low_switching_order
@@ -23,9 +26,16 @@ TESTBENCHES = ("contract.py", "tb_lgn_top.py", "tb_lgn_top_pipelined.py", "tb_lg
 
 def verification_files(netlist: Netlist, plan: ExportPlan, vectors: int, seed: int, render) -> dict[str, bytes | str]:
     """{relative path: contents} of verify/: ``vectors`` random input vectors (seeded by ``seed``)."""
-    n = netlist.num_inputs
-    bits = np.random.default_rng(seed).integers(0, 2, size=(vectors, n), dtype=np.uint8)
-    scores, classes = expected_outputs(netlist, bits)
+    rng = np.random.default_rng(seed)
+    if plan.raw_bits is None:
+        bits = rng.integers(0, 2, size=(vectors, netlist.num_inputs), dtype=np.uint8)
+        scores, classes = expected_outputs(netlist, bits)
+    else:
+        raw_bits = plan.raw_bits
+        raw = rng.integers(0, 1 << raw_bits, size=(vectors, plan.num_inputs // raw_bits), dtype=np.int64)
+        encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=netlist.num_inputs)
+        scores, classes = expected_outputs(netlist, encoding.encode(raw))
+        bits = ((raw[:, :, None] >> np.arange(raw_bits)) & 1).reshape(vectors, plan.num_inputs).astype(np.uint8)
     order = low_switching_order(bits)
     files: dict[str, bytes | str] = {
         "verify/vectors.npy": _npy(np.packbits(bits[order], axis=1, bitorder="little")),
@@ -54,6 +64,10 @@ def checks(plan: ExportPlan) -> list[dict]:
         found.append({"name": "serial", "sources": list(plan.rtl_files), "toplevel": plan.serial_top, "num_inputs": n,
                       "test_module": "tb_lgn_serial", "latency": plan.latency,
                       "env": {"LGN2HW_TB_SERIAL_BITS": plan.serial_bits}})
+    if plan.raw:  # the vectors drive in_features (the serial top loads them through in_data)
+        for check in found:
+            if check["name"] != "serial":
+                check["input_port"] = plan.input_port
     return found
 
 

@@ -1,8 +1,10 @@
 """Place and route of a synthesized design with nextpnr: does it fit, and how fast is it.
 
-iCE40 (HX8K): the compiled design as synthesized, combinational, pin to pin. ECP5 (LFE5U-85F): a
-registered top around the compiled module (the export's registered-IO wrapper, or its serial-input top
-when the ports exceed the package's pins), so that the Fmax is that of a clock.
+iCE40 (HX8K): the compiled design as synthesized, combinational, pin to pin; a raw-input build (whose
+in_features port alone exceeds every iCE40 package) instead places the export's serial-input top, so
+that the figure includes the encoder, with the Fmax of its clock. ECP5 (LFE5U-85F): a registered top
+around the compiled module (the export's registered-IO wrapper, or its serial-input top when the ports
+exceed the package's pins), so that the Fmax is that of a clock.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from ...toolchain.process import Deadline
 from ...toolchain.yosys import Yosys
 from ..verilog import class_id_width, pipeline_latency, score_width
 from ..verilog.wrappers import registered_io_verilog, serial_input_verilog
+from .flows import ff_count
 from .report import FlowResult, PnrResult
 
-# iCE40 devices tried in order: (nextpnr flag, package, logic cells)
+# iCE40 devices tried in order: (nextpnr flag, package, logic cells); user IO pins of that package
 ICE40_DEVICES = (("hx8k", "ct256", 7680),)
+ICE40_PACKAGE_IO = 206  # hx8k-ct256, as the export's ICE40_PACKAGE_IO
 
 
 def place_and_route_ice40(design_json: Path, ice: FlowResult | None, deadline: Deadline, work: Path) -> PnrResult:
@@ -72,17 +76,70 @@ def place_and_route_ice40(design_json: Path, ice: FlowResult | None, deadline: D
     )
 
 
+def place_and_route_ice40_registered(build: BuildDir, yosys: Yosys, nextpnr: Nextpnr, deadline: Deadline,
+                                     work: Path, tell: Callable[[str], None] = lambda what: None) -> PnrResult:
+    """A raw-input build on the HX8K (ct256): its registered top (registered_top, the serial-input top
+    for any in_features wider than the pins) synthesized with ``synth_ice40`` and placed and routed,
+    so the logic cells include the encoder's comparators and the input shift register; the Fmax is
+    nextpnr's achieved Fmax of clk (aimed at ICE40_TARGET_MHZ)."""
+    flag, package, lcs = ICE40_DEVICES[0]
+    device = f"{flag}-{package}"
+    top = registered_top(build.netlist, build.options, ICE40_PACKAGE_IO, "lgn2hw synth --flow ice40")
+    if isinstance(top, str):
+        return PnrResult("does not fit", device, top, io_available=ICE40_PACKAGE_IO, tool=nextpnr.name)
+    (work / f"{top.module}.v").write_text(top.verilog)
+    script = (f"read_verilog {build.rtl_path.name} {top.module}.v; synth_ice40 -top {top.module} "
+              f"-json {top.module}.json; tee -q -o {top.module}.stat.json stat -json")
+    tell(f"yosys ice40 ({top.kind})")
+    done = yosys.run_commands(script, cwd=work, deadline=deadline, what="yosys ice40 (place-and-route top)")
+    if done.returncode != 0:
+        raise ToolError(f"yosys ice40 (place-and-route top) failed (exit {done.returncode}): {done.output[-1500:].strip()}")
+    cells = json.loads((work / f"{top.module}.stat.json").read_text())["design"]["num_cells_by_type"]
+    luts, ffs = int(cells.get("SB_LUT4", 0)), ff_count(cells)
+    args = [f"--{flag}", "--package", package, "--json", f"{top.module}.json", "--pcf-allow-unconstrained",
+            "--freq", f"{ICE40_TARGET_MHZ:g}", "--timing-allow-fail", "--seed", "1", "--report", "pnr_report.json", "-q"]
+    command = " ".join([nextpnr.name, *args])
+    common = dict(top=f"{top.module} ({top.kind})", io_used=top.io_bits, io_available=ICE40_PACKAGE_IO,
+                  latency_cycles=top.latency, load_cycles=top.load_cycles, clock_mhz=ICE40_TARGET_MHZ, ffs_used=ffs,
+                  tool=f"{nextpnr.name} {nextpnr.version}".strip(), yosys_script=script, command=command,
+                  synth_seconds=round(done.seconds, 3), logic_cells_available=lcs)
+    if max(luts, ffs) > lcs:
+        return PnrResult("does not fit", device, f"{luts:,} SB_LUT4 and {ffs:,} flip-flops for {lcs:,} logic cells",
+                         logic_cells_used=max(luts, ffs), **common)
+    tell(f"{nextpnr.name} place and route")
+    done = nextpnr.run(args, cwd=work, deadline=deadline)
+    if done.returncode != 0:
+        errors = [line for line in done.output.splitlines() if line.startswith("ERROR")]
+        detail = errors[0] if errors else (done.output.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        fit = re.search(r"Unable to find a placement|Unable to place|too many|does not fit|[Ff]ailed to place", detail)
+        return PnrResult("does not fit" if fit else "failed", device, detail[-500:], seconds=round(done.seconds, 3),
+                         **common)
+    rep = json.loads((work / "pnr_report.json").read_text())
+    fmax = [v.get("achieved") for v in rep.get("fmax", {}).values() if v.get("achieved")]
+    achieved = min(fmax) if fmax else None
+    return PnrResult(
+        "routed", device, f"{luts:,} SB_LUT4" + ("" if achieved else "; no register-to-register path: no Fmax"),
+        logic_cells_used=rep.get("utilization", {}).get("ICESTORM_LC", {}).get("used"),
+        critical_path_ns=round(1000.0 / achieved, 3) if achieved else None,
+        fmax_mhz=round(achieved, 2) if achieved else None,
+        latency_ns=round(top.latency * 1000.0 / achieved, 2) if achieved else None,
+        seconds=round(done.seconds, 3), **common,
+    )
+
+
 # ECP5: (nextpnr flag, package, user IO pins the pin plan allows, LUT4/carry slots, slices); the target
 # clock nextpnr's timing-driven placement aims at (the achieved Fmax is reported whatever it is)
 ECP5_DEVICE = ("85k", "CABGA381", 197, 83_640, 41_820)
 ECP5_TARGET_MHZ = 100.0
+ICE40_TARGET_MHZ = 25.0  # the raw-input iCE40 top's --freq (an HX8K design of this size runs at tens of MHz)
 SERIAL_BITS = 8  # in_data width of the serial-input top, as the iCE40 export (backend/export/plan.py)
 
 
 @dataclass(frozen=True)
-class Ecp5Top:
-    """The registered top that nextpnr-ecp5 places: the registered-IO wrapper, or the serial-input top
-    when the wrapper's ports exceed the package's pins."""
+class RegisteredTop:
+    """The registered top that nextpnr places: the registered-IO wrapper, or the serial-input top when
+    the wrapper's ports exceed the package's pins. Either input port: in_bits, or a raw-input build's
+    in_features (the encoder's comparators are then inside the placed design)."""
 
     module: str
     kind: str  # "registered-IO wrapper" or "serial-input top"
@@ -92,28 +149,32 @@ class Ecp5Top:
     load_cycles: int  # cycles of in_shift before in_valid (serial top), else 0
 
 
-def ecp5_top(netlist: Netlist, options: BuildOptions, package_io: int = ECP5_DEVICE[2]) -> Ecp5Top | str:
-    """The top for place and route (Ecp5Top), or why there is none (a string): a raw-input build (the
-    wrappers take in_bits), or outputs alone wider than the package's pins."""
-    if options.raw_inputs is not None:
-        return "raw-input builds have no registered top yet (the wrappers take in_bits): LUT counts only"
-    module, n = options.module_name, netlist.num_inputs
-    core_latency = pipeline_latency(netlist, options.pipeline)
+def registered_top(netlist: Netlist, options: BuildOptions, package_io: int,
+                   tool: str = "lgn2hw synth --flow ecp5") -> RegisteredTop | str:
+    """The top for place and route (RegisteredTop), or why there is none (a string): outputs alone
+    wider than the package's pins."""
+    module, n = options.module_name, options.input_width(netlist)
+    core_latency = pipeline_latency(netlist, options.pipeline, raw_inputs=options.raw_inputs is not None)
     out_bits = 1 + netlist.num_classes * score_width(netlist) + class_id_width(netlist)
-    header = ["Generated by lgn2hw synth --flow ecp5 for place and route (a temporary file)."]
-    wrap_io = 3 + n + out_bits  # clk, rst, in_valid + in_bits + outputs
+    header = [f"Generated by {tool} for place and route (a temporary file)."]
+    wrap_io = 3 + n + out_bits  # clk, rst, in_valid + the input port + outputs
     if wrap_io <= package_io:
-        return Ecp5Top(f"{module}_wrap", "registered-IO wrapper",
-                       registered_io_verilog(netlist, module, f"{module}_wrap", core_latency, header),
-                       wrap_io, core_latency + 2, 0)
+        return RegisteredTop(f"{module}_wrap", "registered-IO wrapper",
+                             registered_io_verilog(netlist, options, f"{module}_wrap", core_latency, header),
+                             wrap_io, core_latency + 2, 0)
     bits = min(SERIAL_BITS, n)
     serial_io = 4 + bits + out_bits  # clk, rst, in_shift, in_valid + in_data + outputs
     if serial_io > package_io:
         return (f"{serial_io} IO pins even with serialized inputs (outputs alone are {out_bits} bits), more "
                 f"than the {package_io} of the package")
-    return Ecp5Top(f"{module}_serial", "serial-input top",
-                   serial_input_verilog(netlist, f"{module}_serial", module, bits, core_latency, header),
-                   serial_io, core_latency + 1, -(-n // bits))
+    return RegisteredTop(f"{module}_serial", "serial-input top",
+                         serial_input_verilog(netlist, options, f"{module}_serial", bits, core_latency, header),
+                         serial_io, core_latency + 1, -(-n // bits))
+
+
+def ecp5_top(netlist: Netlist, options: BuildOptions, package_io: int = ECP5_DEVICE[2]) -> RegisteredTop | str:
+    """registered_top for the ECP5 package (LFE5U-85F CABGA381)."""
+    return registered_top(netlist, options, package_io)
 
 
 def place_and_route_ecp5(build: BuildDir, yosys: Yosys, nextpnr: Nextpnr, deadline: Deadline, work: Path,
@@ -125,8 +186,7 @@ def place_and_route_ecp5(build: BuildDir, yosys: Yosys, nextpnr: Nextpnr, deadli
     device = f"LFE5U-{flag.upper()[:-1]}F-{package}"
     top = ecp5_top(build.netlist, build.options, package_io)
     if isinstance(top, str):
-        status = "skipped" if top.startswith("raw-input") else "does not fit"
-        return PnrResult(status, device, top, flow="ecp5", io_available=package_io,
+        return PnrResult("does not fit", device, top, flow="ecp5", io_available=package_io,
                          tool=f"{nextpnr.name} {nextpnr.version}".strip())
     (work / f"{top.module}.v").write_text(top.verilog)
     script = (f"read_verilog {build.rtl_path.name} {top.module}.v; synth_ecp5 -top {top.module} "

