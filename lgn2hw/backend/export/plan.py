@@ -137,28 +137,34 @@ def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float, fi
                 raise ConfigError(f"{build.path} does not fit {part}: {text} (--no-fit-check writes the folder anyway)")
             notes.append(text)
     if target.logic_cells is not None:
-        notes.append(_check_cells(build, target, part, out_bits, fit_check))
+        notes.append(_check_cells(build, target, part, out_bits, fit_check, serial_bits if top == serial else None))
     return ExportPlan(target.name, part, clock_mhz, module, top, wrap, serial, tuple(rtl_files), core_latency, n, c,
                       width, id_width, serial_bits, wrap_io, serial_io, package_io, tuple(notes), port,
                       raw.bits if raw is not None else None)
 
 
-def _check_cells(build: BuildDir, target: Target, part: str, out_bits: int, fit_check: bool) -> str:
+def _check_cells(build: BuildDir, target: Target, part: str, out_bits: int, fit_check: bool,
+                 serial_bits: int | None = None) -> str:
     """The logic-cell budget of ``part`` against what the design needs at least: its LUT6 estimate (a
-    LUT4 device needs at least as many cells as LUT6; a raw-input build's includes the comparators of its
-    encoder) and one flip-flop per live bit of the input port (the registered or shifted-in input: in a
-    raw-input build the raw feature bits a live comparator reads), per output bit and for out_valid. ConfigError when that exceeds the
-    part's cells and ``fit_check``; else the note for the README. Passing is necessary, not sufficient:
-    nextpnr may still find no placement near the limit (docs/export.md)."""
+    LUT4 device needs at least as many LUTs; a raw-input build's includes the comparators of its encoder)
+    plus one cell per input flip-flop (the registered or shifted-in bits of the input port that the
+    design reads, live_port_mask; in the serial top's shift register every stage such a bit passes
+    through, shift_register_bits): an iCE40 flip-flop takes its D from its own cell's LUT, so a register
+    fed by a pin or another register uses a cell whose LUT is a wire. The output registers (D from the
+    logic) can share cells. ConfigError when that exceeds the part's cells and ``fit_check``; else the
+    note for the README. Passing is necessary, not sufficient: nextpnr may still find no placement near
+    the limit (docs/export.md)."""
     from ..synth.estimate import estimate_luts
 
     netlist, raw = build.netlist, build.options.raw_inputs
     cells = target.logic_cells[part.partition("-")[0]]
     luts = estimate_luts(netlist, raw.bits if raw is not None else None).total
-    ffs = live_port_bits(netlist, raw.bits if raw is not None else None) + out_bits
-    need = max(luts, ffs)
-    text = (f"about {luts:,} LUTs (lgn2hw's estimate, lgn2hw.backend.synth.estimate) and at least {ffs:,} flip-flops: "
-            f"at least {need:,} of the {cells:,} logic cells of {part}")
+    live = live_port_mask(netlist, raw.bits if raw is not None else None)
+    inputs = int(live.sum()) if serial_bits is None else shift_register_bits(live, serial_bits)
+    need = luts + inputs
+    text = (f"about {luts:,} LUTs (lgn2hw's estimate, lgn2hw.backend.synth.estimate) and {inputs:,} input flip-flops "
+            f"({'shift register stages' if serial_bits else 'registered input bits'} the design reads; a logic cell each) "
+            f"+ {out_bits:,} output flip-flops: at least {need:,} of the {cells:,} logic cells of {part}")
     if need > cells and fit_check:
         raise ConfigError(f"{build.path} does not fit {part}: {text}; train a smaller network (lgn2hw explore), choose "
                           "a larger part, or pass --no-fit-check to write the folder anyway")
@@ -166,15 +172,36 @@ def _check_cells(build: BuildDir, target: Target, part: str, out_bits: int, fit_
 
 
 def live_port_bits(netlist: Netlist, raw_bits: int | None = None) -> int:
-    """The bits of the input port that reach an output: the live input bits, or in a raw-input build
-    (``raw_bits`` B) the raw feature bits that the live input bits' comparators read (a comparator
-    ``x > t`` reads the top comparator_support bits of its feature; a constant one reads none)."""
+    """How many bits of the input port reach an output (live_port_mask)."""
+    return int(live_port_mask(netlist, raw_bits).sum())
+
+
+def live_port_mask(netlist: Netlist, raw_bits: int | None = None) -> np.ndarray:
+    """Which bits of the input port the design reads: the live input bits, or in a raw-input build
+    (``raw_bits`` B) every bit of each feature that a live, non-constant comparator reads. The RTL's
+    comparator ``in_features[f*B +: B] > t`` names the whole field, and Yosys maps it to a carry chain
+    that keeps every bit (measured on the demo, docs/export.md), although ``x > t`` depends only on its
+    top comparator_support bits."""
     live = netlist.live_signals()[: netlist.num_inputs]
     if raw_bits is None:
-        return int(live.sum())
+        return live.astype(bool)
     encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=netlist.num_inputs)
-    read: dict[int, int] = {}
+    mask = np.zeros(encoding.num_features * raw_bits, dtype=bool)
     for i in np.flatnonzero(live).tolist():
-        f = int(encoding.feature[i])
-        read[f] = max(read.get(f, 0), comparator_support(float(encoding.threshold[i]), raw_bits))
-    return sum(read.values())
+        if comparator_support(float(encoding.threshold[i]), raw_bits):
+            f = int(encoding.feature[i])
+            mask[f * raw_bits: (f + 1) * raw_bits] = True
+    return mask
+
+
+def shift_register_bits(live: np.ndarray, serial_bits: int) -> int:
+    """Flip-flops the serial top's shift register keeps for the live port bits ``live``: data enters at
+    the top and moves down ``serial_bits`` per cycle, so a live bit p needs every stage p, p + S, ... up
+    to the top of the buffer (ceil(n / S) * S bits)."""
+    chunks = -(-len(live) // serial_bits)
+    total = 0
+    for lane in range(serial_bits):
+        positions = np.flatnonzero(live[lane::serial_bits])
+        if positions.size:
+            total += chunks - int(positions[0])
+    return total
