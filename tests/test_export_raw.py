@@ -187,3 +187,18 @@ def test_verilator_lint_clean_on_raw_serial_top(builds, tmp_path, build):
         run = subprocess.run(["verilator", "--lint-only", "-Wall", *argv], cwd=out, capture_output=True, text=True,
                              timeout=120)
         assert run.returncode == 0 and "%Warning" not in run.stderr, run.stderr
+
+
+@pytest.mark.skipif(any(shutil.which(t) is None for t in ("yosys", "nextpnr-ice40")), reason="yosys/nextpnr-ice40 missing")
+def test_synth_places_the_raw_builds_serial_top_on_ice40(builds):
+    """lgn2hw synth --flow ice40 on a raw-input build: the in_features port exceeds the package, so the
+    export's serial top (encoder inside) is placed and routed, with the Fmax of clk."""
+    from lgn2hw.backend.synth import synthesize
+
+    report = synthesize(builds["raw"], flows=("ice40",), split=False)
+    p = report.pnr
+    assert p.status == "routed", p
+    assert p.top == "lgn_top_serial (serial-input top)" and p.load_cycles == FEATURES and p.latency_cycles == 1
+    assert p.logic_cells_used > report.get("ice40").luts and p.ffs_used > FEATURES and p.fmax_mhz > 0
+    assert "synth_ice40 -top lgn_top_serial" in p.yosys_script and "--freq 25" in p.command
+    assert "lgn_top_serial" in p.line() and "Fmax" in p.markdown()
