@@ -106,7 +106,8 @@ def test_a_comparator_off_by_one_is_caught(tmp_path):
     (path,) = write_rtl(netlist, tmp_path / "rtl", raw_inputs=True)
     text = path.read_text()
     broken = tmp_path / "broken.v"
-    broken.write_text(re.sub(r"(assign x0 = in_features\[7:0\]) > ", r"\1 >= ", text, count=1))
+    # the first comparator written as a '>' (x > 127 is the bare bit in_features[7])
+    broken.write_text(re.sub(r"(assign x\d+ = in_features\[[\d:]+\]) > ", r"\1 >= ", text, count=1))
     assert broken.read_text() != text
     result = verify_raw_rtl(netlist, [broken], raw, work_dir=tmp_path / "v")
     assert result.mismatches > 0
@@ -115,10 +116,11 @@ def test_a_comparator_off_by_one_is_caught(tmp_path):
 def test_comparators_follow_the_encoding():
     text = emit_verilog(tiny_model(), raw_inputs=True)["lgn_top.v"]
     assert "input  wire [39:0] in_features" in text  # 5 features x 8 bits
-    assert "assign x0 = in_features[7:0] > 8'd63;" in text
+    # x > t compares only the bits above t's trailing ones: x > 63 is x[7:6] > 0, x > 127 the bit x[7]
+    assert "assign x0 = in_features[7:6] > 2'd0;" in text
     assert re.search(r"assign x1 = 1'b1;|wire x1;", text) or "x1" not in text  # threshold -4: always 1
     assert "x2" not in text or "assign x2 = 1'b0;" in text  # threshold 255: never 1 for 8-bit features
-    assert "x3" not in text or "assign x3 = in_features[31:24] > 8'd127;" in text  # 127.5 on integers
+    assert "x3" not in text or "assign x3 = in_features[31];" in text  # 127.5 on integers: x > 127
     assert "in_bits" not in re.sub(r"//.*", "", text)
     assert raw_input_width(tiny_model()) == 40
 
@@ -126,7 +128,7 @@ def test_comparators_follow_the_encoding():
 def test_raw_bits_sets_the_feature_width():
     netlist = tiny_model()
     text = emit_verilog(netlist, raw_inputs=True, raw_bits=10)["lgn_top.v"]
-    assert "input  wire [49:0] in_features" in text and "assign x0 = in_features[9:0] > 10'd63;" in text
+    assert "input  wire [49:0] in_features" in text and "assign x0 = in_features[9:6] > 4'd0;" in text
     with pytest.raises(EmitError, match="raw feature width must be an integer 1..32"):
         emit_verilog(netlist, raw_inputs=True, raw_bits=0)
 

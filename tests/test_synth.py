@@ -129,9 +129,9 @@ def test_encoder_block_has_no_comparator_for_a_bit_no_gate_reads():
     encoder = encoder_verilog(net, BuildOptions.from_netlist(net), "e")
     assert "output [1:0] in_bits" in encoder
     assert re.findall(r"assign in_bits\[(\d)\] = (.*);", encoder) == [
-        ("0", "in_features[7:0] > 8'd3"), ("1", "in_features[15:8] > 8'd250")]
+        ("0", "in_features[7:2] > 6'd0"), ("1", "in_features[15:8] > 8'd250")]  # x > 3: the top six bits
     top = emit_verilog(net, raw_inputs=True)["lgn_top.v"]
-    assert "8'd100" not in top and "8'd99" not in top
+    assert "8'd100" not in top and "6'd24" not in top  # in_bits 2 (x > 100) and 3 (x > 99, x >> 2 > 24)
 
 
 def test_core_verilog_skips_constant_outputs():

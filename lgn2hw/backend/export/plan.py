@@ -178,19 +178,18 @@ def live_port_bits(netlist: Netlist, raw_bits: int | None = None) -> int:
 
 def live_port_mask(netlist: Netlist, raw_bits: int | None = None) -> np.ndarray:
     """Which bits of the input port the design reads: the live input bits, or in a raw-input build
-    (``raw_bits`` B) every bit of each feature that a live, non-constant comparator reads. The RTL's
-    comparator ``in_features[f*B +: B] > t`` names the whole field, and Yosys maps it to a carry chain
-    that keeps every bit (measured on the demo, docs/export.md), although ``x > t`` depends only on its
-    top comparator_support bits."""
+    (``raw_bits`` B) the top comparator_support bits of each feature that a live, non-constant
+    comparator reads (the RTL's comparator names exactly those: backend.verilog.encoder.comparator_expr)."""
     live = netlist.live_signals()[: netlist.num_inputs]
     if raw_bits is None:
         return live.astype(bool)
     encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=netlist.num_inputs)
     mask = np.zeros(encoding.num_features * raw_bits, dtype=bool)
     for i in np.flatnonzero(live).tolist():
-        if comparator_support(float(encoding.threshold[i]), raw_bits):
+        k = comparator_support(float(encoding.threshold[i]), raw_bits)
+        if k:  # the comparator names the top k bits of its feature (comparator_expr)
             f = int(encoding.feature[i])
-            mask[f * raw_bits: (f + 1) * raw_bits] = True
+            mask[(f + 1) * raw_bits - k: (f + 1) * raw_bits] = True
     return mask
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from ...errors import EmitError
 from ...ir.build_dir import RAW_PORT
+from ...ir.encoder_cost import comparator_support
 from ...ir.encoding import ThresholdEncoding
 from ...ir.netlist import Netlist
 from .records import Port, Reg, Section, Wire
@@ -44,15 +45,24 @@ def comparator_expr(feature: int, threshold: float, raw_bits: int, port: str = R
     """(Verilog expression of ``port[feature] > threshold`` on unsigned ``raw_bits``-bit features,
     whether it reads the feature). For integer raw values ``x > t`` equals ``x > floor(t)``; a
     threshold below 0 gives constant 1, one at or above 2**B - 1 constant 0 (as lgn2hw.ir.encoding
-    does for the data's own type)."""
+    does for the data's own type).
+
+    A threshold with k trailing one bits, t = m * 2**k + (2**k - 1), compares only the top B - k bits:
+    x > t exactly when x >> k > m. The expression names just those bits (``x > 127`` is ``x[7]``,
+    ``x > 63`` is ``x[7:6] > 2'd0``), so no tool has to discover that the low bits do not matter:
+    synth_ice40 maps a full-width ``>`` to a carry chain that keeps all B bits, and a serial input top
+    would have to hold every bit of the pixel (docs/export.md). comparator_support counts those bits."""
     t, top = math.floor(threshold), (1 << raw_bits) - 1
     if t < 0:
         return "1'b1", False
     if t >= top:
         return "1'b0", False
-    lo = feature * raw_bits
-    field = f"{port}[{lo + raw_bits - 1}:{lo}]" if raw_bits > 1 else f"{port}[{lo}]"
-    return f"{field} > {raw_bits}'d{t}", True
+    k = comparator_support(t, raw_bits)  # bits read: the top k of the feature
+    lo, hi = feature * raw_bits + raw_bits - k, feature * raw_bits + raw_bits - 1
+    rest = t >> (raw_bits - k)
+    if k == 1:  # x[top] > 0
+        return f"{port}[{hi}]", True
+    return f"{port}[{hi}:{lo}] > {k}'d{rest}", True
 
 
 def raw_front_end(netlist: Netlist, live: np.ndarray, raw_bits: int, pipelined: bool) -> tuple[Section, Port, str]:
