@@ -67,6 +67,38 @@ PRESETS: dict[str, dict] = {
         "lr": 0.01,
         "tau": 5.0,
     },
+    # Points of the measured Pareto front (docs/pareto.md, lgn2hw explore): accuracy per LUT6 of the whole
+    # classifier from uint8 pixels (Yosys 0.23 synth -lut 6 of a --raw-inputs build).
+    "fashion-81": {
+        "description": "Fashion-MNIST, 3 thresholds, widths 2000,2000,500, learned connections (pool 16), tau 5.66, "
+                       "8 epochs cosine lr: 81.43 % hard test accuracy in 1,412 LUT6 with its encoder, 59 s of "
+                       "training (docs/pareto.md)",
+        "dataset": "fashion-mnist",
+        "thresholds": 3,
+        "widths": [2000, 2000, 500],
+        "connections": "learned",
+        "pool": 16,
+        "epochs": 8,
+        "batch_size": 100,
+        "lr": 0.01,
+        "lr_schedule": "cosine",
+        "tau": 5.66,
+    },
+    "fashion-85": {
+        "description": "Fashion-MNIST, 3 thresholds, widths 8000,8000,1500, learned connections (pool 32), tau 9.8, "
+                       "8 epochs cosine lr: 85.00 % hard test accuracy in 3,965 LUT6 with its encoder, about 4 min "
+                       "of training (docs/pareto.md)",
+        "dataset": "fashion-mnist",
+        "thresholds": 3,
+        "widths": [8000, 8000, 1500],
+        "connections": "learned",
+        "pool": 32,
+        "epochs": 8,
+        "batch_size": 100,
+        "lr": 0.01,
+        "lr_schedule": "cosine",
+        "tau": 9.8,
+    },
     # Convolutional presets sized like Petersen et al.'s (NeurIPS 2024) S models (docs/conv.md):
     # MNIST-size S = k 16: conv 5x5 (no padding) then 3x3 trees, 16-48-144 channels with 2x2 OR pooling
     # after each, dense 1280k-640k-320k; CIFAR-10 S = k 32: four 3x3 blocks of 32-128-512-1024
