@@ -87,13 +87,8 @@ def place_and_route_ice40_registered(build: BuildDir, yosys: Yosys, nextpnr: Nex
     top = registered_top(build.netlist, build.options, ICE40_PACKAGE_IO, "lgn2hw synth --flow ice40")
     if isinstance(top, str):
         return PnrResult("does not fit", device, top, io_available=ICE40_PACKAGE_IO, tool=nextpnr.name)
-    (work / f"{top.module}.v").write_text(top.verilog)
-    script = (f"read_verilog {build.rtl_path.name} {top.module}.v; synth_ice40 -top {top.module} "
-              f"-json {top.module}.json; tee -q -o {top.module}.stat.json stat -json")
-    tell(f"yosys ice40 ({top.kind})")
-    done = yosys.run_commands(script, cwd=work, deadline=deadline, what="yosys ice40 (place-and-route top)")
-    if done.returncode != 0:
-        raise ToolError(f"yosys ice40 (place-and-route top) failed (exit {done.returncode}): {done.output[-1500:].strip()}")
+    script, synth_seconds = _synthesize_top(yosys, build, top, work, deadline, tell, "ice40",
+                                            f"; tee -q -o {top.module}.stat.json stat -json")
     cells = json.loads((work / f"{top.module}.stat.json").read_text())["design"]["num_cells_by_type"]
     luts, ffs = int(cells.get("SB_LUT4", 0)), ff_count(cells)
     args = [f"--{flag}", "--package", package, "--json", f"{top.module}.json", "--pcf-allow-unconstrained",
@@ -102,7 +97,7 @@ def place_and_route_ice40_registered(build: BuildDir, yosys: Yosys, nextpnr: Nex
     common = dict(top=f"{top.module} ({top.kind})", io_used=top.io_bits, io_available=ICE40_PACKAGE_IO,
                   latency_cycles=top.latency, load_cycles=top.load_cycles, clock_mhz=ICE40_TARGET_MHZ, ffs_used=ffs,
                   tool=f"{nextpnr.name} {nextpnr.version}".strip(), yosys_script=script, command=command,
-                  synth_seconds=round(done.seconds, 3), logic_cells_available=lcs)
+                  synth_seconds=round(synth_seconds, 3), logic_cells_available=lcs)
     if max(luts, ffs) > lcs:
         return PnrResult("does not fit", device, f"{luts:,} SB_LUT4 and {ffs:,} flip-flops for {lcs:,} logic cells",
                          logic_cells_used=max(luts, ffs), **common)
@@ -188,20 +183,14 @@ def place_and_route_ecp5(build: BuildDir, yosys: Yosys, nextpnr: Nextpnr, deadli
     if isinstance(top, str):
         return PnrResult("does not fit", device, top, flow="ecp5", io_available=package_io,
                          tool=f"{nextpnr.name} {nextpnr.version}".strip())
-    (work / f"{top.module}.v").write_text(top.verilog)
-    script = (f"read_verilog {build.rtl_path.name} {top.module}.v; synth_ecp5 -top {top.module} "
-              f"-json {top.module}.json")
-    tell(f"yosys ecp5 ({top.kind})")
-    done = yosys.run_commands(script, cwd=work, deadline=deadline, what="yosys ecp5 (place-and-route top)")
-    if done.returncode != 0:
-        raise ToolError(f"yosys ecp5 (place-and-route top) failed (exit {done.returncode}): {done.output[-1500:].strip()}")
+    script, synth_seconds = _synthesize_top(yosys, build, top, work, deadline, tell, "ecp5")
     args = [f"--{flag}", "--package", package, "--json", f"{top.module}.json", "--write", "placed.json",
             "--report", "ecp5_report.json", "--freq", f"{ECP5_TARGET_MHZ:g}", "--timing-allow-fail", "--seed", "1", "-q"]
     command = " ".join([nextpnr.name, *args])
     common = dict(flow="ecp5", top=f"{top.module} ({top.kind})", io_used=top.io_bits, io_available=package_io,
                   latency_cycles=top.latency, load_cycles=top.load_cycles, clock_mhz=ECP5_TARGET_MHZ,
                   tool=f"{nextpnr.name} {nextpnr.version}".strip(), yosys_script=script, command=command,
-                  synth_seconds=round(done.seconds, 3))
+                  synth_seconds=round(synth_seconds, 3))
     tell(f"{nextpnr.name} place and route")
     done = nextpnr.run(args, cwd=work, deadline=deadline)
     if done.returncode != 0:
@@ -238,3 +227,19 @@ def _slices(placed: Path) -> int | None:
             if "/SLICE" in bel:
                 used.add(bel.split(".")[0])
     return len(used)
+
+
+def _synthesize_top(yosys: Yosys, build: BuildDir, top: RegisteredTop, work: Path, deadline: Deadline,
+                    tell: Callable[[str], None], family: str, extra: str = "") -> tuple[str, float]:
+    """Write the place-and-route top beside the compiled RTL and run ``synth_<family>`` on both into
+    TOP.json; returns the Yosys script (recorded in the report) and its seconds. ToolError when Yosys
+    fails."""
+    (work / f"{top.module}.v").write_text(top.verilog)
+    script = (f"read_verilog {build.rtl_path.name} {top.module}.v; synth_{family} -top {top.module} "
+              f"-json {top.module}.json{extra}")
+    tell(f"yosys {family} ({top.kind})")
+    what = f"yosys {family} (place-and-route top)"
+    done = yosys.run_commands(script, cwd=work, deadline=deadline, what=what)
+    if done.returncode != 0:
+        raise ToolError(f"{what} failed (exit {done.returncode}): {done.output[-1500:].strip()}")
+    return script, done.seconds
