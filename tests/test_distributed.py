@@ -138,6 +138,18 @@ def test_cli_train_under_torchrun_writes_one_checkpoint(tmp_path):
 
 # --- without processes ---------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("succeeded, calls", [(True, ["barrier", "destroy"]), (False, ["destroy"])])
+def test_teardown_waits_for_every_rank_only_after_success(monkeypatch, succeeded, calls):
+    """A barrier before destroying the gloo group (a rank leaving early can abort the other); none after
+    a failure, where the other ranks may never arrive."""
+    seen = []
+    monkeypatch.setattr(distributed.dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(distributed.dist, "barrier", lambda: seen.append("barrier"))
+    monkeypatch.setattr(distributed.dist, "destroy_process_group", lambda: seen.append("destroy"))
+    distributed.teardown(succeeded=succeeded)
+    assert seen == calls
+
+
 def test_shard_splits_a_batch_disjointly():
     idx = torch.arange(7)
     parts = [distributed.shard(idx, distributed.DistInfo(r, 3)) for r in range(3)]

@@ -32,8 +32,10 @@ def train(output: Path, no_progress: bool, ddp: bool, **kw) -> None:
     info = distributed.setup_from_env(settings["device"]) if ddp or distributed.launched_by_torchrun() else distributed.DistInfo()
     try:
         result, _ = train_and_save(settings, output, progress=not no_progress, on_epoch=lambda r: click.echo(format_epoch(r)))
-    finally:
-        distributed.teardown()
+    except BaseException:
+        distributed.teardown(succeeded=False)
+        raise
+    distributed.teardown()
     if not info.is_main:
         return
     last = result.history[-1]

@@ -82,8 +82,16 @@ def setup_from_env(device: str = "auto") -> DistInfo:
     return current()
 
 
-def teardown() -> None:
+def teardown(succeeded: bool = True) -> None:
+    """Leave the process group.
+
+    After a run that succeeded every rank first waits at a barrier: a rank that destroys its gloo
+    context while another still talks to it can abort ("terminate called without an active
+    exception", seen once in CI on 2 cores; pytorch/gloo#155). After a failure there is no barrier,
+    because the other ranks may never reach it (they would wait for the gloo timeout, 30 min)."""
     if dist.is_available() and dist.is_initialized():
+        if succeeded:
+            dist.barrier()
         dist.destroy_process_group()
 
 
