@@ -19,10 +19,12 @@ Networks 3 x 2000 and 6 x 8000: a difflogic model (``LogicLayer(..., device="cpu
 wiring and N(0, 1) weights, GroupSum(10)) on 2,352 input bits (Fashion-MNIST, 3 thermometer thresholds
 per pixel). difflogic compiles it with its CompiledLogicNet (64 samples per word, gcc -O``--difflogic-opt``
 -march=native); lgn2hw imports the same state dict (docs/difflogic-import.md), compiles it with -O2 and
-builds its C library (gcc -O3 -march=native). Both read the same input: the 10,000 test images as one
-byte per input bit (difflogic's bool array; for lgn2hw an identity input encoding, bit i = byte i > 0,
-through ``lgn_predict_raw``), so input packing is included on both sides, and both return every class
-score; their scores are checked equal. The numpy simulator (lgn2hw.ir.simulate) gets the same bits.
+builds its C library (gcc -O3 -march=native). Both read the same input buffer: the 10,000 test images
+as one byte per input bit (difflogic's bool array; for lgn2hw an identity input encoding, bit i = byte
+i > 0, through ``lgn_predict_raw``), so input packing is included on both sides, and both return every
+class score; their scores are checked equal. The numpy simulator (lgn2hw.ir.simulate) gets the same
+bits. One buffer for all engines, because the 23.5 MB of the 10,000 images fit partly in the shared L3:
+with a copy per engine, the engine after difflogic found less of its input there than the next one.
 
 Demo model (``--demo``, a directory from ``lgn2hw compile`` of ``lgn2hw train --preset demo``): the
 10,000 raw uint8 test images through ``lgn_predict_raw`` (thresholds applied in C), class ids only and
@@ -31,7 +33,9 @@ with scores; the numpy simulator with ThresholdEncoding.encode in front.
 Timing: the process is pinned to one CPU (``--cpu``, as taskset does); rounds interleave the engines,
 in each round an engine classifies the whole set twice in a row and the second run is timed (warm, as
 in a stream of calls, whatever ran before), and the best round is kept, measured with the process's
-CPU time (on a shared machine wall time also counts the other jobs; it is printed too). Each engine
+CPU time (on a shared machine wall time also counts the other jobs; it is printed too), with Python's
+garbage collector off during the timed call and no BLAS/OpenMP helper threads (which would spin on
+the pinned core and count in the process's CPU time). Each engine
 also runs on the first 2,048 images alone, whose input bytes stay in the caches, to separate the
 speed of the code from that of the memory. Build times marked * were measured when the library was
 first built and kept in ``--difflogic-cache``.
@@ -40,6 +44,7 @@ first built and kept in ``--difflogic-cache``.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import importlib
 import json
@@ -49,6 +54,11 @@ import tempfile
 import time
 import types
 from pathlib import Path
+
+# One core: no BLAS / OpenMP helper threads. Pinned to the same CPU they would spin there after each
+# numpy or torch call and count in the process's CPU time of whichever engine runs next.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
 import numpy as np
 
@@ -70,14 +80,20 @@ HOT_SAMPLES = 2048  # a second, cache-resident input set
 def best_of(engines: dict, rounds: int) -> dict[str, tuple[float, float]]:
     """{name: (best CPU seconds, best wall seconds)} over interleaved rounds of every engine. In each
     round an engine runs twice in a row and the second run is timed: its code, tables and buffers are
-    then as warm as in a stream of calls, whichever engine ran before it."""
+    then as warm as in a stream of calls, whichever engine ran before it. Python's garbage collector
+    is off while an engine is timed (as in timeit): a collection of the torch-sized heap would
+    otherwise land in whichever call happens to allocate."""
     best = {name: (float("inf"), float("inf")) for name in engines}
     for _ in range(rounds):
         for name, fn in engines.items():
             fn()
-            c0, w0 = time.process_time(), time.perf_counter()
-            fn()
-            cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+            gc.disable()  # no gc.collect() first: walking the heap would evict the warm caches
+            try:
+                c0, w0 = time.process_time(), time.perf_counter()
+                fn()
+                cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+            finally:
+                gc.enable()
             best[name] = (min(best[name][0], cpu), min(best[name][1], wall))
     return best
 
@@ -189,11 +205,15 @@ def compare_with_difflogic(args, difflogic, bits: np.ndarray, layers: int, width
     library = load_c_library(netlist, built)
     simulator = Simulator(netlist)
     hot = min(n, HOT_SAMPLES)
-    flat_hot = np.ascontiguousarray(flat[: hot * inputs])
     result, times = {}, {}
     for label, count in ((f"{n:,}", n), (f"{hot:,} hot", hot)):
-        raw, sub, dl_in = bits[:count].view(np.uint8), bits[:count], (flat if count == n else flat_hot)
+        # Every engine reads the same bytes at the same address (difflogic's padded buffer): with copies,
+        # the engine that runs after difflogic found less of its input in the L3 than the one after it
+        # (measured: whichever lgn2hw engine came first was 20-30 % slower on the 10,000 set).
         batches = -(-count // 64)
+        dl_in = flat[: batches * 64 * inputs]
+        sub = flat[: count * inputs].reshape(count, inputs)
+        raw = sub.view(np.uint8)
         engines = {
             "difflogic": lambda dl_in=dl_in, batches=batches: compiled.lib_fn(dl_in, dl_out, batches),
             "ours": lambda raw=raw, label=label: result.__setitem__(("ours", label), library.predict_raw(raw)),
@@ -216,7 +236,8 @@ def compare_with_difflogic(args, difflogic, bits: np.ndarray, layers: int, width
            ("lgn2hw numpy simulator", "-", by_engine["numpy"])], difflogic_name, [(label, c) for label, c in
                                                                                   ((full, n), (f"{hot:,} hot", hot))])
     print(f"  ({hot:,} hot: the first {hot:,} images, {hot * inputs / 1e6:.1f} MB of input bytes, which stay in the "
-          f"caches; {n:,}: {n * inputs / 1e6:.1f} MB read from memory every round)")
+          f"caches; {n:,}: {n * inputs / 1e6:.1f} MB, beyond the core's L2, partly held by the shared L3 depending on what "
+          f"ran before)")
     if not same:
         raise SystemExit("scores differ: the comparison is void")
 
