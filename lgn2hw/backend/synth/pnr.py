@@ -52,15 +52,12 @@ def place_and_route_ice40(design_json: Path, ice: FlowResult | None, deadline: D
     seconds = round(done.seconds, 3)
     command = " ".join([nextpnr.name, *args])
     if done.returncode != 0:
-        out = done.output
-        errors = [line for line in out.splitlines() if line.startswith("ERROR")]
-        detail = errors[0] if errors else (out.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        detail = _failure_detail(done)
         io_full = "$sb_io" in detail and "placement location" in detail
         if io_full:
             detail = (f"{io_bits:,} IO pins needed (every port bit is a pin): more than the {flag.upper()} "
                       f"{package} package offers ({detail}); a wider design needs serialized inputs")
-        fit = io_full or re.search(r"Unable to find a placement|Unable to place|too many|does not fit", detail)
-        return PnrResult("does not fit" if fit else "failed", f"{flag}-{package}", detail[-500:],
+        return PnrResult("does not fit" if io_full or _no_fit(detail) else "failed", f"{flag}-{package}", detail[-500:],
                          logic_cells_used=luts, logic_cells_available=lcs, io_used=io_bits,
                          seconds=seconds, command=command)
     rep = json.loads((work / "pnr_report.json").read_text())
@@ -104,10 +101,8 @@ def place_and_route_ice40_registered(build: BuildDir, yosys: Yosys, nextpnr: Nex
     tell(f"{nextpnr.name} place and route")
     done = nextpnr.run(args, cwd=work, deadline=deadline)
     if done.returncode != 0:
-        errors = [line for line in done.output.splitlines() if line.startswith("ERROR")]
-        detail = errors[0] if errors else (done.output.strip().splitlines() or [f"exit {done.returncode}"])[-1]
-        fit = re.search(r"Unable to find a placement|Unable to place|too many|does not fit|[Ff]ailed to place", detail)
-        return PnrResult("does not fit" if fit else "failed", device, detail[-500:], seconds=round(done.seconds, 3),
+        detail = _failure_detail(done)
+        return PnrResult("does not fit" if _no_fit(detail) else "failed", device, detail[-500:], seconds=round(done.seconds, 3),
                          **common)
     rep = json.loads((work / "pnr_report.json").read_text())
     fmax = [v.get("achieved") for v in rep.get("fmax", {}).values() if v.get("achieved")]
@@ -194,10 +189,8 @@ def place_and_route_ecp5(build: BuildDir, yosys: Yosys, nextpnr: Nextpnr, deadli
     tell(f"{nextpnr.name} place and route")
     done = nextpnr.run(args, cwd=work, deadline=deadline)
     if done.returncode != 0:
-        errors = [line for line in done.output.splitlines() if line.startswith("ERROR")]
-        detail = errors[0] if errors else (done.output.strip().splitlines() or [f"exit {done.returncode}"])[-1]
-        fit = re.search(r"Unable to find a placement|Unable to place|too many|does not fit|[Ff]ailed to place", detail)
-        return PnrResult("does not fit" if fit else "failed", device, detail[-500:], seconds=round(done.seconds, 3), **common)
+        detail = _failure_detail(done)
+        return PnrResult("does not fit" if _no_fit(detail) else "failed", device, detail[-500:], seconds=round(done.seconds, 3), **common)
     rep = json.loads((work / "ecp5_report.json").read_text())
     util = rep.get("utilization", {})
     fmax = [v.get("achieved") for v in rep.get("fmax", {}).values() if v.get("achieved")]
@@ -213,6 +206,17 @@ def place_and_route_ecp5(build: BuildDir, yosys: Yosys, nextpnr: Nextpnr, deadli
         latency_ns=round(top.latency * 1000.0 / achieved, 2) if achieved else None,
         seconds=round(done.seconds, 3), **common,
     )
+
+
+def _failure_detail(done) -> str:
+    """Why nextpnr failed, in one line: its first ERROR line, else the last line it printed."""
+    errors = [line for line in done.output.splitlines() if line.startswith("ERROR")]
+    return errors[0] if errors else (done.output.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+
+
+def _no_fit(detail: str) -> bool:
+    """Whether nextpnr's failure means the design is too large for the part (rather than a tool error)."""
+    return re.search(r"Unable to find a placement|Unable to place|too many|does not fit|[Ff]ailed to place", detail) is not None
 
 
 def _slices(placed: Path) -> int | None:
