@@ -353,7 +353,7 @@ def test_cli_summary_and_errors(builds, tmp_path):
     res = runner.invoke(main, ["export", str(builds["tiny"]), "--target", "ice40", "--clock-mhz", "48",
                                "-o", str(tmp_path / "c")])
     assert res.exit_code == 0, res.output
-    assert res.output.startswith("export ice40 hx8k-ct256: top lgn_top_wrap (16 inputs, 34 port bits, LATENCY 2")
+    assert res.output.startswith("export ice40 hx8k-ct256: top lgn_top_wrap (16 input bits, 34 port bits, LATENCY 2")
     for argv, message in [
         (["export", str(tmp_path / "nope"), "--target", "generic", "-o", str(tmp_path / "d")], "no such directory"),
         (["export", str(builds["tiny"]), "--target", "xilinx", "-o", str(tmp_path / "d")], "Invalid value for '--target'"),

@@ -47,7 +47,7 @@ class ExportResult:
 
     def summary(self) -> str:
         part = f" {self.part}" if self.part else ""
-        text = (f"export {self.target}{part}: top {self.top} ({self.num_inputs} inputs, {self.io_bits} port bits, "
+        text = (f"export {self.target}{part}: top {self.top} ({self.num_inputs} input bits, {self.io_bits} port bits, "
                 f"LATENCY {self.latency} = {self.core_latency} + {self.latency - self.core_latency} IO register cycles, "
                 f"{self.clock_mhz:g} MHz), "
                 f"{len(self.files)} files, {self.vectors} verification vectors -> {self.exportdir}")
