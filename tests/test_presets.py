@@ -36,6 +36,15 @@ def test_fashion_large_is_the_documented_configuration():
     assert overridden["epochs"] == 2 and overridden["lr_schedule"] == "cosine"  # None: not given, the preset's stays
 
 
+def test_fashion_87_is_the_measured_pareto_point():
+    """The settings that explore saved for the 87.22 % / 9,352 LUT6 point (runs/explore_p64, docs/pareto.md)."""
+    settings = resolve("fashion-87", {})
+    assert (settings["widths"], settings["connections"], settings["pool"], settings["thresholds"]) == (
+        [12000, 12000, 4000], "learned", 64, 3)
+    assert (settings["epochs"], settings["lr"], settings["lr_schedule"], settings["tau"], settings["batch_size"]) == (
+        30, 0.01, "cosine", 16.0, 100)
+
+
 def test_conv_presets_build_the_paper_s_networks():
     from lgn2hw.frontend.model import ConvLogicNet, ConvNetConfig
     from lgn2hw.frontend.settings import net_config_from
