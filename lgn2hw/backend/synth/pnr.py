@@ -101,9 +101,7 @@ def place_and_route_ice40_registered(build: BuildDir, yosys: Yosys, nextpnr: Nex
     tell(f"{nextpnr.name} place and route")
     done = nextpnr.run(args, cwd=work, deadline=deadline)
     if done.returncode != 0:
-        detail = _failure_detail(done)
-        return PnrResult("does not fit" if _no_fit(detail) else "failed", device, detail[-500:], seconds=round(done.seconds, 3),
-                         **common)
+        return _failed(done, device, common)
     rep = json.loads((work / "pnr_report.json").read_text())
     fmax = [v.get("achieved") for v in rep.get("fmax", {}).values() if v.get("achieved")]
     achieved = min(fmax) if fmax else None
@@ -189,8 +187,7 @@ def place_and_route_ecp5(build: BuildDir, yosys: Yosys, nextpnr: Nextpnr, deadli
     tell(f"{nextpnr.name} place and route")
     done = nextpnr.run(args, cwd=work, deadline=deadline)
     if done.returncode != 0:
-        detail = _failure_detail(done)
-        return PnrResult("does not fit" if _no_fit(detail) else "failed", device, detail[-500:], seconds=round(done.seconds, 3), **common)
+        return _failed(done, device, common)
     rep = json.loads((work / "ecp5_report.json").read_text())
     util = rep.get("utilization", {})
     fmax = [v.get("achieved") for v in rep.get("fmax", {}).values() if v.get("achieved")]
@@ -212,6 +209,13 @@ def _failure_detail(done) -> str:
     """Why nextpnr failed, in one line: its first ERROR line, else the last line it printed."""
     errors = [line for line in done.output.splitlines() if line.startswith("ERROR")]
     return errors[0] if errors else (done.output.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+
+
+def _failed(done, device: str, common: dict) -> PnrResult:
+    """The report of a place-and-route top that nextpnr could not place and route."""
+    detail = _failure_detail(done)
+    return PnrResult("does not fit" if _no_fit(detail) else "failed", device, detail[-500:],
+                     seconds=round(done.seconds, 3), **common)
 
 
 def _no_fit(detail: str) -> bool:
