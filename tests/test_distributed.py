@@ -150,6 +150,22 @@ def test_teardown_waits_for_every_rank_only_after_success(monkeypatch, succeeded
     assert seen == calls
 
 
+def test_cli_train_leaves_the_group_without_a_barrier_when_training_fails(tmp_path, monkeypatch):
+    """lgn2hw train: a failing rank must not wait at the barrier for ranks that may never arrive."""
+    from lgn2hw.errors import DataError
+    from lgn2hw.frontend import settings
+
+    def fail(*args, **kwargs):
+        raise DataError("disk went away")
+
+    calls = []
+    monkeypatch.setattr(settings, "train_and_save", fail)
+    monkeypatch.setattr(distributed, "teardown", lambda succeeded=True: calls.append(succeeded))
+    result = CliRunner().invoke(main, ["train", "--preset", "tiny", "-o", str(tmp_path / "m.pt")])
+    assert_one_line_error(result, "disk went away")
+    assert calls == [False]
+
+
 def test_shard_splits_a_batch_disjointly():
     idx = torch.arange(7)
     parts = [distributed.shard(idx, distributed.DistInfo(r, 3)) for r in range(3)]
