@@ -10,7 +10,8 @@ difflogic 0.1.0 (no CUDA needed; nothing of it is part of lgn2hw):
 
     pip download difflogic==0.1.0 --no-deps --no-binary :all: -d /tmp && tar xzf /tmp/difflogic-0.1.0.tar.gz -C /tmp
 
-(or https://files.pythonhosted.org/packages/9c/18/e7ee8ec8a895f000411853174636f6a90480076da43ca3df40e1e4875fcc/difflogic-0.1.0.tar.gz).
+(or https://files.pythonhosted.org/packages/9c/18/e7ee8ec8a895f000411853174636f6a90480076da43ca3df40e1e4875fcc/difflogic-0.1.0.tar.gz,
+or ``git archive`` of github.com/Felix-Petersen/difflogic at 469702c, whose compiled_model.py is the same).
 Its package imports the CUDA extension ``difflogic_cuda`` at import time; an empty stand-in module is
 put in its place (only the CPU code generator is used). Without ``--difflogic-src``, or when it does not
 import, that column is skipped with a note.
@@ -22,8 +23,10 @@ per pixel). difflogic compiles it with its CompiledLogicNet (64 samples per word
 builds its C library (gcc -O3 -march=native). Both read the same input buffer: the 10,000 test images
 as one byte per input bit (difflogic's bool array; for lgn2hw an identity input encoding, bit i = byte
 i > 0, through ``lgn_predict_raw``), so input packing is included on both sides, and both return every
-class score; their scores are checked equal. The numpy simulator (lgn2hw.ir.simulate) gets the same
-bits. One buffer for all engines, because the 23.5 MB of the 10,000 images fit partly in the shared L3:
+class score; their scores are checked equal. lgn2hw is also measured as its users run it: the same
+network imported with its thermometer encoding recorded, reading the 784 uint8 pixels an image and
+thresholding and packing them in C (difflogic's C has no encoder: making its bool input is not timed).
+The numpy simulator (lgn2hw.ir.simulate) gets the same bits. One buffer for all engines, because the 23.5 MB of the 10,000 images fit partly in the shared L3:
 with a copy per engine, the engine after difflogic found less of its input there than the next one.
 
 Demo model (``--demo``, a directory from ``lgn2hw compile`` of ``lgn2hw train --preset demo``): the
@@ -174,8 +177,9 @@ def compile_difflogic(model, opt_level: int, cache: str | None):
     return compiled, f"{seconds:.1f} s"
 
 
-def import_into_lgn2hw(model, inputs: int, classes: int, work: Path) -> Netlist:
-    """The state dict as docs/difflogic-import.md says to save it, compiled by lgn2hw -O2."""
+def import_into_lgn2hw(model, inputs: int, classes: int, work: Path, encoding: dict | None = None) -> Netlist:
+    """The state dict as docs/difflogic-import.md says to save it, compiled by lgn2hw -O2 into ``work``.
+    ``encoding``: the input encoding recorded with it (JSON); None, the identity (bit i = byte i > 0)."""
     import torch
 
     state = {k: v for k, v in model.state_dict().items()}
@@ -183,14 +187,17 @@ def import_into_lgn2hw(model, inputs: int, classes: int, work: Path) -> Netlist:
         if hasattr(layer, "indices"):
             state[f"{name}.indices"] = torch.stack(layer.indices)
     state["num_classes"], state["num_inputs"] = classes, inputs
-    state["input_encoding"] = {"kind": "threshold", "feature": list(range(inputs)), "threshold": [0] * inputs}
+    state["input_encoding"] = encoding or {"kind": "threshold", "feature": list(range(inputs)), "threshold": [0] * inputs}
+    work.mkdir(exist_ok=True)
     torch.save(state, work / "difflogic.pt")
     compile_source(work / "difflogic.pt", work / "rtl", opt_level=2, check_vectors=2000)
     return BuildDir.open(work / "rtl").netlist
 
 
-def compare_with_difflogic(args, difflogic, bits: np.ndarray, layers: int, width: int, work: Path) -> None:
-    """One network: difflogic's compiled C, lgn2hw's C (scores + ids, ids only), the numpy simulator."""
+def compare_with_difflogic(args, difflogic, bits: np.ndarray, pixels: np.ndarray, encoding: ThresholdEncoding,
+                           layers: int, width: int, work: Path) -> None:
+    """One network: difflogic's compiled C, lgn2hw's C (scores + ids, ids only) on the same input bytes and
+    on the uint8 pixels the bits were encoded from, the numpy simulator."""
     n, inputs = bits.shape
     print(f"\nnetwork {layers} x {width} ({layers * width:,} gates), {n:,} Fashion-MNIST test images as "
           f"{inputs:,} input bytes each:")
@@ -200,9 +207,14 @@ def compare_with_difflogic(args, difflogic, bits: np.ndarray, layers: int, width
     flat = np.ascontiguousarray(np.concatenate([bits, np.zeros((padded - n, inputs), bool)]).reshape(-1))
     dl_out = np.zeros(padded * 10, dtype=np.int32)  # difflogic's C writes whole words of 64 samples
 
-    netlist = import_into_lgn2hw(model, inputs, 10, work)
+    netlist = import_into_lgn2hw(model, inputs, 10, work / "bits")
     built = build_c_library(netlist, "batch")
     library = load_c_library(netlist, built)
+    # The same network imported with its thermometer encoding recorded: what an lgn2hw user runs, the
+    # uint8 pixels in and the thresholds applied in C. difflogic's C has no encoder: its bool input is
+    # made before the call (not timed here).
+    px_netlist = import_into_lgn2hw(model, inputs, 10, work / "pixels", encoding.to_json())
+    px_library = load_c_library(px_netlist, build_c_library(px_netlist, "batch"))
     simulator = Simulator(netlist)
     hot = min(n, HOT_SAMPLES)
     result, times = {}, {}
@@ -214,10 +226,13 @@ def compare_with_difflogic(args, difflogic, bits: np.ndarray, layers: int, width
         dl_in = flat[: batches * 64 * inputs]
         sub = flat[: count * inputs].reshape(count, inputs)
         raw = sub.view(np.uint8)
+        px = pixels[:count]
         engines = {
             "difflogic": lambda dl_in=dl_in, batches=batches: compiled.lib_fn(dl_in, dl_out, batches),
             "ours": lambda raw=raw, label=label: result.__setitem__(("ours", label), library.predict_raw(raw)),
             "ours ids": lambda raw=raw: library.predict_raw(raw, scores=False),
+            "px": lambda px=px, label=label: result.__setitem__(("px", label), px_library.predict_raw(px)),
+            "px ids": lambda px=px: px_library.predict_raw(px, scores=False),
             "numpy": lambda sub=sub, label=label: result.__setitem__(("numpy", label), simulator.scores(sub)),
         }
         times[label] = best_of(engines, args.rounds)
@@ -225,19 +240,24 @@ def compare_with_difflogic(args, difflogic, bits: np.ndarray, layers: int, width
             dl_scores = dl_out.reshape(-1, 10)[:n].copy()
     full = f"{n:,}"
     ours = result[("ours", full)][0]
-    same = np.array_equal(ours, dl_scores) and np.array_equal(ours, result[("numpy", full)])
+    same = (np.array_equal(ours, dl_scores) and np.array_equal(ours, result[("numpy", full)])
+            and np.array_equal(result[("px", full)][0], dl_scores)
+            and all(np.array_equal(result[("px", label)][1], result[("ours", label)][1]) for label in times))
     print(f"  lgn2hw -O2 keeps {netlist.num_gates:,} of the {layers * width:,} gates (difflogic's C has all of them; "
-          f"gcc drops the unread ones); every class score equal in all three: {same}")
+          f"gcc drops the unread ones); every class score equal in all four: {same}")
     difflogic_name = f"difflogic C (gcc -O{args.difflogic_opt} -march=native)"
-    by_engine = {name: {label: times[label][name] for label in times} for name in ("difflogic", "ours", "ours ids", "numpy")}
+    by_engine = {name: {label: times[label][name] for label in times}
+                 for name in ("difflogic", "ours", "ours ids", "px", "px ids", "numpy")}
     table([(difflogic_name, dl_build, by_engine["difflogic"]),
            ("lgn2hw C, scores + ids (-O3 native)", f"{built.seconds:.1f} s", by_engine["ours"]),
            ("lgn2hw C, ids only", "", by_engine["ours ids"]),
+           ("lgn2hw C from pixels, scores + ids", "", by_engine["px"]),
+           ("lgn2hw C from pixels, ids only", "", by_engine["px ids"]),
            ("lgn2hw numpy simulator", "-", by_engine["numpy"])], difflogic_name, [(label, c) for label, c in
                                                                                   ((full, n), (f"{hot:,} hot", hot))])
     print(f"  ({hot:,} hot: the first {hot:,} images, {hot * inputs / 1e6:.1f} MB of input bytes, which stay in the "
           f"caches; {n:,}: {n * inputs / 1e6:.1f} MB, beyond the core's L2, partly held by the shared L3 depending on what "
-          f"ran before)")
+          f"ran before; from pixels: {n * pixels.shape[1] / 1e6:.1f} MB of uint8 pixels, encoded in C)")
     if not same:
         raise SystemExit("scores differ: the comparison is void")
 
@@ -370,12 +390,13 @@ def main(argv=None) -> int:
             print(f"note: {note}")
         elif args.sizes:
             enc = ThresholdEncoding.thermometer(784, 3)
-            bits = enc.encode(load_dataset("fashion-mnist", data_dir=args.data_dir).test_x).astype(bool)
+            pixels = np.ascontiguousarray(load_dataset("fashion-mnist", data_dir=args.data_dir).test_x)
+            bits = enc.encode(pixels).astype(bool)
             for size in args.sizes.split(","):
                 layers, width = (int(v) for v in size.lower().split("x"))
                 folder = work / size
                 folder.mkdir()
-                compare_with_difflogic(args, difflogic, bits, layers, width, folder)
+                compare_with_difflogic(args, difflogic, bits, pixels, enc, layers, width, folder)
         if args.demo:
             demo(args)
         if args.build_gates:
