@@ -1,6 +1,7 @@
 """Popcount head LUT6 cost: behavioural sum vs lgn2hw's adder tree vs its counter (compressor) tree.
 
-Usage: python benchmarks/head_luts.py [--groups 100,400,800] [--full-head] [--merge LxW ...] [--timeout S]
+Usage: python benchmarks/head_luts.py [--groups 100,400,800] [--full-head] [--merge LxW ...] [--xilinx 100,400]
+       [--timeout S]
 
 Every count is Yosys ``synth -top M -lut 6`` (the generic LUT6 flow of lgn2hw synth), $lut cells from
 ``stat``; the script and the Yosys version are printed with the table.
@@ -18,12 +19,16 @@ Every count is Yosys ``synth -top M -lut 6`` (the generic LUT6 flow of lgn2hw sy
    design (full - core: ABC sees gates and counters together), and marginal with full adders (3:2
    counters) as the first level, so that every first-level output bit is a function of the 6 inputs
    of three last-layer 2-input gates, i.e. the last layer's gates sit inside the counters' LUTs.
+4. ``--xilinx K,...``: Yosys ``synth_xilinx`` (lgn2hw synth's xilinx flow), the 6:3 counter tree against
+   the carry-chain counters (popcount="carry4": LUT6_2 + CARRY4 primitives), one group of k bits and a
+   10-class head with argmax; LUTs = LUT1..LUT6 (+ LUT6_2) cells, CARRY4 counted apart.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import json
 import re
 import subprocess
 import sys
@@ -102,6 +107,37 @@ def full_head(work: Path, timeout: float, k: int = 800, classes: int = 10) -> No
         print(f"{kind:>11}: {luts:>7,} LUT6, {luts / (k * classes):.2f} LUT6 per summed bit ({sec:.0f} s)", flush=True)
 
 
+XILINX_SCRIPT = "read_verilog {path}; synth_xilinx -flatten -nowidelut -noiopad -top {top}; tee -q -o {stat} stat -json"
+
+
+def xilinx_cells(text: str, top: str, work: Path, timeout: float) -> dict[str, int]:
+    """Cell counts of ``text`` through lgn2hw synth's xilinx flow command (Yosys knows the primitives)."""
+    path, stat = work / f"{top}.v", work / f"{top}.stat.json"
+    path.write_text(text)
+    script = XILINX_SCRIPT.format(path=path, top=top, stat=stat)
+    subprocess.run(["nice", "-n", "10", "yosys", "-q", "-p", script], check=True, capture_output=True, timeout=timeout)
+    return {k: int(v) for k, v in json.loads(stat.read_text())["design"]["num_cells_by_type"].items()}
+
+
+def xilinx_table(sizes: list[int], work: Path, timeout: float) -> None:
+    """The xilinx flow, side by side: the 6:3 counter tree (popcount="compressor", what the RTL holds by
+    default) against the carry-chain counters (popcount="carry4", LUT6_2 + CARRY4 primitives)."""
+    print(f"\n## Xilinx 7-series (synth_xilinx -flatten -nowidelut -noiopad): one group of k summed bits, "
+          f"+ a 10-class head of k bits each with argmax")
+    print(f"{'k':>5} {'classes':>7} {'6:3 LUT':>8} {'CARRY4':>7} {'LUT/bit':>8} | {'carry4 LUT':>10} {'CARRY4':>7} "
+          f"{'LUT/bit':>8} {'ratio':>6}")
+    for k in sizes:
+        for classes in (1, 10):
+            row = {}
+            for kind in ("compressor", "carry4"):
+                cells = xilinx_cells(emitted(head_netlist(k, classes), f"x_{kind}", kind), f"x_{kind}", work, timeout)
+                row[kind] = (sum(v for c, v in cells.items() if re.fullmatch(r"LUT\d(_2)?", c)), cells.get("CARRY4", 0))
+            (a, ac), (b, bc) = row["compressor"], row["carry4"]
+            bits = k * classes
+            print(f"{k:>5} {classes:>7} {a:>8,} {ac:>7,} {a / bits:>8.3f} | {b:>10,} {bc:>7,} {b / bits:>8.3f} "
+                  f"{b / a:>6.2f}", flush=True)
+
+
 def merge_experiment(spec: str, work: Path, timeout: float, seed: int = 0) -> None:
     layers, width = (int(x) for x in spec.lower().split("x"))
     netlist = random_layered(784, layers, width, 10, seed=seed)
@@ -131,6 +167,8 @@ def main(argv=None) -> int:
     parser.add_argument("--full-head", action="store_true", help="also the 10 x 800 head with argmax")
     parser.add_argument("--merge", action="append", default=[], metavar="LxW",
                         help="merge experiment on a random layered L x W network (repeatable), e.g. 4x2000")
+    parser.add_argument("--xilinx", default="", metavar="K,K,...",
+                        help="group sizes for the xilinx-flow table: 6:3 tree vs carry-chain counters (popcount=carry4)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per Yosys run")
     args = parser.parse_args(argv)
     version = subprocess.run(["yosys", "-V"], capture_output=True, text=True, check=True).stdout.strip()
@@ -143,6 +181,8 @@ def main(argv=None) -> int:
             full_head(work, args.timeout)
         for spec in args.merge:
             merge_experiment(spec, work, args.timeout)
+        if args.xilinx:
+            xilinx_table([int(x) for x in args.xilinx.split(",")], work, args.timeout)
     return 0
 
 

@@ -28,6 +28,15 @@ class Yosys:
     abc: str | None
     version: str  # e.g. "Yosys 0.23 (git sha1 7ce5011c24b)" shortened to "Yosys 0.23"
 
+    def share_file(self, relative: str) -> Path:
+        """A file of this Yosys's data directory (``<prefix>/share/yosys/<relative>``, beside its
+        ``<prefix>/bin``), e.g. the Xilinx primitives' simulation models ``xilinx/cells_sim.v``;
+        ToolError when it is not there."""
+        path = Path(self.path).resolve().parent.parent / "share" / "yosys" / relative
+        if not path.is_file():
+            raise ToolError(f"{relative} not found beside {self.path} (looked for {path}); {INSTALL_HINT}")
+        return path
+
     def script_argv(self, script: Path | str, *, log: str | None = None, quiet: bool = True) -> list[str]:
         """The command line that runs a Yosys script file (for process.run_parallel)."""
         return [self.path] + (["-q"] if quiet else []) + (["-l", log] if log else []) + ["-s", str(script)]

@@ -1,4 +1,5 @@
-"""The classifier head as records: a popcount per class (counter tree or adder tree) and the argmax.
+"""The classifier head as records: a popcount per class (counter tree, adder tree, or the Xilinx
+carry-chain counters of carry_head.py) and the argmax.
 
 Choices of structure live here, as wires whose expressions the printer copies: how the output bits of a
 class are summed (a tree of 6-input counters, each output bit one LUT6, or 4-input adder nodes), how wide
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from ...ir.gates import GATES
 from ...ir.netlist import Netlist
+from .carry_head import carry_tree
 from .records import Section, Wire
 
 POPCOUNT_ARITY = 4  # operands per adder-tree node
@@ -19,7 +21,7 @@ POPCOUNT_ARITY = 4  # operands per adder-tree node
 # and schedules bitwise operators. Measured 1.7x fewer simulator instructions per vector on 10 x 800
 # outputs (docs/verilog-interface.md).
 POPCOUNT_SETTLE_LEVEL = 3
-POPCOUNT_KINDS = ("compressor", "adder")
+POPCOUNT_KINDS = ("compressor", "adder", "carry4")
 COUNTER_SETTLE_STAGE = 2
 COUNTER_INPUTS = 6  # inputs per counter of the compressor tree: each output bit is one LUT6
 
@@ -141,6 +143,11 @@ def class_score(section: Section, prefix: str, leaves: list[str], width: int, of
     if popcount == "compressor":
         tree, expr = compressor_tree(prefix, leaves, width, offset)
         section.wires.extend(tree)
+        return expr
+    if popcount == "carry4":
+        nets, instances, expr = carry_tree(prefix, leaves, width, offset)
+        section.nets.extend(nets)
+        section.instances.extend(instances)
         return expr
     tree, root, root_width, _ = adder_tree(prefix, leaves)
     section.wires.extend(tree)

@@ -68,7 +68,7 @@ def lower_top(
             title += f" + offset {offsets[cls]} from {k - len(leaves)} constant outputs"
         section = Section(title)
         expr = class_score(section, f"pc{cls}", leaves, width, offsets[cls], popcount)
-        if section.wires:
+        if section.wires or section.instances:
             if not registered and not any(sec.notes for sec in sections) and any(w.expr.endswith("'b0") for w in section.wires):
                 section.notes.append(
                     f"(nodes from level {POPCOUNT_SETTLE_LEVEL} up are ORed with zero: a no-op that synthesis "

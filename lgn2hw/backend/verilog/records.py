@@ -70,6 +70,8 @@ class Section:
     notes: list[str] = field(default_factory=list)  # extra comment lines under the title
     regs: list[Reg] = field(default_factory=list)  # pipelined builds: registers clocked after the wires
     regs_title: str = ""
+    nets: list[Net] = field(default_factory=list)  # driven by the instances (declared before the wires)
+    instances: list[Instance] = field(default_factory=list)  # primitives (popcount="carry4")
 
 
 @dataclass(frozen=True)
@@ -148,13 +150,17 @@ class Instance:
     name: str
     connections: tuple[tuple[str, str], ...]
     multiline: bool = False
+    params: tuple[tuple[str, str], ...] = ()  # ``#(.NAME(value), ...)``
 
     def lines(self, indent: str) -> list[str]:
         conns = [f".{port}({signal})" for port, signal in self.connections]
+        module = self.module
+        if self.params:
+            module += " #(" + ", ".join(f".{name}({value})" for name, value in self.params) + ")"
         if not self.multiline:
-            return [f"{indent}{self.module} {self.name}({', '.join(conns)});"]
+            return [f"{indent}{module} {self.name}({', '.join(conns)});"]
         inner = indent * 2
-        return [f"{indent}{self.module} {self.name} ("] + [f"{inner}{c}," for c in conns[:-1]] + \
+        return [f"{indent}{module} {self.name} ("] + [f"{inner}{c}," for c in conns[:-1]] + \
                [f"{inner}{c}" for c in conns[-1:]] + [f"{indent});"]
 
 
