@@ -122,8 +122,8 @@ def xilinx_cells(text: str, top: str, work: Path, timeout: float) -> dict[str, i
 def xilinx_table(sizes: list[int], work: Path, timeout: float) -> None:
     """The xilinx flow, side by side: the 6:3 counter tree (popcount="compressor", what the RTL holds by
     default) against the carry-chain counters (popcount="carry4", LUT6_2 + CARRY4 primitives)."""
-    print(f"\n## Xilinx 7-series (synth_xilinx -flatten -nowidelut -noiopad): one group of k summed bits, "
-          f"+ a 10-class head of k bits each with argmax")
+    print("\n## Xilinx 7-series (synth_xilinx -flatten -nowidelut -noiopad): one group of k summed bits, "
+          "+ a 10-class head of k bits each with argmax")
     print(f"{'k':>5} {'classes':>7} {'6:3 LUT':>8} {'CARRY4':>7} {'LUT/bit':>8} | {'carry4 LUT':>10} {'CARRY4':>7} "
           f"{'LUT/bit':>8} {'ratio':>6}")
     for k in sizes:

@@ -144,3 +144,12 @@ def test_synth_xilinx_maps_carry4_to_fewer_luts_than_the_6_3_tree(tmp_path):
     assert luts["carry4"] == carry_luts(k, k.bit_length())
     assert luts["carry4"] <= 0.75 * k
     assert luts["carry4"] < 0.65 * luts["compressor"]
+
+
+def test_missing_primitive_models_are_one_clear_error(tmp_path):
+    from lgn2hw.errors import ToolError
+    from lgn2hw.toolchain.yosys import Yosys
+
+    fake = Yosys(str(tmp_path / "bin" / "yosys"), None, "Yosys 0.0")
+    with pytest.raises(ToolError, match=r"xilinx/cells_sim.v not found beside .*apt-get install -y yosys"):
+        fake.share_file("xilinx/cells_sim.v")
