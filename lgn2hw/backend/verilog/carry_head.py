@@ -38,11 +38,10 @@ ZERO = "1'b0"
 
 @dataclass(frozen=True)
 class Gpc:
-    """One counter: ``group`` (<= 5 bits), ``cin`` and ``extra[0]`` of column ``column``, ``extra[j]``
-    of column + j; ``outputs`` bits of weights 2**column .. 2**(column + outputs - 1)."""
+    """One counter on column k: ``group`` (<= 5 bits), ``cin`` and ``extra[0]`` of column k, ``extra[j]``
+    of column k + j; ``outputs`` bits of weights 2**k .. 2**(k + outputs - 1)."""
 
     name: str
-    column: int
     group: tuple[str, ...]
     cin: str
     extra: tuple[str, ...]  # one per position; ZERO where none
@@ -119,7 +118,7 @@ def plan_gpcs(prefix: str, leaves: list[str], width: int, offset: int = 0) -> tu
                     elif j < length:
                         extra.append(ZERO)
                 outputs = min((take + 2 * e1 + 4 * e2).bit_length(), width - k)
-                gpc = Gpc(f"{prefix}_g{stage}_{k}_{len(placed)}", k, tuple(group), cin, tuple(extra[:length]), outputs)
+                gpc = Gpc(f"{prefix}_g{stage}_{k}_{len(placed)}", tuple(group), cin, tuple(extra[:length]), outputs)
                 placed.append(gpc)
                 for bit in range(outputs):
                     nxt[k + bit].append(gpc.output(bit))
@@ -140,15 +139,15 @@ def gpc_records(gpc: Gpc) -> tuple[list[Net], list[Instance]]:
         instances.append(Instance("LUT6_2", f"{n}_l{j}", (("O6", f"{n}_s[{j}]"), ("O5", f"{n}_d[{j}]"), *pins),
                                   params=(("INIT", lut_init(len(gpc.group), j)),)))
     unused = 4 - gpc.length
-    s = f"{{{unused}'b0, {n}_s[{gpc.length - 1}:0]}}" if gpc.length > 1 else f"{{{unused}'b0, {n}_s[0]}}"
-    d = s.replace(f"{n}_s", f"{n}_d")
+    s, d = (f"{{{unused}'b0, {n}_{net}[{gpc.length - 1}:0]}}" for net in ("s", "d"))
     instances.append(Instance("CARRY4", f"{n}_c", (("CO", f"{n}_co"), ("O", f"{n}_o"), ("CI", ZERO),
                                                    ("CYINIT", gpc.cin), ("DI", d), ("S", s))))
     return nets, instances
 
 
-def carry_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) -> tuple[list[Net], list[Instance], str]:
-    """(nets, instances, ``width``-bit expression) of the popcount of ``leaves`` + ``offset`` on CARRY4 GPCs."""
+def carry_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) -> tuple[list[Net], list[Instance], list[list[str]]]:
+    """(nets, instances, final columns of <= 2 bits) of the popcount of ``leaves`` + ``offset`` on CARRY4
+    GPCs; heads.two_row_sum adds the final columns."""
     stages, cols = plan_gpcs(prefix, leaves, width, offset)
     nets: list[Net] = []
     instances: list[Instance] = []
@@ -156,12 +155,7 @@ def carry_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) -> t
         more_nets, more_instances = gpc_records(gpc)
         nets += more_nets
         instances += more_instances
-    rows = []
-    for r in range(2):
-        bits = [col[r] if len(col) > r else ZERO for col in cols]
-        if any(bit != ZERO for bit in bits):
-            rows.append(bits[0] if width == 1 else "{" + ", ".join(reversed(bits)) + "}")
-    return nets, instances, " + ".join(rows) if rows else f"{width}'d0"
+    return nets, instances, cols
 
 
 def carry_luts(bits: int, width: int, offset: int = 0) -> int:

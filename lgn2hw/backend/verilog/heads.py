@@ -126,6 +126,12 @@ def compressor_tree(
                 for b in range(w):
                     nxt[j + b].append(f"{name}[{b}]" if w > 1 else name)
         cols = nxt
+    return wires, two_row_sum(cols, width, offset)
+
+
+def two_row_sum(cols: list[list[str]], width: int, offset: int = 0) -> str:
+    """The ``width``-bit sum of columns of at most two bits each (two rows, LSB column first) and the
+    constant ``offset``: the final add of a counter tree."""
     rows = []
     for r in range(2):
         bits = [col[r] if len(col) > r else "1'b0" for col in cols]
@@ -133,7 +139,7 @@ def compressor_tree(
             rows.append(bits[0] if width == 1 else "{" + ", ".join(reversed(bits)) + "}")
     if offset:
         rows.append(f"{width}'d{offset}")
-    return wires, " + ".join(rows) if rows else f"{width}'d0"
+    return " + ".join(rows) if rows else f"{width}'d0"
 
 
 def class_score(section: Section, prefix: str, leaves: list[str], width: int, offset: int, popcount: str) -> str:
@@ -145,10 +151,10 @@ def class_score(section: Section, prefix: str, leaves: list[str], width: int, of
         section.wires.extend(tree)
         return expr
     if popcount == "carry4":
-        nets, instances, expr = carry_tree(prefix, leaves, width, offset)
+        nets, instances, cols = carry_tree(prefix, leaves, width, offset)
         section.nets.extend(nets)
         section.instances.extend(instances)
-        return expr
+        return two_row_sum(cols, width)  # the offset is in the counters' columns already
     tree, root, root_width, _ = adder_tree(prefix, leaves)
     section.wires.extend(tree)
     expr = zext(root, root_width, width)
