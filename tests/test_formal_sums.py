@@ -3,6 +3,7 @@ and the adders it must refuse (a refused netlist goes to the BDD engine, never t
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -94,3 +95,48 @@ def test_linear_scores_drops_a_carry_only_where_the_score_drops_it(tmp_path):
         linear_scores(tmp_path / "m.json", ["two"], {}, 1)
     with pytest.raises(NotLinear, match="can overflow its 1 bits"):
         linear_scores(tmp_path / "m.json", ["three"], {}, 1)
+
+
+def _carry_head_module(bits: int, offset: int = 0) -> str:
+    """A module ``c`` whose score0 is the popcount="carry4" head of in_bits (+ offset), with Yosys's
+    models of LUT6_2 and CARRY4 beside it (what the proof reads)."""
+    from lgn2hw.backend.verilog.carry_head import carry_tree, primitive_models
+    from lgn2hw.backend.verilog.heads import two_row_sum
+
+    width = (bits + offset).bit_length()
+    nets, instances, cols = carry_tree("p", [f"in_bits[{i}]" for i in range(bits)], width, offset)
+    body = "".join(f"    {n.text}\n" for n in nets) + "".join(line + "\n" for i in instances for line in i.lines("    "))
+    return (f"module c(input wire [{bits - 1}:0] in_bits, output wire [{width - 1}:0] score0);\n{body}"
+            f"    assign score0 = {two_row_sum(cols, width)};\nendmodule\n" + primitive_models())
+
+
+@pytest.mark.parametrize("bits, offset", [(7, 0), (23, 0), (40, 3)])
+def test_carry_chain_counters_read_as_exact_sums(tmp_path, bits, offset):
+    """compile --popcount carry4: each CARRY4 is folded into the bits its LUTs read (carry_sums.py)."""
+    (tmp_path / "m.v").write_text(_carry_head_module(bits, offset))
+    write_json(tmp_path)
+    assert linear_scores(tmp_path / "m.json", ["c"], {}, 1) == {"c": [(offset, {f"in_bits[{i}]": 1 for i in range(bits)})]}
+
+
+@pytest.mark.parametrize("mutation, message", [
+    # O5 of the first LUT miscounts one input pattern (INIT bit 1: I0 = 1, the others 0; O6 = O5 ^ I5 kept)
+    (lambda t: re.sub(r"INIT\(64'h([0-9A-F]{16})\)", lambda m: f"INIT(64'h{int(m.group(1), 16) ^ (0x2 | 0x2 << 32):016X})",
+                      t, count=1),
+     "not the count of their inputs"),
+    # O6 no longer O5 ^ I5 (the upper half's bit 0 flipped)
+    (lambda t: re.sub(r"INIT\(64'h([0-9A-F]{16})\)", lambda m: f"INIT(64'h{int(m.group(1), 16) ^ (1 << 32):016X})", t,
+                      count=1), "O6 is not O5 ^ I5"),
+    # a carry coming in on CI
+    (lambda t: t.replace(".CI(1'b0)", ".CI(in_bits[0])", 1), "CI is not 0"),
+    # DI and S swapped at the first counter
+    (lambda t: re.sub(r"\.DI\(([^)]*)\), \.S\(([^)]*)\)", r".DI(\2), .S(\1)", t, count=1), "not driven by O5/O6"),
+])
+def test_carry_chain_counters_that_are_not_sums_are_refused(tmp_path, mutation, message):
+    """A changed carry-chain counter is never read as a sum: the BDD engine decides (and finds the bug)."""
+    text = _carry_head_module(23)
+    broken = mutation(text)
+    assert broken != text
+    (tmp_path / "m.v").write_text(broken)
+    write_json(tmp_path)
+    with pytest.raises(NotLinear, match=re.escape(message)):
+        linear_scores(tmp_path / "m.json", ["c"], {}, 1)

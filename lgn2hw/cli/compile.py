@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..ir.popcount import DEFAULT_POPCOUNT, POPCOUNT_CHOICES
 from .progress import StatusLine
 from .types import count
 
@@ -40,8 +41,11 @@ from .types import count
                    "With --pipeline the comparators get a register stage of their own (LATENCY + 1).")
 @click.option("--raw-bits", type=click.IntRange(1, 32), default=8, show_default=True,
               help="B, bits per raw feature with --raw-inputs (8: uint8 pixels, as every data set here).")
+@click.option("--popcount", type=click.Choice(list(POPCOUNT_CHOICES)), default=DEFAULT_POPCOUNT, show_default=True,
+              help="How the head sums each class's bits, chosen for the target: "
+                   + "; ".join(f"{name}: {text}" for name, text in POPCOUNT_CHOICES.items()) + ".")
 def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, check_vectors: int, data_dir, report: bool,
-                pipeline: int, num_classes, num_inputs, raw_inputs: bool, raw_bits: int, force: bool) -> None:
+                pipeline: int, num_classes, num_inputs, raw_inputs: bool, raw_bits: int, force: bool, popcount: str) -> None:
     """Freeze a checkpoint (or read a netlist.json), optimize it and emit Verilog.
 
     SOURCE is an lgn2hw checkpoint, a netlist.json, or a difflogic state dict with its saved wiring
@@ -52,6 +56,7 @@ def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, ch
       lgn2hw compile runs/fm.pt -o runs/fm_rtl -O2 --report
       lgn2hw compile difflogic_mnist.pt --num-classes 10 -o runs/dl_rtl
       lgn2hw compile runs/fm.pt -o runs/fm_raw_rtl --raw-inputs --pipeline 2
+      lgn2hw compile runs/fm.pt -o runs/fm_xilinx --popcount carry4
     """
     from ..flows.compile import compile_source
 
@@ -60,7 +65,7 @@ def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, ch
         result = compile_source(source, output, opt_level=opt_level, module_name=module_name,
                                 check_vectors=check_vectors or None, data_dir=data_dir, pipeline=pipeline,
                                 num_classes=num_classes, num_inputs=num_inputs, raw_inputs=raw_inputs, raw_bits=raw_bits,
-                                force=force, on_stage=status,
+                                force=force, on_stage=status, popcount=popcount,
                                 progress=lambda run: status(f"optimizing: {run.name} done, {run.gates_after:,} gates"))
     finally:
         status.close()

@@ -19,7 +19,8 @@ from ..backend.verilog import RAW_BITS, check_module_name, check_pipeline, check
 from ..check.agreement import check_agreement
 from ..errors import CheckpointError, ConfigError
 from ..fsutil import atomic_file, check_output_path, output_dir, require_free_space
-from ..ir.build_dir import BUILD_METADATA_KEYS, NETLIST_FILE, RAW_NETLIST_FILE, REPORT_FILE, RawInputs
+from ..ir.build_dir import (BUILD_METADATA_KEYS, DEFAULT_POPCOUNT, NETLIST_FILE, POPCOUNT_CHOICES, RAW_NETLIST_FILE,
+                            REPORT_FILE, RawInputs)
 from ..ir.netlist import Netlist
 from ..passes.manager import OptimizeReport, optimize
 
@@ -131,6 +132,7 @@ def compile_source(
     raw_bits: int = RAW_BITS,
     force: bool = False,
     on_stage=None,
+    popcount: str = DEFAULT_POPCOUNT,
 ) -> CompileResult:
     """Freeze (if a checkpoint), optimize, check and emit into ``outdir`` (atomically).
 
@@ -139,6 +141,8 @@ def compile_source(
     ``raw_inputs``: the RTL takes ``raw_bits``-bit raw features and compares them with the
     input_encoding itself (EmitError, nothing written, when the model has no encoding); stored as
     "raw_inputs" in netlist.json's metadata so that verify drives raw features.
+    ``popcount``: how the head sums each class (POPCOUNT_CHOICES; stored as "popcount" in the metadata
+    when not the default, so that verify, formal, synth and export know the RTL's primitives).
     ``outdir`` must be new, empty or an earlier lgn2hw output (fsutil.output_dir; ``force`` writes into
     another directory without touching files lgn2hw did not write); checked before any work.
     ``on_stage(text)`` hears which stage runs (for a status line); ``progress(PassRun)`` every pass.
@@ -147,6 +151,8 @@ def compile_source(
     check_module_name(module_name)
     check_output_path(outdir, "compile", force)
     pipeline = check_pipeline(pipeline)  # EmitError "pipeline depth must be >= 0" before any work
+    if popcount not in POPCOUNT_CHOICES:
+        raise ConfigError(f"--popcount must be one of {', '.join(POPCOUNT_CHOICES)}, got {popcount!r}")
     seconds = {}
     t0 = time.perf_counter()
     stage(f"loading {Path(source_path).name}")
@@ -178,6 +184,8 @@ def compile_source(
         optimized.metadata["latency"] = pipeline_latency(optimized, pipeline, raw_inputs=raw_inputs)
     if raw_inputs:
         optimized.metadata["raw_inputs"] = RawInputs.for_netlist(optimized, raw_bits).to_metadata()
+    if popcount != DEFAULT_POPCOUNT:  # only such builds carry it, so default outputs stay as they were
+        optimized.metadata["popcount"] = popcount
     seconds["optimize"] = time.perf_counter() - t0
     # before the agreement check and the emitter, the long part: is there room for what they write?
     require_free_space(outdir, output_bytes_estimate(raw, optimized), "the compiled netlists and RTL")
@@ -202,6 +210,9 @@ def compile_source(
     rtl_options = {"raw_inputs": True, "raw_bits": raw_bits} if raw_inputs else {}
     if raw_inputs:
         header["raw_inputs"] = f"{raw_bits}-bit features"
+    if popcount != DEFAULT_POPCOUNT:
+        header["popcount"] = f"{popcount}: {POPCOUNT_CHOICES[popcount]}"
+        rtl_options["popcount"] = popcount
     outdir = Path(outdir)
     stage(f"writing netlist.json and {module_name}.v")
     with output_dir(outdir, "compile", force) as out:

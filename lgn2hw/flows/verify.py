@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..backend.verilog import pipeline_latency
+from ..backend.verilog.carry_head import MODELS_NAME, primitive_models
 from ..check.cosim import CosimOptions, VectorLabels, VerifyResult, mismatch_report, verify_rtl
 from ..check.cosim.plan import DEFAULT_TIMEOUT_S
 from ..check.cosim.stimulus import binary_stimulus, encode_raw, port_bits, raw_stimulus, stimulus_counts
@@ -76,12 +77,19 @@ def verify_build(
     # missing) or is interrupted leaves them as they were; a run that fails (RTL does not compile, a
     # crash, a timeout) removes them, so that an old pass never sits beside a new failure.
     require_simulator(simulator)
+    # a popcount of vendor primitives (compile --popcount carry4) simulates with their models beside it
+    models = primitive_models() if build.options.primitive_family else None
     earlier = [VERIFY_FILE, VERIFY_REPORT, *(f"{VERIFY_WAVES}{suffix}" for suffix in WAVE_SUFFIX.values())]
     rtl = build.rtl_path
     with tempfile.TemporaryDirectory(prefix="lgn2hw-verify-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
+        sources = [rtl]
+        if models is not None:
+            work.mkdir(parents=True, exist_ok=True)
+            sources.append(work / MODELS_NAME)
+            sources[-1].write_text(models)
         try:
-            result = verify_rtl(netlist, [rtl], bits, work_dir=work / "run", port_bits=drive.get("port_bits"),
+            result = verify_rtl(netlist, sources, bits, work_dir=work / "run", port_bits=drive.get("port_bits"),
                                 options=options)
         except Lgn2hwError as exc:
             # one line, with the simulator's log kept beside the outputs
@@ -97,7 +105,7 @@ def verify_build(
         result.extra["stimulus_counts"] = stimulus_counts(stimulus)
         written = [VERIFY_FILE] + ([VERIFY_LOG] if result.log else [])
         if not result.passed:
-            waveform = _record_waveform(netlist, rtl, bits, drive, result, outdir, work / "waves", options)
+            waveform = _record_waveform(netlist, sources, bits, drive, result, outdir, work / "waves", options)
             labels = VectorLabels(stimulus, bits, binary_corners=not drive)
             text = mismatch_report(result, rtl=rtl.name, stimulus=result.extra["stimulus"], labels=labels, waveform=waveform)
             with atomic_file(outdir / VERIFY_REPORT) as handle:
@@ -144,7 +152,7 @@ def _keep_log(work: Path, outdir: Path) -> str:
     return str(outdir / VERIFY_LOG)
 
 
-def _record_waveform(netlist, rtl: Path, bits: np.ndarray, drive: dict, result: VerifyResult, outdir: Path, work: Path,
+def _record_waveform(netlist, sources: list[Path], bits: np.ndarray, drive: dict, result: VerifyResult, outdir: Path, work: Path,
                      options: CosimOptions) -> str:
     """Re-simulate the first failing vectors (or the first vectors, when only out_valid failed) with
     waveform dumping on, into outdir/verify_waves.<fst|vcd>. Returns a line for the report; the
@@ -162,7 +170,7 @@ def _record_waveform(netlist, rtl: Path, bits: np.ndarray, drive: dict, result: 
     # verify_rtl runs a waveform build as one shard
     port = drive["port_bits"][picked] if "port_bits" in drive else None
     try:
-        rerun = verify_rtl(netlist, [rtl], bits[picked], work_dir=work, port_bits=port, options=options, timeout_s=left,
+        rerun = verify_rtl(netlist, sources, bits[picked], work_dir=work, port_bits=port, options=options, timeout_s=left,
                            reorder=False, max_report=len(picked), waves_file=outdir / name)
     except (Lgn2hwError, OSError) as exc:
         result.extra["waveform"] = {"file": None, "error": str(exc).splitlines()[0]}

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..errors import Lgn2hwError, NetlistError
 from .encoding import ThresholdEncoding
 from .netlist import Netlist
+from .popcount import DEFAULT_POPCOUNT, POPCOUNT_CHOICES, PRIMITIVE_POPCOUNTS
 
 NETLIST_FILE = "netlist.json"
 RAW_NETLIST_FILE = "raw_netlist.json"  # the unoptimized (-O0) netlist, for `lgn2hw verify --formal`
@@ -33,7 +34,7 @@ FORMAL_FILE = "formal.json"
 # carried over from a netlist given to compile (a pipelined source would make a combinational build
 # claim a latency it does not have)
 BUILD_METADATA_KEYS = frozenset({"module_name", "pipeline", "latency", "raw_inputs", "opt_level", "raw_gates",
-                                 "source", "source_sha256", "lgn2hw_version", "head"})
+                                 "source", "source_sha256", "lgn2hw_version", "head", "popcount"})
 
 DEFAULT_MODULE = "lgn_top"
 RAW_PORT = "in_features"  # the raw-input front end's port (compile --raw-inputs)
@@ -79,6 +80,12 @@ class BuildOptions:
     module_name: str = DEFAULT_MODULE
     pipeline: int = 0  # register every N logic levels; 0: combinational
     raw_inputs: RawInputs | None = None  # the raw-input front end, or None (the in_bits port)
+    popcount: str = DEFAULT_POPCOUNT  # the head's popcount structure (POPCOUNT_CHOICES)
+
+    @property
+    def primitive_family(self) -> str | None:
+        """The vendor whose primitives the RTL instantiates (popcount="carry4": "xilinx"), else None."""
+        return PRIMITIVE_POPCOUNTS.get(self.popcount)
 
     @property
     def input_port(self) -> str:
@@ -94,6 +101,8 @@ class BuildOptions:
             meta["pipeline"] = self.pipeline
         if self.raw_inputs is not None:
             meta["raw_inputs"] = self.raw_inputs.to_metadata()
+        if self.popcount != DEFAULT_POPCOUNT:
+            meta["popcount"] = self.popcount
         return meta
 
     @classmethod
@@ -121,7 +130,11 @@ class BuildOptions:
             if raw_inputs.features != raw["features"]:
                 raise NetlistError(f"{source}: metadata.raw_inputs.features is {raw['features']}, but the "
                                    f"input_encoding reads {raw_inputs.features} features")
-        return cls(module, pipeline, raw_inputs)
+        popcount = meta.get("popcount", DEFAULT_POPCOUNT)
+        if popcount not in POPCOUNT_CHOICES:
+            raise NetlistError(f"{source}: metadata.popcount must be one of {', '.join(POPCOUNT_CHOICES)}, "
+                               f"got {popcount!r}")
+        return cls(module, pipeline, raw_inputs, popcount)
 
 
 class BuildDir:

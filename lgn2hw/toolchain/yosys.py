@@ -7,6 +7,7 @@ Synthesis (lgn2hw.backend.synth) and the formal checks (lgn2hw.check.formal) bot
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -36,6 +37,22 @@ class Yosys:
         if not path.is_file():
             raise ToolError(f"{relative} not found beside {self.path} (looked for {path}); {INSTALL_HINT}")
         return path
+
+    def cell_models(self, relative: str, cells: tuple[str, ...]) -> str:
+        """The Verilog of the modules ``cells`` from this Yosys's data file ``relative`` (e.g. the
+        LUT6_2 and CARRY4 models of ``xilinx/cells_sim.v``), headed by where they came from, without
+        their ``specify`` timing blocks (zero-delay simulation and proofs ignore them, and Verilator
+        refuses them); ToolError when the file or a module is missing."""
+        path = self.share_file(relative)
+        text = path.read_text(errors="replace")
+        parts = [f"// {', '.join(cells)}: simulation models from {self.version}'s share/yosys/{relative}"
+                 " (specify timing blocks removed)\n"]
+        for cell in cells:
+            found = re.search(rf"^module {re.escape(cell)}\b.*?^endmodule\b", text, re.M | re.S)
+            if found is None:
+                raise ToolError(f"module {cell} not found in {path}; {INSTALL_HINT}")
+            parts.append(re.sub(r"^[ \t]*specify\b.*?^[ \t]*endspecify\b[^\n]*\n", "", found.group(0), flags=re.M | re.S) + "\n")
+        return "\n".join(parts)
 
     def script_argv(self, script: Path | str, *, log: str | None = None, quiet: bool = True) -> list[str]:
         """The command line that runs a Yosys script file (for process.run_parallel)."""

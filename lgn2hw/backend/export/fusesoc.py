@@ -32,6 +32,7 @@ def core_text(plan: ExportPlan, render) -> str:
     if tool is not None:
         constraints = {"file": f"constraints/{plan.top}.{CONSTRAINT_SUFFIX[plan.target]}", "file_type": file_type}
     return render("core.j2", vlnv=vlnv(plan), top=plan.top, target=plan.target, rtl_files=list(plan.rtl_files),
+                  sim_models=list(plan.sim_models),
                   description=_yaml_string(f"Logic Gate Network {plan.module} ({plan.num_inputs} input bits, "
                                            f"{plan.num_classes} classes), registered IO, LATENCY {plan.latency}; "
                                            f"lgn2hw {__version__}"),

@@ -18,11 +18,14 @@ from ...ir.encoder_cost import comparator_support
 from ...ir.encoding import ThresholdEncoding
 from ...ir.netlist import Netlist
 from ..verilog import class_id_width, pipeline_latency, score_width
+from ..verilog.carry_head import MODELS_NAME
 from .targets import Target
 
 DEFAULT_CLOCK_MHZ = 100.0
 MAX_CLOCK_MHZ = 2000.0
 DEFAULT_VECTORS = 256
+# export targets whose tools know a vendor's primitives (compile --popcount carry4: Xilinx LUT6_2/CARRY4)
+PRIMITIVE_TARGETS = {"xilinx": ("vivado",)}
 SERIAL_BITS = 8  # in_data width of the serial-input iCE40 top
 
 
@@ -48,6 +51,7 @@ class ExportPlan:
     notes: tuple[str, ...] = field(default=())
     input_port: str = "in_bits"  # or "in_features": a raw-input build (compile --raw-inputs)
     raw_bits: int | None = None  # B, the bits of one raw feature (raw-input builds)
+    sim_models: tuple[str, ...] = ()  # simulation models of vendor primitives in the RTL (verify/ only)
 
     @property
     def raw(self) -> bool:
@@ -107,6 +111,11 @@ def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float, fi
     serialized, or more logic than its cells; see _check_cells)."""
     netlist, options = build.netlist, build.options
     raw = options.raw_inputs
+    family = options.primitive_family
+    if family is not None and target.name not in PRIMITIVE_TARGETS[family]:
+        raise ConfigError(f"{build.path} was compiled with --popcount {options.popcount}, whose RTL instantiates "
+                          f"{family} primitives: export it to {' or '.join(PRIMITIVE_TARGETS[family])}, or compile "
+                          f"with another --popcount for {target.name}")
     try:
         core_latency = pipeline_latency(netlist, options.pipeline, raw_inputs=raw is not None)
     except EmitError as exc:
@@ -140,7 +149,7 @@ def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float, fi
         notes.append(_check_cells(build, target, part, out_bits, fit_check, serial_bits if top == serial else None))
     return ExportPlan(target.name, part, clock_mhz, module, top, wrap, serial, tuple(rtl_files), core_latency, n, c,
                       width, id_width, serial_bits, wrap_io, serial_io, package_io, tuple(notes), port,
-                      raw.bits if raw is not None else None)
+                      raw.bits if raw is not None else None, (f"verify/{MODELS_NAME}",) if family else ())
 
 
 def _check_cells(build: BuildDir, target: Target, part: str, out_bits: int, fit_check: bool,

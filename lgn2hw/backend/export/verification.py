@@ -19,6 +19,7 @@ from ...ir.netlist import Netlist
 from ...ir.simulate import expected_outputs
 from ...ir.vectors import low_switching_order
 from ...resources import hw_tests_dir
+from ..verilog.carry_head import primitive_models
 from .plan import ExportPlan
 
 TESTBENCHES = ("contract.py", "tb_lgn_top.py", "tb_lgn_top_pipelined.py", "tb_lgn_serial.py")
@@ -48,6 +49,8 @@ def verification_files(netlist: Netlist, plan: ExportPlan, vectors: int, seed: i
     files["verify/checks.json"] = json.dumps({"checks": checks(plan), "seed": seed, "vectors": vectors},
                                              indent=1, sort_keys=True) + "\n"
     files["verify/run_verify.py"] = render("run_verify.py.j2")
+    if plan.sim_models:  # Icarus/Verilator need models of the RTL's vendor primitives (Vivado has its own)
+        files[plan.sim_models[0]] = primitive_models()
     return files
 
 
@@ -55,13 +58,13 @@ def checks(plan: ExportPlan) -> list[dict]:
     """The simulations run_verify.py runs: the compiled core, the wrapper, and the serial top if used."""
     n, module = plan.num_inputs, plan.module
     found = [
-        {"name": "core", "sources": [f"rtl/{module}.v"], "toplevel": module, "num_inputs": n,
+        {"name": "core", "sources": [f"rtl/{module}.v", *plan.sim_models], "toplevel": module, "num_inputs": n,
          "test_module": "tb_lgn_top_pipelined" if plan.core_latency else "tb_lgn_top", "latency": plan.core_latency},
-        {"name": "wrap", "sources": list(plan.rtl_files[:2]), "toplevel": plan.wrap, "num_inputs": n,
+        {"name": "wrap", "sources": [*plan.rtl_files[:2], *plan.sim_models], "toplevel": plan.wrap, "num_inputs": n,
          "test_module": "tb_lgn_top_pipelined", "latency": plan.wrap_latency},
     ]
     if plan.serial:
-        found.append({"name": "serial", "sources": list(plan.rtl_files), "toplevel": plan.serial_top, "num_inputs": n,
+        found.append({"name": "serial", "sources": [*plan.rtl_files, *plan.sim_models], "toplevel": plan.serial_top, "num_inputs": n,
                       "test_module": "tb_lgn_serial", "latency": plan.latency,
                       "env": {"LGN2HW_TB_SERIAL_BITS": plan.serial_bits}})
     if plan.raw:  # the vectors drive in_features (the serial top loads them through in_data)

@@ -23,7 +23,7 @@ from ...toolchain.process import Deadline
 from ...toolchain.yosys import Yosys
 from ..verilog import class_id_width, pipeline_latency, score_width
 from ..verilog.wrappers import registered_io_verilog, serial_input_verilog
-from .flows import ff_count
+from .flows import SYNTH_COMMANDS, ff_count
 from .report import FlowResult, PnrResult
 
 # iCE40 devices tried in order: (nextpnr flag, package, logic cells); user IO pins of that package
@@ -239,12 +239,13 @@ def _slices(placed: Path) -> int | None:
 
 def _synthesize_top(yosys: Yosys, build: BuildDir, top: RegisteredTop, work: Path, deadline: Deadline,
                     tell: Callable[[str], None], family: str, extra: str = "") -> tuple[str, float]:
-    """Write the place-and-route top beside the compiled RTL and run ``synth_<family>`` on both into
+    """Write the place-and-route top beside the compiled RTL and run the flow's synthesis command
+    (flows.SYNTH_COMMANDS: the same as for its LUT counts) on both into
     TOP.json; returns the Yosys script (recorded in the report) and its seconds. ToolError when Yosys
     fails."""
     (work / f"{top.module}.v").write_text(top.verilog)
-    script = (f"read_verilog {build.rtl_path.name} {top.module}.v; synth_{family} -top {top.module} "
-              f"-json {top.module}.json{extra}")
+    synth = SYNTH_COMMANDS[family].format(top=top.module)
+    script = f"read_verilog {build.rtl_path.name} {top.module}.v; {synth} -json {top.module}.json{extra}"
     tell(f"yosys {family} ({top.kind})")
     what = f"yosys {family} (place-and-route top)"
     done = yosys.run_commands(script, cwd=work, deadline=deadline, what=what)

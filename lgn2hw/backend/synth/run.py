@@ -50,15 +50,20 @@ def synthesize(
     progress: Callable[[str], None] | None = None,
 ) -> SynthReport:
     """Synthesize a compiled directory's RTL with each flow (and its gate core when ``split``); write
-    synth.json and synth.md. Raises ToolError when Yosys is missing, fails or runs past ``timeout_s``
+    synth.json and synth.md. A build whose head instantiates vendor primitives (compile --popcount
+    carry4) has one flow, its vendor's (the default; Lgn2hwError when another is asked for). Raises ToolError when Yosys is missing, fails or runs past ``timeout_s``
     (nothing is written then). ``progress`` is told each tool run before it starts ("yosys ice40 (core)
     2/8")."""
     t_start = time.perf_counter()
     build = BuildDir.open(outdir)
-    flows = available_flows() if flows is None else tuple(flows)
+    family = build.options.primitive_family  # compile --popcount carry4: Xilinx primitives in the RTL
+    flows = (available_flows() if family is None else (family,)) if flows is None else tuple(flows)
     unknown = [f for f in flows if f not in FLOWS]
     if unknown or not flows:
         raise Lgn2hwError(f"unknown synthesis flow {unknown}: choose from {', '.join(FLOWS)}")
+    if family is not None and flows != (family,):
+        raise Lgn2hwError(f"this build's popcount ({build.options.popcount}) instantiates {family} primitives: only the "
+                          f"{family} flow can synthesize it (compile with another --popcount for {', '.join(f for f in flows if f != family)})")
     netlist, top, rtl = build.netlist, build.module_name, build.rtl_path
     tools = {}  # flow -> Yosys; every tool is found before anything runs
     for flow in flows:

@@ -48,7 +48,8 @@ def emit_verilog(
     the gate core, after the popcount and after the argmax (latency: pipeline_latency()).
     ``raw_inputs``: the module takes raw unsigned features of ``raw_bits`` bits (port ``in_features``)
     and compares them with the input_encoding's thresholds itself (EmitError without an encoding).
-    ``popcount``: "compressor" (counter tree, fewest LUTs; the default), "adder" (the earlier
+    ``popcount``: "compressor" (counter tree, fewest LUT6; the default), "lut4" (full-adder tree, fewest
+    LUT4 on ECP5), "adder" (the earlier
     4-input adder tree, kept for comparison in benchmarks/head_luts.py) or "carry4" (counters on the
     Xilinx 7-series carry chain, LUT6_2 + CARRY4 primitives: fewest LUTs on Xilinx; simulating it
     needs the primitives' models, carry_head.py).

@@ -29,11 +29,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...toolchain.yosys import find_yosys
 from .records import Instance, Net
 
 GROUP_BITS = 5  # bits a position's LUT counts: I0..I4 (I5 carries the extra operand bit)
 MAX_LENGTH = 3  # chain positions per GPC; the fourth position of the CARRY4 passes the carry out to O[3]
 ZERO = "1'b0"
+PRIMITIVES = ("LUT6_2", "CARRY4")  # the Xilinx cells the RTL instantiates
+# Verilator -Wall warnings the counters' nets and instances waive (the template brackets them with
+# lint_off/lint_on): CO is left open, and short counters leave O bits unused.
+LINT_WAIVERS = ("UNUSEDSIGNAL", "PINCONNECTEMPTY")
+MODELS_FILE = "xilinx/cells_sim.v"  # where Yosys keeps their simulation models
+MODELS_NAME = "xilinx_primitives.v"  # the models' file beside the RTL in simulations, proofs and exports
+
+
+def primitive_models() -> str:
+    """Verilog models of PRIMITIVES for simulators and proofs (Vivado has its own), taken from Yosys's
+    data directory; ToolError (one line naming the package) when Yosys or the file is missing."""
+    models = find_yosys("simulating the carry4 popcount's Xilinx primitives").cell_models(MODELS_FILE, PRIMITIVES)
+    # the file name is not a module's, and CARRY4's CO bits feed each other (a ripple, not a loop)
+    return "/* verilator lint_off DECLFILENAME */\n/* verilator lint_off UNOPTFLAT */\n" + models
 
 
 @dataclass(frozen=True)
@@ -129,18 +144,20 @@ def plan_gpcs(prefix: str, leaves: list[str], width: int, offset: int = 0) -> tu
 
 
 def gpc_records(gpc: Gpc) -> tuple[list[Net], list[Instance]]:
-    """The nets and primitive instances of one GPC: ``length`` LUT6_2 and one CARRY4."""
+    """The nets and primitive instances of one GPC: ``length`` LUT6_2 and one CARRY4. CO stays open: the
+    carry out is read through O (the next position passes it), so only O[0 .. outputs-1] are used."""
     n = gpc.name
-    nets = [Net(f"{n}_s", 4), Net(f"{n}_d", 4), Net(f"{n}_o", 4), Net(f"{n}_co", 4)]
+    nets = [Net(f"{n}_s", gpc.length), Net(f"{n}_d", gpc.length), Net(f"{n}_o", 4)]
     group = list(gpc.group) + [ZERO] * (GROUP_BITS - len(gpc.group))
     instances = []
     for j in range(gpc.length):
         pins = [(f"I{i}", group[i]) for i in range(GROUP_BITS)] + [("I5", gpc.extra[j])]
-        instances.append(Instance("LUT6_2", f"{n}_l{j}", (("O6", f"{n}_s[{j}]"), ("O5", f"{n}_d[{j}]"), *pins),
+        instances.append(Instance("LUT6_2", f"{n}_l{j}", (("O6", f"{n}_s[{j}]" if gpc.length > 1 else f"{n}_s"),
+                                                        ("O5", f"{n}_d[{j}]" if gpc.length > 1 else f"{n}_d"), *pins),
                                   params=(("INIT", lut_init(len(gpc.group), j)),)))
     unused = 4 - gpc.length
-    s, d = (f"{{{unused}'b0, {n}_{net}[{gpc.length - 1}:0]}}" for net in ("s", "d"))
-    instances.append(Instance("CARRY4", f"{n}_c", (("CO", f"{n}_co"), ("O", f"{n}_o"), ("CI", ZERO),
+    s, d = (f"{{{unused}'b0, {n}_{net}}}" if unused else f"{n}_{net}" for net in ("s", "d"))
+    instances.append(Instance("CARRY4", f"{n}_c", (("CO", ""), ("O", f"{n}_o"), ("CI", ZERO),
                                                    ("CYINIT", gpc.cin), ("DI", d), ("S", s))))
     return nets, instances
 

@@ -8,9 +8,10 @@ every node is, and the comparator tree that picks the class (ties keep the lower
 
 from __future__ import annotations
 
+from ...ir.popcount import POPCOUNT_CHOICES
 from ...ir.gates import GATES
 from ...ir.netlist import Netlist
-from .carry_head import carry_tree
+from .carry_head import LINT_WAIVERS, carry_tree
 from .records import Section, Wire
 
 POPCOUNT_ARITY = 4  # operands per adder-tree node
@@ -21,9 +22,11 @@ POPCOUNT_ARITY = 4  # operands per adder-tree node
 # and schedules bitwise operators. Measured 1.7x fewer simulator instructions per vector on 10 x 800
 # outputs (docs/verilog-interface.md).
 POPCOUNT_SETTLE_LEVEL = 3
-POPCOUNT_KINDS = ("compressor", "adder", "carry4")
+# the build choices (compile --popcount) and "adder", the earlier tree kept for benchmarks/head_luts.py
+POPCOUNT_KINDS = (*POPCOUNT_CHOICES, "adder")
 COUNTER_SETTLE_STAGE = 2
 COUNTER_INPUTS = 6  # inputs per counter of the compressor tree: each output bit is one LUT6
+LUT4_COUNTER_INPUTS = 3  # popcount="lut4": full adders, each output bit a 3-input function (one LUT4)
 
 
 def bits_for(value: int) -> int:
@@ -84,20 +87,23 @@ def adder_tree(prefix: str, leaves: list[str]) -> tuple[list[Wire], str, int, in
 
 
 def compressor_tree(
-    prefix: str, leaves: list[str], width: int, offset: int = 0, first_inputs: int = COUNTER_INPUTS
+    prefix: str, leaves: list[str], width: int, offset: int = 0, first_inputs: int | None = None,
+    counter_inputs: int = COUNTER_INPUTS,
 ) -> tuple[list[Wire], str]:
     """Counter (compressor) tree over 1-bit ``leaves``: (wires, ``width``-bit expression for the sum + ``offset``).
 
     Bits are kept in columns by weight (2**j). Every stage replaces each column of 3 or more bits by
-    counters of COUNTER_INPUTS (6) bits, plus one counter of the 3..5 left over: a counter is a small
-    ``+`` of its input bits (``wire [2:0] cs_…``), and each of its output bits depends on at most six
-    input bits, so it maps to one LUT6. Its output bit b goes to column j + b of the next stage.
+    counters of ``counter_inputs`` (COUNTER_INPUTS, 6) bits, plus one counter of the 3..5 left over: a
+    counter is a small ``+`` of its input bits (``wire [2:0] cs_…``), and each of its output bits depends
+    on at most six input bits, so it maps to one LUT6. With ``counter_inputs`` = 3 (popcount="lut4")
+    every counter is a full adder whose two output bits are one LUT4 each: on ECP5 that costs fewer LUT4
+    than the LUT6 counters split into LUT4s (docs/synthesis.md). Its output bit b goes to column j + b of the next stage.
     When every column holds at most two bits, the two rows and the constant ``offset`` are added in
     one ``width``-bit ``+``. Columns at or above ``width`` are left out (their bits are provably zero:
     the sum never reaches 2**width), and a counter near the top is only as wide as the columns left.
 
-    ``first_inputs`` (3..COUNTER_INPUTS) sizes the counters of the first stage, the one that reads the
-    output bits. The RTL always uses 6; benchmarks/head_luts.py tries 3 (full adders, so that each
+    ``first_inputs`` (3..counter_inputs; default counter_inputs) sizes the counters of the first stage,
+    the one that reads the output bits. The RTL always uses counter_inputs; benchmarks/head_luts.py tries 3 (full adders, so that each
     first-stage output bit is a function of three last-layer gates' six inputs, i.e. one LUT6 holding
     the gates too): in Yosys/ABC that cost more LUT6, not fewer (docs/synthesis.md).
     """
@@ -111,7 +117,7 @@ def compressor_tree(
             if len(col) <= 2:
                 nxt[j].extend(col)
                 continue
-            size = first_inputs if stage == 1 else COUNTER_INPUTS
+            size = first_inputs if stage == 1 and first_inputs else counter_inputs
             chunks = [col[i : i + size] for i in range(0, len(col), size)]
             for index, chunk in enumerate(chunks):
                 if len(chunk) < 3:  # 1-2 bits pass to the next stage unchanged
@@ -146,14 +152,16 @@ def class_score(section: Section, prefix: str, leaves: list[str], width: int, of
     """Add the popcount wires of one class to ``section``; return the ``width``-bit score expression."""
     if not leaves:
         return f"{width}'d{offset}"
-    if popcount == "compressor":
-        tree, expr = compressor_tree(prefix, leaves, width, offset)
+    if popcount in ("compressor", "lut4"):
+        counter = LUT4_COUNTER_INPUTS if popcount == "lut4" else COUNTER_INPUTS
+        tree, expr = compressor_tree(prefix, leaves, width, offset, counter_inputs=counter)
         section.wires.extend(tree)
         return expr
     if popcount == "carry4":
         nets, instances, cols = carry_tree(prefix, leaves, width, offset)
         section.nets.extend(nets)
         section.instances.extend(instances)
+        section.lint_waivers = LINT_WAIVERS
         return two_row_sum(cols, width)  # the offset is in the counters' columns already
     tree, root, root_width, _ = adder_tree(prefix, leaves)
     section.wires.extend(tree)

@@ -72,6 +72,7 @@ class Section:
     regs_title: str = ""
     nets: list[Net] = field(default_factory=list)  # driven by the instances (declared before the wires)
     instances: list[Instance] = field(default_factory=list)  # primitives (popcount="carry4")
+    lint_waivers: tuple[str, ...] = ()  # Verilator warnings waived around the nets and instances
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,8 @@ def eval_script(plan: ProofPlan, bits) -> str:
     """Yosys ``eval`` of both designs' scores and class_id on one input (0/1 per in_bits index)."""
     value = f"{plan.ports.num_inputs}'b" + "".join(str(int(v)) for v in reversed(list(bits)))
     sets = f"-set in_bits {value} -set in_valid 1'b1 -set clk 1'b0 -set rst 1'b0 -show scores -show class_id"
-    return _READ + f"eval {sets} {plan.module_a}\neval {sets} {plan.module_b}\n"
+    # flatten: a carry4 build's module instantiates LUT6_2/CARRY4, whose models eval reads through
+    return _READ + f"flatten\neval {sets} {plan.module_a}\neval {sets} {plan.module_b}\n"
 
 
 def _selection(module: str, wires) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .carry_sums import NotCarrySum, carry4_terms
+
 
 class NotLinear(Exception):
     """The score logic is not a plain sum of the cut bits (the BDD engine decides instead)."""
@@ -44,11 +46,16 @@ class _ModuleSums:
     def __init__(self, name: str, mod: dict, cut: dict):
         self.name = name
         self.cells = mod.get("cells", {})
-        self.driver: dict = {}  # bit id -> (cell name, index in its Y)
+        self.driver: dict = {}  # bit id -> (cell name, index in its value word: Y, or a CARRY4's O)
+        self.lut_driver: dict = {}  # bit id -> (LUT6_2 cell name, "O5"/"O6"): read by carry_sums only
         for cname, cell in self.cells.items():
-            for i, bit in enumerate(cell["connections"].get("Y", [])):
+            for i, bit in enumerate(_word(cell)):
                 if isinstance(bit, int):
                     self.driver[bit] = (cname, i)
+            if cell["type"] == "LUT6_2":
+                for port in ("O5", "O6"):
+                    for bit in cell["connections"].get(port, []):
+                        self.lut_driver[bit] = (cname, port)
         self.source: dict = {}  # bit id -> (constant, {var: 1}) for cut wires and in_bits
         ports = mod.get("ports", {})
         for pname, port in ports.items():
@@ -95,19 +102,25 @@ class _ModuleSums:
         width = len(bits)
         const, atoms = self.expand(bits)
         for cname in self.fold_order(atoms):
-            y_len = len(self.cells[cname]["connections"]["Y"])
+            y_len = len(_word(self.cells[cname]))
             weights = {k: atoms.pop(("bit", cname, k)) for k in range(y_len) if ("bit", cname, k) in atoms}
             bound = self.upper_bound(cname)
             wraps = bound >= 1 << y_len
-            # exact: value == sum of operands and bits above the bound's length are always 0; wrapping:
-            # every bit is needed, and the lost carry (scale * 2**y_len) must vanish modulo 2**width
-            needed = y_len if wraps else bound.bit_length()
+            # exact: value == sum of operands and bits above the bound's length are always 0. Wrapping,
+            # or high bits left unread (the emitter drops a counter's bits at or above the score width):
+            # the bits read are the low ``used`` bits of the value, so the sum stays congruent when the
+            # dropped part (scale * 2**used) vanishes modulo 2**width
+            needed = min(y_len, bound.bit_length())
             if not needed:
                 continue  # always 0
-            scale = _whole_scale(weights, needed)
+            used = needed if _whole_scale(weights, needed) is not None else len(weights)
+            scale = _whole_scale(weights, used) if used else None
             if scale is None:
                 raise NotLinear(f"{self.name}: signal is not a weighted sum of whole cell values ({cname})")
-            if wraps and (scale << y_len) % (1 << width):
+            if used < needed and (scale << used) % (1 << width):
+                raise NotLinear(f"{self.name}: signal is not a weighted sum of whole cell values ({cname}: {used} of "
+                                f"its {needed} bits read, and the rest is not a multiple of 2**{width})")
+            if wraps and (scale << used) % (1 << width):
                 raise NotLinear(f"{self.name}: {cname} can overflow its {y_len} bits (bound {bound})")
             c_const, c_atoms = self.cell_operands(cname)
             const += scale * c_const
@@ -146,9 +159,7 @@ class _ModuleSums:
         return order
 
     def operand_cells(self, cname: str) -> list:
-        conn = self.cells[cname]["connections"]
-        return [self.driver[b][0] for port in ("A", "B") for b in conn.get(port, [])
-                if isinstance(b, int) and b not in self.source and b in self.driver]
+        return sorted({atom[1] for atom in self.cell_operands(cname)[1] if atom[0] == "bit"})
 
     def expand(self, bits: list) -> tuple[int, dict]:
         """(constant, {atom: weight}) of an unsigned word, LSB first; atoms ("var", name) or ("bit", cell, k)."""
@@ -186,6 +197,18 @@ class _ModuleSums:
             raise NotLinear(f"{self.name}: signed arithmetic in {cname}")
         if kind == "$pos":
             return self.expand(conn["A"])
+        if kind == "CARRY4":  # compile --popcount carry4: the carry chain's value (carry_sums.py)
+            try:
+                terms = carry4_terms(cname, cell, self.cells, self.lut_driver)
+            except NotCarrySum as exc:
+                raise NotLinear(f"{self.name}: {exc}") from None
+            const, atoms = 0, {}
+            for bit, weight in terms:
+                c, found = self.expand([bit])
+                const += weight * c
+                for atom, count in found.items():
+                    atoms[atom] = atoms.get(atom, 0) + weight * count
+            return const, atoms
         if kind not in ("$add", "$or"):
             raise NotLinear(f"{self.name}: cell type {kind} ({cname}) in the score logic")
         (a_const, a_atoms), (b_const, b_atoms) = self.expand(conn["A"]), self.expand(conn["B"])
@@ -215,6 +238,11 @@ class _ModuleSums:
             bound += scale * d_bound if scale is not None else sum(live.values())
         self.bounds[cname] = bound
         return bound
+
+
+def _word(cell: dict) -> list:
+    """The bits of a cell's value, LSB first: Y, or the O of a CARRY4."""
+    return cell["connections"].get("O" if cell["type"] == "CARRY4" else "Y", [])
 
 
 def _whole_scale(weights: dict, bits: int) -> int | None:
