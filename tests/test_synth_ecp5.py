@@ -104,7 +104,7 @@ def test_ecp5_synthesis_and_place_and_route_of_a_pipelined_build(tmp_path):
     assert row["luts"] > 0 and row["ffs"] > 0 and row["core_luts"] > 0 and row["head_luts"] > 0
     assert row["blocks"]["core"]["luts"] + row["blocks"]["popcount"]["luts"] + row["blocks"]["argmax"]["luts"] == row["luts"]
     full = [r for r in doc["runs"] if r["variant"] == "full"][0]
-    assert "synth_ecp5 -top lgn_top" in full["script"] and "LUT4" in full["cells"] and "TRELLIS_FF" in full["cells"]
+    assert "synth_ecp5 -nowidelut -top lgn_top" in full["script"] and "LUT4" in full["cells"] and "TRELLIS_FF" in full["cells"]
     p = doc["pnr_ecp5"]
     assert p["status"] == "routed", p
     assert p["top"].startswith("lgn_top_wrap") and "lgn_top.v" in p["yosys_script"]
