@@ -320,7 +320,8 @@ def test_run_raw_inputs_synth_counts_the_verified_design(tmp_path):
     expected = encoder_cost(netlist["input_encoding"], live=live).lut6
     assert row["encoder_luts"] == expected
     assert 0 < expected < 2 * 784  # 2 x 400 random gates cannot read all 2,352 bits
-    assert row["core_luts"] > 0
+    assert row["core_luts"] > 0 and row["blocks"]["popcount"]["luts"] > 0
+    assert sum(block["luts"] for block in row["blocks"].values()) == row["luts"]  # merged included
     assert netlist["metadata"]["raw_inputs"]
     lines = result.output.splitlines()
     verified = next(i for i, line in enumerate(lines) if line.startswith("bit-exact:"))

@@ -59,6 +59,8 @@ def test_explore_reports_the_front_resumes_and_its_presets_retrain(tmp_path):
         if r["lut6_yosys"]:
             synth = json.loads((out / "points" / r["point"] / "rtl" / "synth.json").read_text())
             assert synth["table"][0]["luts"] == int(r["lut6_yosys"]) and synth["table"][0]["encoder_luts"] is not None
+            parts = ("encoder_yosys", "core_yosys", "merged_yosys", "popcount_yosys", "argmax_yosys")
+            assert sum(int(r[part]) for part in parts) == int(r["lut6_yosys"])  # the blocks add up
     assert "mean absolute error" in (out / "results.md").read_text()
 
     # a preset file per front point retrains the same network: same settings, same seed, same accuracy

@@ -118,6 +118,13 @@ def test_carry_chain_counters_read_as_exact_sums(tmp_path, bits, offset):
     assert linear_scores(tmp_path / "m.json", ["c"], {}, 1) == {"c": [(offset, {f"in_bits[{i}]": 1 for i in range(bits)})]}
 
 
+def _flip_second_init(text: str, mask: int) -> str:
+    """The RTL with ``mask`` XORed into the second LUT6_2's INIT (the first counter's position 1)."""
+    second = list(re.finditer(r"INIT\(64'h([0-9A-F]{16})\)", text))[1]
+    flipped = f"INIT(64'h{int(second.group(1), 16) ^ mask:016X})"
+    return text[: second.start()] + flipped + text[second.end():]
+
+
 @pytest.mark.parametrize("mutation, message", [
     # O5 of the first LUT miscounts one input pattern (INIT bit 1: I0 = 1, the others 0; O6 = O5 ^ I5 kept)
     (lambda t: re.sub(r"INIT\(64'h([0-9A-F]{16})\)", lambda m: f"INIT(64'h{int(m.group(1), 16) ^ (0x2 | 0x2 << 32):016X})",
@@ -126,6 +133,8 @@ def test_carry_chain_counters_read_as_exact_sums(tmp_path, bits, offset):
     # O6 no longer O5 ^ I5 (the upper half's bit 0 flipped)
     (lambda t: re.sub(r"INIT\(64'h([0-9A-F]{16})\)", lambda m: f"INIT(64'h{int(m.group(1), 16) ^ (1 << 32):016X})", t,
                       count=1), "O6 is not O5 ^ I5"),
+    # the upper digit of the first counter (position 1, I5 tied to 1) miscounts I0 = I1 = 1
+    (lambda t: _flip_second_init(t, 0x8 << 32), "not the count of their inputs"),
     # a carry coming in on CI
     (lambda t: t.replace(".CI(1'b0)", ".CI(in_bits[0])", 1), "CI is not 0"),
     # DI and S swapped at the first counter

@@ -190,3 +190,57 @@ def test_progress_names_every_tool_run_in_order(tmp_path):
     synthesize(out, flows=("generic", "ice40"), pnr=True, progress=seen.append)
     runs = [f"yosys {flow} ({variant})" for flow in ("generic", "ice40") for variant in ("full", "scores", "core")]
     assert seen == [f"{what} {i}/7" for i, what in enumerate(runs, 1)] + ["nextpnr-ice40 place and route 7/7"]
+
+
+def test_front_is_the_encoder_feeding_the_core(tmp_path):
+    """front_verilog (encoder and gate core together, what core = front - encoder subtracts) computes the
+    netlist's output bits from raw features: Yosys's eval of the flattened front against the Python
+    encoding and the netlist simulator, on random features (bits that no gate reads included)."""
+    from lgn2hw.backend.verilog.wrappers import front_verilog
+    from lgn2hw.ir.encoding import ThresholdEncoding
+    from lgn2hw.ir.simulate import Simulator
+    from lgn2hw.toolchain.yosys import find_yosys
+
+    yosys = shutil.which("yosys")
+    if yosys is None:
+        pytest.skip("yosys not installed")
+    net = random_gates(3, 12, widths=(10, 8), classes=2)
+    rng = np.random.default_rng(0)
+    net.input_encoding = {"kind": "threshold", "feature": (np.arange(12) // 3).tolist(),
+                          "threshold": rng.integers(0, 255, 12).tolist()}
+    net.metadata["raw_inputs"] = {"bits": 8, "features": 4, "port": "in_features"}
+    options = BuildOptions.from_netlist(net)
+    (tmp_path / "e.v").write_text(encoder_verilog(net, options, "e"))
+    (tmp_path / "c.v").write_text(core_verilog(net, "c"))
+    (tmp_path / "f.v").write_text(front_verilog(net, options, "f", "e", "c"))
+    features = rng.integers(0, 256, (6, 4))
+    bits = ThresholdEncoding.from_json(net.input_encoding, num_inputs=12).encode(features).astype(np.uint8)
+    expected = Simulator(net).output_bits(bits)
+    script = "read_verilog e.v c.v f.v; hierarchy -top f; flatten; proc; opt_clean"
+    for row, want in zip(features, expected):
+        value = sum(int(x) << (8 * i) for i, x in enumerate(row))
+        script += f"; tee -q -a eval.txt eval -set in_features {value} -show out_bits"
+    done = find_yosys().run_commands(script, cwd=tmp_path, what="yosys eval")
+    assert done.returncode == 0, done.output
+    shown = re.findall(r"\\out_bits = (\d+)'([01]+)", (tmp_path / "eval.txt").read_text())
+    assert len(shown) == len(features)
+    for (width, text), want in zip(shown, expected):
+        assert [int(c) for c in reversed(text)] == want.astype(int).tolist()
+
+
+def test_blocks_are_marginal_in_data_flow_order():
+    """Raw-input builds: encoder and core alone, merged = front - encoder - core (what ABC saves across
+    their boundary), popcount = scores - front (not scores - core - encoder, which charged the merge to
+    the popcount); the entries add up to the full design."""
+    from lgn2hw.backend.synth.report import FlowResult, SynthReport
+
+    report = SynthReport("d", "m", "Yosys", 10)
+    for variant, luts in (("full", 100), ("scores", 90), ("core", 60), ("encoder", 20), ("front", 70)):
+        report.runs.append(FlowResult("generic", variant, luts, 0, 3, {}, 0.1, "", ""))
+    blocks = report.blocks("generic")
+    assert {name: b["luts"] for name, b in blocks.items()} == {"encoder": 20, "core": 60, "merged": -10,
+                                                               "popcount": 20, "argmax": 10}
+    (row,) = report.table()
+    assert row["core_luts"] == 60 and row["head_luts"] == 30 and row["encoder_luts"] == 20 and row["merged_luts"] == -10
+    assert "encoder 20, core 60, merged -10, popcount 20, argmax 10" in report.summary()
+    assert sum(b["luts"] for b in blocks.values()) == row["luts"]

@@ -18,11 +18,16 @@ Per-block split (BLOCKS, in data-flow order): every flow also synthesizes
 - ``core``: the *gate core alone* (the same live gates, their output bits wired straight to ports);
 - ``scores``: the full RTL with class_id left unconnected, so Yosys removes the argmax and keeps gate
   core + popcount;
-- ``encoder`` (raw-input builds only): the threshold comparators alone.
-Block LUTs: core = core; popcount = scores - core (- encoder); argmax = full - scores; encoder =
-encoder. ABC optimizes across block boundaries in the bigger variants, so popcount and argmax are the
-marginal cost of adding that block, not an isolated synthesis of it. Block depth is cumulative: the
-longest path of the variant that ends with that block (core / scores / full).
+- ``encoder`` (raw-input builds only): the threshold comparators alone;
+- ``front`` (raw-input builds only): encoder and gate core together.
+Block LUTs: encoder = encoder and core = core, each synthesized alone; popcount = scores - core (in
+raw-input builds scores - front); argmax = full - scores; and in raw-input builds merged = front -
+encoder - core. ABC optimizes across block boundaries in the bigger variants, so popcount and argmax
+are the marginal cost of adding that block, and what it saves by merging comparators into first-layer
+LUTs is "merged" (usually negative) instead of being taken off the popcount, which then came out near
+zero or below (the README demo's carry4 head: -1); the entries add up to the full design. Block depth
+is cumulative: the longest path of the variant that ends with that block (encoder / front or core /
+scores / full).
 FFs: flip-flop cells of the full design (pipelined builds; 0 for the combinational RTL).
 
 Depth: ``ltp -noff`` after synthesis = longest topological path in cells (LUTs, plus carry cells where

@@ -12,7 +12,7 @@ class FlowResult:
     """One Yosys run: a flow on one variant (full design or gate core)."""
 
     flow: str
-    variant: str  # "full", "scores" (no argmax), "core" (gates alone) or "encoder" (comparators alone)
+    variant: str  # "full", "scores" (no argmax), "core" (gates alone), "encoder" (comparators alone), "front" (both)
     luts: int
     carries: int
     depth: int | None  # ltp -noff; None when it failed
@@ -131,18 +131,25 @@ class SynthReport:
         return None
 
     def blocks(self, flow: str) -> dict:
-        """Per block of ``flow``: {"luts": marginal LUTs, "depth": depth of the variant ending with it}.
-        Empty when the split was not run; encoder only for raw-input builds."""
+        """Per block of ``flow``: {"luts": LUTs, "depth": depth of the variant ending with it}. Empty when
+        the split was not run. Encoder and core are each synthesized alone; popcount and argmax are the
+        cost of adding them (scores - core, full - scores). A raw-input build also synthesizes encoder
+        and core together (front): popcount = scores - front, and "merged" = front - encoder - core, the
+        LUTs ABC saves by merging comparators into first-layer LUTs (usually negative), so that the
+        entries add up to the full design and neither the core nor the popcount is charged for it."""
         full, scores, core = self.get(flow, "full"), self.get(flow, "scores"), self.get(flow, "core")
-        encoder = self.get(flow, "encoder")
+        encoder, front = self.get(flow, "encoder"), self.get(flow, "front")
         if full is None or scores is None or core is None:
             return {}
-        enc = encoder.luts if encoder else 0
         out = {}
-        if encoder is not None:
+        before_popcount = core
+        if encoder is not None and front is not None:
             out["encoder"] = {"luts": encoder.luts, "depth": encoder.depth}
-        out["core"] = {"luts": core.luts, "depth": core.depth}
-        out["popcount"] = {"luts": scores.luts - core.luts - enc, "depth": scores.depth}
+            before_popcount = front
+        out["core"] = {"luts": core.luts, "depth": before_popcount.depth}
+        if before_popcount is front:
+            out["merged"] = {"luts": front.luts - encoder.luts - core.luts, "depth": front.depth}
+        out["popcount"] = {"luts": scores.luts - before_popcount.luts, "depth": scores.depth}
         out["argmax"] = {"luts": full.luts - scores.luts, "depth": full.depth}
         return out
 
@@ -151,14 +158,16 @@ class SynthReport:
         encoder when the RTL has one; head = everything after the core)."""
         rows = []
         for flow in FLOWS:
-            full, core = self.get(flow, "full"), self.get(flow, "core")
+            full = self.get(flow, "full")
             if full is None:
                 continue
             blocks = self.blocks(flow)
             row = {
                 "flow": flow, "yosys": full.yosys or self.yosys_version, "luts": full.luts, "ffs": full.ffs, "carries": full.carries, "depth": full.depth,
-                "core_luts": core.luts if core else None, "core_depth": core.depth if core else None,
-                "head_luts": full.luts - core.luts - blocks.get("encoder", {}).get("luts", 0) if core else None,
+                "core_luts": blocks["core"]["luts"] if blocks else None,
+                "core_depth": blocks["core"]["depth"] if blocks else None,
+                "head_luts": blocks["popcount"]["luts"] + blocks["argmax"]["luts"] if blocks else None,
+                "merged_luts": blocks["merged"]["luts"] if "merged" in blocks else None,
                 "blocks": blocks,
                 "seconds": round(sum(r.seconds for r in self.runs if r.flow == flow), 2),
             }
@@ -171,7 +180,7 @@ class SynthReport:
         parts = []
         for row in self.table():
             unit = LUT_UNITS[row["flow"]]
-            extra = [f"{name} {row['blocks'][name]['luts']:,}" for name in BLOCKS if name in row["blocks"]]
+            extra = [f"{name} {row['blocks'][name]['luts']:,}" for name in self._block_names() if name in row["blocks"]]
             extra += [f"depth {row['depth']}"] if row["depth"] is not None else []
             extra += [row["yosys"]] if row["yosys"] != self.yosys_version else []
             parts.append(f"{row['flow']} {row['luts']:,} {unit}, {row['ffs']:,} FF" + (f" ({', '.join(extra)})" if extra else ""))
@@ -182,8 +191,11 @@ class SynthReport:
         return text
 
     def _block_names(self) -> list[str]:
-        has_encoder = any(r.variant == "encoder" for r in self.runs)
-        return [b for b in BLOCKS if b != "encoder" or has_encoder]
+        """BLOCKS as this report has them: with an encoder, "merged" (encoder and core together, less
+        both alone) after the core."""
+        if not any(r.variant == "encoder" for r in self.runs):
+            return [b for b in BLOCKS if b != "encoder"]
+        return [*BLOCKS[:2], "merged", *BLOCKS[2:]]
 
     def to_dict(self) -> dict:
         return {
@@ -191,18 +203,22 @@ class SynthReport:
             "gates": self.gates, "seconds": round(self.seconds, 3), "table": self.table(),
             "runs": [asdict(r) for r in self.runs], "pnr": asdict(self.pnr) if self.pnr else None,
             "pnr_ecp5": asdict(self.pnr_ecp5) if self.pnr_ecp5 else None,
-            "split": ("core = the netlist's live gates alone (outputs wired to ports); popcount = scores - core "
-                      "(scores: full RTL without class_id); argmax = full - scores; encoder (raw-input builds) = "
-                      "the comparators alone; head = full - core - encoder; block depth = depth of the variant "
-                      "ending with the block"),
+            "split": ("core = the netlist's live gates alone (outputs wired to ports); encoder (raw-input builds) = "
+                      "the comparators alone; merged = front - encoder - core (front: encoder and core together; "
+                      "what ABC saves across their boundary); popcount = scores - core, or scores - front "
+                      "(scores: full RTL without class_id); argmax = full - scores; head = popcount + argmax; "
+                      "block depth = depth of the variant ending with the block"),
         }
 
     def markdown(self) -> str:
         lines = [
             f"# Synthesis of `{self.module_name}` ({self.gates:,} gates)", "",
-            f"{self.yosys_version}. Blocks: core = the gates alone (outputs straight to ports); popcount = "
-            "(full RTL without class_id) - core; argmax = full - (full without class_id)"
-            + ("; encoder = the threshold comparators alone" if any(r.variant == "encoder" for r in self.runs) else "")
+            f"{self.yosys_version}. Blocks: core = the gates "
+            "alone (outputs straight to ports); popcount = (full RTL without class_id) - core; argmax = full - "
+            "(full without class_id)"
+            + ("; encoder = the threshold comparators alone; merged = (encoder and gates together) - encoder - "
+               "core, the LUTs saved across their boundary, and popcount counted on top of encoder and gates "
+               "together" if any(r.variant == "encoder" for r in self.runs) else "")
             + ". Depth in cells; per block, the depth of the design up to and including that block."
             + "".join(f" The {r['flow']} flow ran {r['yosys']}." for r in self.table() if r["yosys"] != self.yosys_version)
             + " LUTs: " + ", ".join(f"{r['flow']} {LUT_UNITS[r['flow']]}" for r in self.table()) + ".", "",

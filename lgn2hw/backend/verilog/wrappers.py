@@ -4,6 +4,7 @@
 - ``scores_verilog``: the full top module wrapped so that only ``scores`` leaves (no argmax);
 - ``encoder_verilog``: the raw-input comparators the design keeps, alone (the same comparator_expr as the
   top module);
+- ``front_verilog``: encoder and gate core together (a raw-input build's design up to the core's outputs);
 - ``registered_io_verilog`` / ``serial_input_verilog``: the export's registered-IO wrapper and the
   serial-input top for small packages, for either input port (in_bits, or a raw-input build's in_features) (templates/registered_io.v.j2, templates/serial_input.v.j2; both
   include templates/output_registers.v.j2).
@@ -22,11 +23,17 @@ from .print import print_structural, render
 from .records import Assign, Decl, Instance, Net, StructuralModule, bit_range
 
 
+def _core_outputs(netlist: Netlist) -> list[int]:
+    """The output signals core_verilog puts on ``out_bits``: every non-constant one."""
+    n = netlist.num_inputs
+    return [s for s in netlist.outputs.tolist() if s < n or not GATES[int(netlist.ops[s - n])].is_constant]
+
+
 def core_verilog(netlist: Netlist, module_name: str) -> str:
     """The gate core alone as a Verilog module: the live gates of the emitted RTL, with every
     non-constant output bit wired to a port ``out_bits`` (no popcount, no argmax)."""
     n = netlist.num_inputs
-    outs = [s for s in netlist.outputs.tolist() if s < n or not GATES[int(netlist.ops[s - n])].is_constant]
+    outs = _core_outputs(netlist)
     live = netlist.live_signals(outs)
 
     def name(s: int) -> str:
@@ -72,6 +79,25 @@ def encoder_verilog(netlist: Netlist, options: BuildOptions, module_name: str) -
              for k, i in enumerate(bits)]
     if not bits:
         items.append(Assign("in_bits", "1'b0"))
+    return print_structural(StructuralModule(module_name, ports, items))
+
+
+def front_verilog(netlist: Netlist, options: BuildOptions, module_name: str, encoder_name: str,
+                  core_name: str) -> str:
+    """A raw-input build's front: the encoder module ``encoder_name`` (encoder_verilog) feeding the core
+    module ``core_name`` (core_verilog), raw features in, the core's ``out_bits`` out. Synthesized flat,
+    it is what the popcount's cost is counted on top of (scores - front), and front - encoder - core is
+    what ABC saves by merging comparators into first-layer LUTs (synth's "merged" entry)."""
+    raw = options.raw_inputs
+    n = netlist.num_inputs
+    bits = netlist.live_signals()[:n].nonzero()[0].tolist()
+    width = max(1, len(_core_outputs(netlist)))
+    ports = [Decl("input", raw.port, raw.width), Decl("output", "out_bits", width)]
+    items = [Net("encoded", max(1, len(bits))), Net("in_bits", n)]
+    position = {i: k for k, i in enumerate(bits)}
+    items += [Assign(f"in_bits[{i}]", f"encoded[{position[i]}]" if i in position else "1'b0") for i in range(n)]
+    items += [Instance(encoder_name, "u_encoder", ((raw.port, raw.port), ("in_bits", "encoded"))),
+              Instance(core_name, "u_core", (("in_bits", "in_bits"), ("out_bits", "out_bits")))]
     return print_structural(StructuralModule(module_name, ports, items))
 
 

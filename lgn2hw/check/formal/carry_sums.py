@@ -10,11 +10,14 @@ the four positions, with c0 = CI | CYINIT,
 
 A position whose DI and S are both 0 adds nothing and passes the carry; when the top position is such a
 one, CO[3] = DI[3] = 0 and the value is O alone. A position with an operand is accepted when DI and S
-come from O5 and O6 of one LUT6_2 whose upper INIT half is the complement of the lower one (O6 = O5 ^ I5,
-so DI ^ S is the bit on I5), and when the positions' LUTs read the same I0..I4 and their O5 bits
-together are the count of those inputs (sum_k 2**k O5[k] = I0 + ... + I4 for all 32 input values, read
-off the INIT strings). The CARRY4's value is then exactly c0 + (I0 + ... + I4) + sum_k 2**k I5[k], a sum
-the fold of sums.py continues through. Anything else raises NotLinear (and the BDDs decide).
+come from O5 and O6 of one LUT6_2 and the positions' LUTs read the same I0..I4. Its digit DI + (DI ^ S)
+is then read off the INIT string: with a signal on I5 the upper INIT half must be the complement of the
+lower one (O6 = O5 ^ I5, so DI ^ S is the bit on I5, a term of its own); with I5 tied to 1, O5 and O6
+are two functions of I0..I4 (INIT[31:0] and INIT[63:32]) and the digit is O5 + (O5 ^ O6); with I5 tied
+to 0, O6 = O5 and the digit is O5. The digits' functions of I0..I4 must add up to their count,
+sum_k 2**k digit_k(x) = I0 + ... + I4, for all 32 input values. The CARRY4's value is then exactly
+c0 + (I0 + ... + I4) + sum_k 2**k I5[k] over the positions whose I5 is a signal, a sum the fold of
+sums.py continues through. Anything else raises NotLinear (and the BDDs decide).
 """
 
 from __future__ import annotations
@@ -50,29 +53,38 @@ def carry4_terms(name: str, cell: dict, cells: dict, lut_driver: dict) -> list:
             raise NotCarrySum(f"{name}: position {k} is not driven by O5/O6 of one LUT6_2")
         lut = cells[d[0]]
         init = _init(lut)
-        if init >> 32 != ~init & 0xFFFFFFFF:
+        low, high = init & 0xFFFFFFFF, init >> 32
+        i5 = lut["connections"]["I5"][0]
+        if i5 == "1":  # O5 and O6 are both functions of I0..I4: the digit is O5 + (O5 ^ O6)
+            tables = [low, low ^ high]
+        elif i5 == "0":  # O6 = O5: the digit is O5
+            tables = [low]
+        elif high == ~low & 0xFFFFFFFF:  # O6 = O5 ^ I5: the digit is O5 + I5
+            tables = [low]
+            terms.append((i5, 1 << k))
+        else:
             raise NotCarrySum(f"{d[0]}: O6 is not O5 ^ I5")
-        terms.append((lut["connections"]["I5"][0], 1 << k))  # DI ^ S = I5
-        luts.append((k, d[0], init & 0xFFFFFFFF))
+        luts.append((k, d[0], tables))
     if luts:
         inputs = [tuple(cells[lut]["connections"][pin][0] for pin in LUT_INPUTS) for _, lut, _ in luts]
         if any(group != inputs[0] for group in inputs):
             raise NotCarrySum(f"{name}: the positions' LUTs read different I0..I4")
-        _check_count(name, inputs[0], [(k, low) for k, _, low in luts])
+        _check_count(name, inputs[0], [(k, table) for k, _, tables in luts for table in tables])
         terms.extend((bit, 1) for bit in inputs[0])
     return terms
 
 
-def _check_count(name: str, group: tuple, positions: list) -> None:
-    """sum_k 2**k O5[k] == I0 + ... + I4 for every value of the inputs (constant pins at their value)."""
+def _check_count(name: str, group: tuple, tables: list) -> None:
+    """sum 2**k table(x) over the (position k, 32-entry truth table) pairs == I0 + ... + I4 for every
+    value of the inputs (constant pins at their value)."""
     fixed = {i: int(bit) for i, bit in enumerate(group) if bit in ("0", "1")}
     free = [i for i in range(len(group)) if i not in fixed]
     for values in product((0, 1), repeat=len(free)):
         x = dict(fixed)
         x.update(zip(free, values))
         index = sum(x[i] << i for i in range(len(group)))
-        if sum(((low >> index) & 1) << k for k, low in positions) != sum(x.values()):
-            raise NotCarrySum(f"{name}: its LUTs' O5 bits are not the count of their inputs")
+        if sum(((table >> index) & 1) << k for k, table in tables) != sum(x.values()):
+            raise NotCarrySum(f"{name}: its LUTs' digits are not the count of their inputs")
 
 
 def _init(lut: dict) -> int:

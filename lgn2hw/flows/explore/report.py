@@ -12,7 +12,7 @@ from ...frontend.presets import preset_document
 
 CSV_COLUMNS = ("point", "widths", "thresholds", "connections", "pool", "hard_test_acc", "selection_gap",
                "train_seconds", "gates_raw", "gates", "lut6_estimate", "encoder_est", "core_est", "popcount_est",
-               "argmax_est", "lut6_yosys", "encoder_yosys", "core_yosys", "popcount_yosys", "argmax_yosys",
+               "argmax_est", "lut6_yosys", "encoder_yosys", "core_yosys", "merged_yosys", "popcount_yosys", "argmax_yosys",
                "estimate_error", "on_front")
 
 
@@ -46,7 +46,7 @@ def _row(r: dict, on_front: bool) -> list:
     return [r["point"], ",".join(str(w) for w in s["widths"]), s["thresholds"], s["connections"], s.get("pool", ""),
             f"{r['hard_test_acc']:.6f}", f"{r['selection_gap']:.6f}", f"{r['train_seconds']:.1f}", r["gates_raw"],
             r["gates"], e["total"], e["encoder"], e["core"], e["popcount"], e["argmax"], y.get("luts", ""),
-            y.get("encoder", ""), y.get("core", ""), y.get("popcount", ""), y.get("argmax", ""),
+            y.get("encoder", ""), y.get("core", ""), y.get("merged", ""), y.get("popcount", ""), y.get("argmax", ""),
             "" if err is None else f"{err:+.4f}", "yes" if on_front else "no"]
 
 
@@ -62,21 +62,24 @@ def to_csv(results: list[dict], front: list[dict]) -> str:
 
 def to_markdown(results: list[dict], front: list[dict], yosys_version: str | None) -> str:
     ids = {r["point"] for r in front}
-    lines = ["| front | point | hard acc % | LUT6 (Yosys) | encoder | core | popcount | argmax | LUT6 estimate "
-             "(error) | gates (-O2) | train s |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| front | point | hard acc % | LUT6 (Yosys) | encoder | core | merged | popcount | argmax | LUT6 "
+             "estimate (error) | gates (-O2) | train s |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(results, key=lambda r: (lut6(r), r["point"])):
         y, e, err = r.get("yosys"), r["estimate"], estimate_error(r)
-        blocks = [y[b] if y else e[b] for b in ("encoder", "core", "popcount", "argmax")]
+        blocks = [y[b] if y else e[b] for b in ("encoder", "core")]
+        blocks += [y.get("merged", "-") if y else "-"]  # Yosys only (the estimate merges nothing)
+        blocks += [y[b] if y else e[b] for b in ("popcount", "argmax")]
         mark = "**yes**" if r["point"] in ids else ""
         lines.append(f"| {mark} | {r['point']} | {100 * r['hard_test_acc']:.2f} | {y['luts'] if y else '-'} | "
-                     + " | ".join(f"{b:,}" for b in blocks)
+                     + " | ".join(f"{b:,}" if isinstance(b, int) else b for b in blocks)
                      + f" | {e['total']:,}" + (f" ({100 * err:+.1f} %)" if err is not None else "")
                      + f" | {r['gates_raw']:,} -> {r['gates']:,} | {r['train_seconds']:.0f} |")
     measured = [estimate_error(r) for r in results if estimate_error(r) is not None]
     notes = ["", "LUT6: the whole design from uint8 pixels (encoder + gate core + popcount + argmax), "
              f"{yosys_version or 'Yosys (not run)'} `synth -lut 6` (post-synthesis) where run; block columns are Yosys's "
-             "marginal counts, or the estimate's (lgn2hw.backend.synth.estimate) for points not synthesized. The "
+             "counts (encoder and core alone, merged = what encoder and core save together, popcount and argmax "
+             "the cost of adding them; they add up to the LUT6), or the estimate's (lgn2hw.backend.synth.estimate) for points not synthesized. The "
              "front is computed on the Yosys counts where every screened point has one."]
     if measured:
         mean_abs = sum(abs(m) for m in measured) / len(measured)

@@ -100,7 +100,7 @@ def run_explore(config: ExploreConfig, outdir: str | os.PathLike, progress: bool
         row = report.table()[0]
         blocks = row["blocks"]
         r["yosys"] = {"version": report.yosys_version, "luts": row["luts"],
-                      **{b: blocks.get(b, {}).get("luts", 0) for b in ("encoder", "core", "popcount", "argmax")}}
+                      **{b: blocks.get(b, {}).get("luts", 0) for b in ("encoder", "core", "merged", "popcount", "argmax")}}
         version = report.yosys_version
         _write_result(outdir / "points" / r["point"], r)
         synthesized += 1
