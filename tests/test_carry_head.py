@@ -60,7 +60,7 @@ def _eval_plan(leaves: int, width: int, offset: int, values: np.ndarray) -> np.n
     return total & ((1 << width) - 1)
 
 
-@pytest.mark.parametrize("leaves", [1, 2, 3, 5, 7, 9, 12])
+@pytest.mark.parametrize("leaves", [1, 2, 3, 5, 6, 7, 9, 12])
 def test_plan_counts_exhaustively(leaves):
     width = leaves.bit_length()
     values = np.array(list(itertools.product((0, 1), repeat=leaves)), dtype=np.int64)
@@ -85,7 +85,6 @@ def test_lut_init_is_the_count_in_two_redundant_digits():
         for pattern in range(32):
             group = [ones * (pattern >> i & 1) for i in range(5)]
             count = bin(pattern & ((1 << size) - 1)).count("1")
-            digits = 0
             for extra in (0, 1):
                 s0, d0 = _lut(lut_init(size, 0), group + [ones * extra])
                 assert int(d0[0]) == count & 1 and int(s0[0]) == (count & 1) ^ extra

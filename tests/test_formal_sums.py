@@ -125,6 +125,14 @@ def _flip_second_init(text: str, mask: int) -> str:
     return text[: second.start()] + flipped + text[second.end():]
 
 
+def _swap_second_lut_i0_i1(text: str) -> str:
+    """The RTL with I0 and I1 of the second LUT6_2 (the first counter's position 1) exchanged."""
+    second = list(re.finditer(r"LUT6_2 #[^;]*;", text))[1]
+    pins = dict(re.findall(r"\.(I[01])\(([^)]*)\)", second.group(0)))
+    swapped = second.group(0).replace(f".I0({pins['I0']})", ".I0(@)").replace(f".I1({pins['I1']})", f".I1({pins['I0']})")
+    return text[: second.start()] + swapped.replace(".I0(@)", f".I0({pins['I1']})") + text[second.end():]
+
+
 @pytest.mark.parametrize("mutation, message", [
     # O5 of the first LUT miscounts one input pattern (INIT bit 1: I0 = 1, the others 0; O6 = O5 ^ I5 kept)
     (lambda t: re.sub(r"INIT\(64'h([0-9A-F]{16})\)", lambda m: f"INIT(64'h{int(m.group(1), 16) ^ (0x2 | 0x2 << 32):016X})",
@@ -135,6 +143,10 @@ def _flip_second_init(text: str, mask: int) -> str:
                       count=1), "O6 is not O5 ^ I5"),
     # the upper digit of the first counter (position 1, I5 tied to 1) miscounts I0 = I1 = 1
     (lambda t: _flip_second_init(t, 0x8 << 32), "not the count of their inputs"),
+    # the upper digit's LUT reads a signal on I5 (O6 is then no longer a second function of I0..I4)
+    (lambda t: t.replace(".I5(1'b1)", ".I5(in_bits[0])", 1), "O6 is not O5 ^ I5"),
+    # the first counter's two LUTs read their group in different orders (refused, though symmetric)
+    (lambda t: _swap_second_lut_i0_i1(t), "read different I0..I4"),
     # a carry coming in on CI
     (lambda t: t.replace(".CI(1'b0)", ".CI(in_bits[0])", 1), "CI is not 0"),
     # DI and S swapped at the first counter
@@ -148,4 +160,31 @@ def test_carry_chain_counters_that_are_not_sums_are_refused(tmp_path, mutation, 
     (tmp_path / "m.v").write_text(broken)
     write_json(tmp_path)
     with pytest.raises(NotLinear, match=re.escape(message)):
+        linear_scores(tmp_path / "m.json", ["c"], {}, 1)
+
+
+def test_a_carry_position_whose_lut_has_i5_tied_to_0_adds_its_o5(tmp_path):
+    """I5 = 0: O6 = O5 (INIT[31:0]), so the position's digit is O5 alone. A hand-built counter over three
+    bits (position 0: parity + the bit on I5; position 1: [count >= 2] with I5 tied to 0) plus CYINIT
+    is read as the sum of its five inputs."""
+    from lgn2hw.backend.verilog.carry_head import lut_init, primitive_models
+
+    zero_high = lambda init: "64'h00000000" + init.split("'h")[1][8:]  # noqa: E731 - the upper half is unused
+    text = ("module c(input wire [4:0] in_bits, output wire [2:0] score0);\n"
+            "    wire [1:0] s, d;\n    wire [3:0] o;\n"
+            f"    LUT6_2 #(.INIT({lut_init(3, 0)})) l0(.O6(s[0]), .O5(d[0]), .I0(in_bits[0]), .I1(in_bits[1]), "
+            ".I2(in_bits[2]), .I3(1'b0), .I4(1'b0), .I5(in_bits[3]));\n"
+            f"    LUT6_2 #(.INIT({zero_high(lut_init(3, 1))})) l1(.O6(s[1]), .O5(d[1]), .I0(in_bits[0]), "
+            ".I1(in_bits[1]), .I2(in_bits[2]), .I3(1'b0), .I4(1'b0), .I5(1'b0));\n"
+            "    CARRY4 c4(.CO(), .O(o), .CI(1'b0), .CYINIT(in_bits[4]), .DI({2'b0, d}), .S({2'b0, s}));\n"
+            "    assign score0 = o[2:0];\nendmodule\n" + primitive_models())
+    (tmp_path / "m.v").write_text(text)
+    write_json(tmp_path)
+    assert linear_scores(tmp_path / "m.json", ["c"], {}, 1) == {"c": [(0, {f"in_bits[{i}]": 1 for i in range(5)})]}
+    # the same counter with position 1's O5 miscounting one pattern is refused
+    broken = text.replace(zero_high(lut_init(3, 1)), zero_high(lut_init(3, 1))[:-1] + "9", 1)
+    assert broken != text
+    (tmp_path / "m.v").write_text(broken)
+    write_json(tmp_path)
+    with pytest.raises(NotLinear, match="not the count of their inputs"):
         linear_scores(tmp_path / "m.json", ["c"], {}, 1)

@@ -193,7 +193,7 @@ def test_progress_names_every_tool_run_in_order(tmp_path):
 
 
 def test_front_is_the_encoder_feeding_the_core(tmp_path):
-    """front_verilog (encoder and gate core together, what core = front - encoder subtracts) computes the
+    """front_verilog (encoder and gate core together, what the popcount's cost is counted on) computes the
     netlist's output bits from raw features: Yosys's eval of the flattened front against the Python
     encoding and the netlist simulator, on random features (bits that no gate reads included)."""
     from lgn2hw.backend.verilog.wrappers import front_verilog
@@ -244,3 +244,16 @@ def test_blocks_are_marginal_in_data_flow_order():
     assert row["core_luts"] == 60 and row["head_luts"] == 30 and row["encoder_luts"] == 20 and row["merged_luts"] == -10
     assert "encoder 20, core 60, merged -10, popcount 20, argmax 10" in report.summary()
     assert sum(b["luts"] for b in blocks.values()) == row["luts"]
+
+
+def test_a_report_without_the_front_run_keeps_the_encoder_and_the_earlier_split():
+    """synth.json of an earlier lgn2hw (encoder but no front run): encoder listed, no merged entry, the
+    popcount = scores - core - encoder as it was counted then."""
+    from lgn2hw.backend.synth.report import FlowResult, SynthReport
+
+    report = SynthReport("d", "m", "Yosys", 10)
+    for variant, luts in (("full", 100), ("scores", 90), ("core", 60), ("encoder", 20)):
+        report.runs.append(FlowResult("generic", variant, luts, 0, 3, {}, 0.1, "", ""))
+    assert {name: b["luts"] for name, b in report.blocks("generic").items()} == {"encoder": 20, "core": 60,
+                                                                                 "popcount": 10, "argmax": 10}
+    assert "merged" not in report.markdown() and "encoder LUTs" in report.markdown()

@@ -131,31 +131,35 @@ class SynthReport:
         return None
 
     def blocks(self, flow: str) -> dict:
-        """Per block of ``flow``: {"luts": LUTs, "depth": depth of the variant ending with it}. Empty when
-        the split was not run. Encoder and core are each synthesized alone; popcount and argmax are the
-        cost of adding them (scores - core, full - scores). A raw-input build also synthesizes encoder
-        and core together (front): popcount = scores - front, and "merged" = front - encoder - core, the
-        LUTs ABC saves by merging comparators into first-layer LUTs (usually negative), so that the
-        entries add up to the full design and neither the core nor the popcount is charged for it."""
+        """Per block of ``flow``: {"luts": LUTs, "depth": depth of the design up to and including the
+        block}. Empty when the split was not run. Encoder and core are each synthesized alone; popcount
+        and argmax are the cost of adding them (scores - core, full - scores). A raw-input build also
+        synthesizes encoder and core together (front): popcount = scores - front, and "merged" = front -
+        encoder - core, the LUTs ABC saves by merging comparators into first-layer LUTs (usually
+        negative), so that the entries add up to the full design and neither the core nor the popcount
+        is charged for it; the core's and the merge's depth is then the front's."""
         full, scores, core = self.get(flow, "full"), self.get(flow, "scores"), self.get(flow, "core")
         encoder, front = self.get(flow, "encoder"), self.get(flow, "front")
         if full is None or scores is None or core is None:
             return {}
         out = {}
-        before_popcount = core
-        if encoder is not None and front is not None:
+        if encoder is not None:
             out["encoder"] = {"luts": encoder.luts, "depth": encoder.depth}
-            before_popcount = front
-        out["core"] = {"luts": core.luts, "depth": before_popcount.depth}
-        if before_popcount is front:
+        if encoder is not None and front is not None:
+            out["core"] = {"luts": core.luts, "depth": front.depth}
             out["merged"] = {"luts": front.luts - encoder.luts - core.luts, "depth": front.depth}
-        out["popcount"] = {"luts": scores.luts - before_popcount.luts, "depth": scores.depth}
+            before_popcount = front.luts
+        else:  # no front run (a report of an earlier lgn2hw): the merge stays in the popcount
+            out["core"] = {"luts": core.luts, "depth": core.depth}
+            before_popcount = core.luts + (encoder.luts if encoder is not None else 0)
+        out["popcount"] = {"luts": scores.luts - before_popcount, "depth": scores.depth}
         out["argmax"] = {"luts": full.luts - scores.luts, "depth": full.depth}
         return out
 
     def table(self) -> list[dict]:
         """One row per flow: full LUTs, FFs, carries, depth, and per-block LUTs (core/popcount/argmax,
-        encoder when the RTL has one; head = everything after the core)."""
+        encoder and merged when the RTL has an encoder; head = popcount + argmax, i.e. full - core, or
+        full - front in raw-input builds)."""
         rows = []
         for flow in FLOWS:
             full = self.get(flow, "full")
@@ -192,9 +196,11 @@ class SynthReport:
 
     def _block_names(self) -> list[str]:
         """BLOCKS as this report has them: with an encoder, "merged" (encoder and core together, less
-        both alone) after the core."""
+        both alone) after the core when the front was synthesized."""
         if not any(r.variant == "encoder" for r in self.runs):
             return [b for b in BLOCKS if b != "encoder"]
+        if not any(r.variant == "front" for r in self.runs):
+            return list(BLOCKS)
         return [*BLOCKS[:2], "merged", *BLOCKS[2:]]
 
     def to_dict(self) -> dict:
@@ -216,9 +222,9 @@ class SynthReport:
             f"{self.yosys_version}. Blocks: core = the gates "
             "alone (outputs straight to ports); popcount = (full RTL without class_id) - core; argmax = full - "
             "(full without class_id)"
-            + ("; encoder = the threshold comparators alone; merged = (encoder and gates together) - encoder - "
-               "core, the LUTs saved across their boundary, and popcount counted on top of encoder and gates "
-               "together" if any(r.variant == "encoder" for r in self.runs) else "")
+            + ("; encoder = the threshold comparators alone" if "encoder" in self._block_names() else "")
+            + ("; merged = (encoder and gates together) - encoder - core, the LUTs saved across their boundary, "
+               "and popcount counted on top of encoder and gates together" if "merged" in self._block_names() else "")
             + ". Depth in cells; per block, the depth of the design up to and including that block."
             + "".join(f" The {r['flow']} flow ran {r['yosys']}." for r in self.table() if r["yosys"] != self.yosys_version)
             + " LUTs: " + ", ".join(f"{r['flow']} {LUT_UNITS[r['flow']]}" for r in self.table()) + ".", "",

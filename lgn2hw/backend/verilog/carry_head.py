@@ -55,7 +55,7 @@ def primitive_models() -> str:
 @dataclass(frozen=True)
 class Counter:
     """One counter on column k: ``group`` (<= 5 bits on I0..I4 of its LUTs), ``extra`` (I5 of position
-    0, ZERO where none) and ``cin`` (CYINIT), all of column k; ``outputs`` bits of weights 2**k ..
+    0) and ``cin`` (CYINIT), all of column k; ``outputs`` bits of weights 2**k ..
     2**(k + outputs - 1)."""
 
     name: str

@@ -91,7 +91,8 @@ def run_explore(config: ExploreConfig, outdir: str | os.PathLike, progress: bool
                 "none": []}[config.synth]
     synthesized, version = 0, None
     for r in to_synth:
-        if r.get("yosys"):
+        # a count without "merged" is from before the front run (2026-12-06): its popcount holds the merge
+        if r.get("yosys") and "merged" in r["yosys"]:
             version = r["yosys"]["version"]
             continue
         echo(f"yosys synth -lut 6: {r['point']}")
@@ -100,7 +101,8 @@ def run_explore(config: ExploreConfig, outdir: str | os.PathLike, progress: bool
         row = report.table()[0]
         blocks = row["blocks"]
         r["yosys"] = {"version": report.yosys_version, "luts": row["luts"],
-                      **{b: blocks.get(b, {}).get("luts", 0) for b in ("encoder", "core", "merged", "popcount", "argmax")}}
+                      **{b: blocks.get(b, {}).get("luts", 0) for b in ("encoder", "core", "popcount", "argmax")},
+                      **({"merged": blocks["merged"]["luts"]} if "merged" in blocks else {})}
         version = report.yosys_version
         _write_result(outdir / "points" / r["point"], r)
         synthesized += 1
