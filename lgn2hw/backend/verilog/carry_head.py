@@ -83,9 +83,8 @@ def lut_init(group_size: int, position: int) -> str:
     low = high = 0
     for index in range(32):
         count = bin(index & ((1 << group_size) - 1)).count("1")
-        if position == 0:
-            o5 = o6 = count & 1
-            o6 ^= 1
+        if position == 0:  # the upper half is read with I5 = 1: O5 ^ 1
+            o5, o6 = count & 1, (count & 1) ^ 1
         else:
             o5, o6 = int(count >= 2), int(2 <= count < 4)
         low |= o5 << index

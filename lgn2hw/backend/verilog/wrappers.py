@@ -29,6 +29,11 @@ def _core_outputs(netlist: Netlist) -> list[int]:
     return [s for s in netlist.outputs.tolist() if s < n or not GATES[int(netlist.ops[s - n])].is_constant]
 
 
+def _encoded_bits(netlist: Netlist) -> list[int]:
+    """The input bits some output reads, in order: the ones encoder_verilog gives a comparator."""
+    return netlist.live_signals()[: netlist.num_inputs].nonzero()[0].tolist()
+
+
 def core_verilog(netlist: Netlist, module_name: str) -> str:
     """The gate core alone as a Verilog module: the live gates of the emitted RTL, with every
     non-constant output bit wired to a port ``out_bits`` (no popcount, no argmax)."""
@@ -72,7 +77,7 @@ def encoder_verilog(netlist: Netlist, options: BuildOptions, module_name: str) -
     if raw is None:
         return None
     encoding = ThresholdEncoding.from_json(netlist.input_encoding, num_inputs=netlist.num_inputs)
-    bits = netlist.live_signals()[: netlist.num_inputs].nonzero()[0].tolist()
+    bits = _encoded_bits(netlist)
     features, thresholds = encoding.feature.tolist(), encoding.threshold.tolist()
     ports = [Decl("input", raw.port, raw.width), Decl("output", "in_bits", max(1, len(bits)))]
     items = [Assign(f"in_bits[{k}]", comparator_expr(features[i], thresholds[i], raw.bits, raw.port)[0])
@@ -90,7 +95,7 @@ def front_verilog(netlist: Netlist, options: BuildOptions, module_name: str, enc
     what ABC saves by merging comparators into first-layer LUTs (synth's "merged" entry)."""
     raw = options.raw_inputs
     n = netlist.num_inputs
-    bits = netlist.live_signals()[:n].nonzero()[0].tolist()
+    bits = _encoded_bits(netlist)
     width = max(1, len(_core_outputs(netlist)))
     ports = [Decl("input", raw.port, raw.width), Decl("output", "out_bits", width)]
     items = [Net("encoded", max(1, len(bits))), Net("in_bits", n)]

@@ -67,9 +67,8 @@ def to_markdown(results: list[dict], front: list[dict], yosys_version: str | Non
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(results, key=lambda r: (lut6(r), r["point"])):
         y, e, err = r.get("yosys"), r["estimate"], estimate_error(r)
-        blocks = [y[b] if y else e[b] for b in ("encoder", "core")]
-        blocks += [y.get("merged", "-") if y else "-"]  # Yosys only (the estimate merges nothing)
-        blocks += [y[b] if y else e[b] for b in ("popcount", "argmax")]
+        # merged is Yosys's only (the estimate merges nothing), and absent from counts made before it
+        blocks = [(y or e).get(b, "-") for b in ("encoder", "core", "merged", "popcount", "argmax")]
         mark = "**yes**" if r["point"] in ids else ""
         lines.append(f"| {mark} | {r['point']} | {100 * r['hard_test_acc']:.2f} | {format(y['luts'], ',') if y else '-'} | "
                      + " | ".join(f"{b:,}" if isinstance(b, int) else b for b in blocks)
