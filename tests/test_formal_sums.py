@@ -100,14 +100,15 @@ def test_linear_scores_drops_a_carry_only_where_the_score_drops_it(tmp_path):
 def _carry_head_module(bits: int, offset: int = 0) -> str:
     """A module ``c`` whose score0 is the popcount="carry4" head of in_bits (+ offset), with Yosys's
     models of LUT6_2 and CARRY4 beside it (what the proof reads)."""
-    from lgn2hw.backend.verilog.carry_head import carry_tree, primitive_models
+    from lgn2hw.backend.verilog.carry_head import primitive_tree
+    from lgn2hw.backend.verilog.primitives import primitive_models
     from lgn2hw.backend.verilog.heads import two_row_sum
 
     width = (bits + offset).bit_length()
-    nets, instances, cols = carry_tree("p", [f"in_bits[{i}]" for i in range(bits)], width, offset)
+    nets, instances, cols = primitive_tree("p", [f"in_bits[{i}]" for i in range(bits)], width, offset)
     body = "".join(f"    {n.text}\n" for n in nets) + "".join(line + "\n" for i in instances for line in i.lines("    "))
     return (f"module c(input wire [{bits - 1}:0] in_bits, output wire [{width - 1}:0] score0);\n{body}"
-            f"    assign score0 = {two_row_sum(cols, width)};\nendmodule\n" + primitive_models())
+            f"    assign score0 = {two_row_sum(cols, width)};\nendmodule\n" + primitive_models("xilinx"))
 
 
 @pytest.mark.parametrize("bits, offset", [(7, 0), (23, 0), (40, 3)])
@@ -167,7 +168,8 @@ def test_a_carry_position_whose_lut_has_i5_tied_to_0_adds_its_o5(tmp_path):
     """I5 = 0: O6 = O5 (INIT[31:0]), so the position's digit is O5 alone. A hand-built counter over three
     bits (position 0: parity + the bit on I5; position 1: [count >= 2] with I5 tied to 0) plus CYINIT
     is read as the sum of its five inputs."""
-    from lgn2hw.backend.verilog.carry_head import lut_init, primitive_models
+    from lgn2hw.backend.verilog.carry_head import lut_init
+    from lgn2hw.backend.verilog.primitives import primitive_models
 
     zero_high = lambda init: "64'h00000000" + init.split("'h")[1][8:]  # noqa: E731 - the upper half is unused
     text = ("module c(input wire [4:0] in_bits, output wire [2:0] score0);\n"
@@ -177,7 +179,7 @@ def test_a_carry_position_whose_lut_has_i5_tied_to_0_adds_its_o5(tmp_path):
             f"    LUT6_2 #(.INIT({zero_high(lut_init(3, 1))})) l1(.O6(s[1]), .O5(d[1]), .I0(in_bits[0]), "
             ".I1(in_bits[1]), .I2(in_bits[2]), .I3(1'b0), .I4(1'b0), .I5(1'b0));\n"
             "    CARRY4 c4(.CO(), .O(o), .CI(1'b0), .CYINIT(in_bits[4]), .DI({2'b0, d}), .S({2'b0, s}));\n"
-            "    assign score0 = o[2:0];\nendmodule\n" + primitive_models())
+            "    assign score0 = o[2:0];\nendmodule\n" + primitive_models("xilinx"))
     (tmp_path / "m.v").write_text(text)
     write_json(tmp_path)
     assert linear_scores(tmp_path / "m.json", ["c"], {}, 1) == {"c": [(0, {f"in_bits[{i}]": 1 for i in range(5)})]}
@@ -187,4 +189,61 @@ def test_a_carry_position_whose_lut_has_i5_tied_to_0_adds_its_o5(tmp_path):
     (tmp_path / "m.v").write_text(broken)
     write_json(tmp_path)
     with pytest.raises(NotLinear, match="not the count of their inputs"):
+        linear_scores(tmp_path / "m.json", ["c"], {}, 1)
+
+
+def _ccu2c_head_module(bits: int, offset: int = 0) -> str:
+    """A module ``c`` whose score0 is the popcount="ccu2c" head of in_bits (+ offset), with Yosys's ECP5
+    models of CCU2C, LUT4 and LUT2 beside it (what the proof reads)."""
+    from lgn2hw.backend.verilog.ccu2c_head import primitive_tree
+    from lgn2hw.backend.verilog.heads import two_row_sum
+    from lgn2hw.backend.verilog.primitives import primitive_models
+
+    width = (bits + offset).bit_length()
+    nets, instances, cols = primitive_tree("p", [f"in_bits[{i}]" for i in range(bits)], width, offset)
+    body = "".join(f"    {n.text}\n" for n in nets) + "".join(line + "\n" for i in instances for line in i.lines("    "))
+    return (f"module c(input wire [{bits - 1}:0] in_bits, output wire [{width - 1}:0] score0);\n{body}"
+            f"    assign score0 = {two_row_sum(cols, width)};\nendmodule\n" + primitive_models("ecp5"))
+
+
+@pytest.mark.parametrize("bits, offset", [(5, 0), (23, 0), (40, 3), (100, 0), (130, 5)])
+def test_ccu2c_chains_read_as_exact_sums(tmp_path, bits, offset):
+    """compile --popcount ccu2c: each logical chain is folded into the bits its positions read
+    (ccu2c_sums.py), including chains whose top bit lies above the score (its link removed unused)."""
+    (tmp_path / "m.v").write_text(_ccu2c_head_module(bits, offset))
+    write_json(tmp_path)
+    assert linear_scores(tmp_path / "m.json", ["c"], {}, 1) == {"c": [(offset, {f"in_bits[{i}]": 1 for i in range(bits)})]}
+
+
+def _ccu2c_init(text: str, index: int, change) -> str:
+    """The RTL with the ``index``-th INIT0/INIT1 value (in text order) v replaced by change(v)."""
+    found = list(re.finditer(r"INIT[01]\(16'h([0-9A-F]{4})\)", text))[index]
+    return text[: found.start(1)] + f"{change(int(found.group(1), 16)):04X}" + text[found.end(1):]
+
+
+def _first_pair_upper(text: str) -> int:
+    """The text-order index of the first pair's upper position (its INIT is neither a link's nor an add's)."""
+    inits = re.findall(r"INIT[01]\(16'h([0-9A-F]{4})\)", text)
+    return next(i for i, v in enumerate(inits) if v not in ("000A", "6668", "6996"))
+
+
+@pytest.mark.parametrize("mutation, message", [
+    # the upper digit of the first pair miscounts A = B = 1, C = D = 0 (INIT bit 3, also its generate)
+    (lambda t: _ccu2c_init(t, _first_pair_upper(t), lambda v: v ^ 0x8), "do not add up their inputs"),
+    # the first link carries NOT A into its chain
+    (lambda t: _ccu2c_init(t, re.findall(r"INIT[01]\(16'h([0-9A-F]{4})\)", t).index("000A"), lambda v: 0x0005),
+     "not one of its inputs"),
+    # the carry in is gated (INJECT1_0 = "YES")
+    (lambda t: t.replace('.INJECT1_0("NO")', '.INJECT1_0("YES")', 1), "INJECT1_0"),
+    # one carry out feeding two CCU2Cs (the second's carry in taken from the first's)
+    (lambda t: re.sub(r"\.CIN\((\w+)_k\[1\]\)", r".CIN(\1_k[0])", t, count=1), "its carry in also drives"),
+])
+def test_ccu2c_chains_that_are_not_sums_are_refused(tmp_path, mutation, message):
+    """A changed CCU2C chain is never read as a sum: the BDD engine decides (and finds the bug)."""
+    text = _ccu2c_head_module(23)
+    broken = mutation(text)
+    assert broken != text
+    (tmp_path / "m.v").write_text(broken)
+    write_json(tmp_path)
+    with pytest.raises(NotLinear, match=re.escape(message)):
         linear_scores(tmp_path / "m.json", ["c"], {}, 1)

@@ -145,7 +145,7 @@ def test_compressor_and_adder_heads_give_the_same_scores(tmp_path):
 def test_unknown_popcount_kind_is_refused():
     from lgn2hw.errors import EmitError
 
-    with pytest.raises(EmitError, match="popcount must be one of compressor, lut4, carry4, adder, got .wallace."):
+    with pytest.raises(EmitError, match="popcount must be one of compressor, lut4, carry4, ccu2c, adder, got .wallace."):
         emit_verilog(_head_netlist([3], [0]), popcount="wallace")
 
 

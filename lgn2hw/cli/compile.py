@@ -57,6 +57,7 @@ def compile_cmd(source: Path, output: Path, opt_level: int, module_name: str, ch
       lgn2hw compile difflogic_mnist.pt --num-classes 10 -o runs/dl_rtl
       lgn2hw compile runs/fm.pt -o runs/fm_raw_rtl --raw-inputs --pipeline 2
       lgn2hw compile runs/fm.pt -o runs/fm_xilinx --popcount carry4
+      lgn2hw compile runs/fm.pt -o runs/fm_ecp5 --popcount ccu2c --pipeline 2
     """
     from ..flows.compile import compile_source
 

@@ -14,7 +14,7 @@ from .types import SECONDS
 @click.option("--flow", type=click.Choice(["generic", "xilinx", "ice40", "ecp5", "all"]), default="all", show_default=True,
               help="Yosys flow: generic LUT6, Xilinx 7-series LUTs, iCE40 SB_LUT4 (+ nextpnr when installed), ECP5 LUT4 "
                    "+ nextpnr-ecp5 on an LFE5U-85F (needs pip install 'lgn2hw[ecp5]'), or all (ecp5 only when installed; "
-                   "a build compiled with --popcount carry4 has the xilinx flow only).")
+                   "a build compiled with --popcount carry4 has the xilinx flow only, one with ccu2c the ecp5 flow only).")
 @click.option("--json", "as_json", is_flag=True, default=False, help="Print synth.json instead of the summary line.")
 @click.option("--timeout", "timeout_s", type=SECONDS, default=600.0, show_default=True, help="Time limit for all tools, seconds.")
 def synth(outdir: Path, flow: str, as_json: bool, timeout_s: float) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..backend.verilog import pipeline_latency
-from ..backend.verilog.carry_head import MODELS_NAME, primitive_models
+from ..backend.verilog.primitives import models_name, primitive_models
 from ..check.cosim import CosimOptions, VectorLabels, VerifyResult, mismatch_report, verify_rtl
 from ..check.cosim.plan import DEFAULT_TIMEOUT_S
 from ..check.cosim.stimulus import binary_stimulus, encode_raw, port_bits, raw_stimulus, stimulus_counts
@@ -77,8 +77,9 @@ def verify_build(
     # missing) or is interrupted leaves them as they were; a run that fails (RTL does not compile, a
     # crash, a timeout) removes them, so that an old pass never sits beside a new failure.
     require_simulator(simulator)
-    # a popcount of vendor primitives (compile --popcount carry4) simulates with their models beside it
-    models = primitive_models() if build.options.primitive_family else None
+    # a popcount of vendor primitives (compile --popcount carry4/ccu2c) simulates with their models beside it
+    family = build.options.primitive_family
+    models = primitive_models(family) if family else None
     earlier = [VERIFY_FILE, VERIFY_REPORT, *(f"{VERIFY_WAVES}{suffix}" for suffix in WAVE_SUFFIX.values())]
     rtl = build.rtl_path
     with tempfile.TemporaryDirectory(prefix="lgn2hw-verify-") as tmp:
@@ -86,7 +87,7 @@ def verify_build(
         sources = [rtl]
         if models is not None:
             work.mkdir(parents=True, exist_ok=True)
-            sources.append(work / MODELS_NAME)
+            sources.append(work / models_name(family))
             sources[-1].write_text(models)
         try:
             result = verify_rtl(netlist, sources, bits, work_dir=work / "run", port_bits=drive.get("port_bits"),

@@ -84,7 +84,7 @@ class BuildOptions:
 
     @property
     def primitive_family(self) -> str | None:
-        """The vendor whose primitives the RTL instantiates (popcount="carry4": "xilinx"), else None."""
+        """The vendor whose primitives the RTL instantiates (popcount="carry4": "xilinx", "ccu2c": "ecp5"), else None."""
         return PRIMITIVE_POPCOUNTS.get(self.popcount)
 
     @property

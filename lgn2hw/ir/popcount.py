@@ -10,6 +10,7 @@ POPCOUNT_CHOICES = {
     "compressor": "6:3 counters, one LUT6 an output bit (generic LUT6, Xilinx without primitives, iCE40)",
     "lut4": "full adders (3:2 counters), one LUT4 an output bit (ECP5)",
     "carry4": "counters on the Xilinx 7-series carry chain (LUT6_2 + CARRY4 primitives; xilinx flow only)",
+    "ccu2c": "adders and counters on the ECP5 carry chain (CCU2C primitives; ecp5 flow only)",
 }
 DEFAULT_POPCOUNT = "compressor"
-PRIMITIVE_POPCOUNTS = {"carry4": "xilinx"}  # heads built of vendor primitives -> the one flow that has them
+PRIMITIVE_POPCOUNTS = {"carry4": "xilinx", "ccu2c": "ecp5"}  # heads built of vendor primitives -> the one flow that has them

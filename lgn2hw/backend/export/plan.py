@@ -18,14 +18,15 @@ from ...ir.encoder_cost import comparator_support
 from ...ir.encoding import ThresholdEncoding
 from ...ir.netlist import Netlist
 from ..verilog import class_id_width, pipeline_latency, score_width
-from ..verilog.carry_head import MODELS_NAME
+from ..verilog.primitives import models_name
 from .targets import Target
 
 DEFAULT_CLOCK_MHZ = 100.0
 MAX_CLOCK_MHZ = 2000.0
 DEFAULT_VECTORS = 256
-# export targets whose tools know a vendor's primitives (compile --popcount carry4: Xilinx LUT6_2/CARRY4)
-PRIMITIVE_TARGETS = {"xilinx": ("vivado",)}
+# export targets whose tools know a vendor's primitives (compile --popcount carry4: Xilinx LUT6_2/CARRY4;
+# ccu2c: ECP5 CCU2C, which no export target builds: lgn2hw synth --flow ecp5 places and routes it)
+PRIMITIVE_TARGETS = {"xilinx": ("vivado",), "ecp5": ()}
 SERIAL_BITS = 8  # in_data width of the serial-input iCE40 top
 
 
@@ -52,6 +53,7 @@ class ExportPlan:
     input_port: str = "in_bits"  # or "in_features": a raw-input build (compile --raw-inputs)
     raw_bits: int | None = None  # B, the bits of one raw feature (raw-input builds)
     sim_models: tuple[str, ...] = ()  # simulation models of vendor primitives in the RTL (verify/ only)
+    primitive_family: str | None = None  # whose primitives the RTL instantiates (compile --popcount carry4)
 
     @property
     def raw(self) -> bool:
@@ -113,9 +115,10 @@ def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float, fi
     raw = options.raw_inputs
     family = options.primitive_family
     if family is not None and target.name not in PRIMITIVE_TARGETS[family]:
+        takers = PRIMITIVE_TARGETS[family]
+        where = f"export it to {' or '.join(takers)}" if takers else f"no export target builds them (lgn2hw synth --flow {family} does)"
         raise ConfigError(f"{build.path} was compiled with --popcount {options.popcount}, whose RTL instantiates "
-                          f"{family} primitives: export it to {' or '.join(PRIMITIVE_TARGETS[family])}, or compile "
-                          f"with another --popcount for {target.name}")
+                          f"{family} primitives: {where}, or compile with another --popcount for {target.name}")
     try:
         core_latency = pipeline_latency(netlist, options.pipeline, raw_inputs=raw is not None)
     except EmitError as exc:
@@ -149,7 +152,7 @@ def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float, fi
         notes.append(_check_cells(build, target, part, out_bits, fit_check, serial_bits if top == serial else None))
     return ExportPlan(target.name, part, clock_mhz, module, top, wrap, serial, tuple(rtl_files), core_latency, n, c,
                       width, id_width, serial_bits, wrap_io, serial_io, package_io, tuple(notes), port,
-                      raw.bits if raw is not None else None, (f"verify/{MODELS_NAME}",) if family else ())
+                      raw.bits if raw is not None else None, (f"verify/{models_name(family)}",) if family else (), family)
 
 
 def _check_cells(build: BuildDir, target: Target, part: str, out_bits: int, fit_check: bool,

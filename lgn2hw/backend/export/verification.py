@@ -19,7 +19,7 @@ from ...ir.netlist import Netlist
 from ...ir.simulate import expected_outputs
 from ...ir.vectors import low_switching_order
 from ...resources import hw_tests_dir
-from ..verilog.carry_head import primitive_models
+from ..verilog.primitives import primitive_models
 from .plan import ExportPlan
 
 TESTBENCHES = ("contract.py", "tb_lgn_top.py", "tb_lgn_top_pipelined.py", "tb_lgn_serial.py")
@@ -50,7 +50,7 @@ def verification_files(netlist: Netlist, plan: ExportPlan, vectors: int, seed: i
                                              indent=1, sort_keys=True) + "\n"
     files["verify/run_verify.py"] = render("run_verify.py.j2")
     if plan.sim_models:  # Icarus/Verilator need models of the RTL's vendor primitives (Vivado has its own)
-        files[plan.sim_models[0]] = primitive_models()
+        files[plan.sim_models[0]] = primitive_models(plan.primitive_family)
     return files
 
 

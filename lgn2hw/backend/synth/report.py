@@ -187,7 +187,10 @@ class SynthReport:
             extra = [f"{name} {row['blocks'][name]['luts']:,}" for name in self._block_names() if name in row["blocks"]]
             extra += [f"depth {row['depth']}"] if row["depth"] is not None else []
             extra += [row["yosys"]] if row["yosys"] != self.yosys_version else []
-            parts.append(f"{row['flow']} {row['luts']:,} {unit}, {row['ffs']:,} FF" + (f" ({', '.join(extra)})" if extra else ""))
+            # an ECP5 CCU2C is two LUT4 sites (the ccu2c head is made of them): shown beside the LUT4 count
+            carries = f" + {row['carries']:,} CCU2C" if row["flow"] == "ecp5" and row["carries"] else ""
+            parts.append(f"{row['flow']} {row['luts']:,} {unit}{carries}, {row['ffs']:,} FF"
+                         + (f" ({', '.join(extra)})" if extra else ""))
         text = f"synth {self.module_name} ({self.gates:,} gates, {self.yosys_version}): " + "; ".join(parts)
         for p in (self.pnr, self.pnr_ecp5):
             if p is not None:

@@ -51,12 +51,12 @@ def synthesize(
 ) -> SynthReport:
     """Synthesize a compiled directory's RTL with each flow (and its gate core when ``split``); write
     synth.json and synth.md. A build whose head instantiates vendor primitives (compile --popcount
-    carry4) has one flow, its vendor's (the default; Lgn2hwError when another is asked for). Raises ToolError when Yosys is missing, fails or runs past ``timeout_s``
+    carry4, ccu2c) has one flow, its vendor's (the default; Lgn2hwError when another is asked for). Raises ToolError when Yosys is missing, fails or runs past ``timeout_s``
     (nothing is written then). ``progress`` is told each tool run before it starts ("yosys ice40 (core)
     2/8")."""
     t_start = time.perf_counter()
     build = BuildDir.open(outdir)
-    family = build.options.primitive_family  # compile --popcount carry4: Xilinx primitives in the RTL
+    family = build.options.primitive_family  # compile --popcount carry4/ccu2c: Xilinx/ECP5 primitives in the RTL
     flows = (available_flows() if family is None else (family,)) if flows is None else tuple(flows)
     unknown = [f for f in flows if f not in FLOWS]
     if unknown or not flows:

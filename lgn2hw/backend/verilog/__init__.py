@@ -50,9 +50,10 @@ def emit_verilog(
     and compares them with the input_encoding's thresholds itself (EmitError without an encoding).
     ``popcount``: "compressor" (counter tree, fewest LUT6; the default), "lut4" (full-adder tree, fewest
     LUT4 on ECP5), "adder" (the earlier
-    4-input adder tree, kept for comparison in benchmarks/head_luts.py) or "carry4" (counters on the
-    Xilinx 7-series carry chain, LUT6_2 + CARRY4 primitives: fewest LUTs on Xilinx; simulating it
-    needs the primitives' models, carry_head.py).
+    4-input adder tree, kept for comparison in benchmarks/head_luts.py), "carry4" (counters on the
+    Xilinx 7-series carry chain, LUT6_2 + CARRY4 primitives: fewest LUTs on Xilinx, carry_head.py) or
+    "ccu2c" (adders and counters on the ECP5 carry chain, CCU2C primitives: fewest LUT4 sites on ECP5,
+    ccu2c_head.py); simulating those two needs the primitives' models (primitives.py).
     """
     check_module_name(module_name)
     pipeline = check_pipeline(pipeline)

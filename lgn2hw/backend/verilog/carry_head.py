@@ -23,7 +23,7 @@ The tree is built in stages like heads.compressor_tree: each stage places counte
 or more bits, lowest column first; when every column holds at most two bits, the two rows are added
 with one ``+`` (Yosys maps it onto CARRY4 with one LUT a bit). Columns at or above the score width are
 left out (provably zero), and the constant offset enters the heap as constant bits. Simulation needs
-the primitives' models: Yosys's share/yosys/xilinx/cells_sim.v (toolchain.yosys.Yosys.share_file).
+the primitives' models (primitives.py).
 The structure is deterministic.
 """
 
@@ -31,25 +31,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...toolchain.yosys import find_yosys
 from .records import Instance, Net
 
 GROUP_BITS = 5  # bits a counter's LUTs count on I0..I4 (position 0's I5 takes one more)
 ONE, ZERO = "1'b1", "1'b0"
-PRIMITIVES = ("LUT6_2", "CARRY4")  # the Xilinx cells the RTL instantiates
 # Verilator -Wall warnings the counters' nets and instances waive (the template brackets them with
 # lint_off/lint_on): CO is left open, and short counters leave O bits unused.
 LINT_WAIVERS = ("UNUSEDSIGNAL", "PINCONNECTEMPTY")
-MODELS_FILE = "xilinx/cells_sim.v"  # where Yosys keeps their simulation models
-MODELS_NAME = "xilinx_primitives.v"  # the models' file beside the RTL in simulations, proofs and exports
-
-
-def primitive_models() -> str:
-    """Verilog models of PRIMITIVES for simulators and proofs (Vivado has its own), taken from Yosys's
-    data directory; ToolError (one line naming the package) when Yosys or the file is missing."""
-    models = find_yosys("simulating the carry4 popcount's Xilinx primitives").cell_models(MODELS_FILE, PRIMITIVES)
-    # the file name is not a module's, and CARRY4's CO bits feed each other (a ripple, not a loop)
-    return "/* verilator lint_off DECLFILENAME */\n/* verilator lint_off UNOPTFLAT */\n" + models
 
 
 @dataclass(frozen=True)
@@ -148,7 +136,7 @@ def counter_records(counter: Counter) -> tuple[list[Net], list[Instance]]:
     return nets, instances
 
 
-def carry_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) -> tuple[list[Net], list[Instance], list[list[str]]]:
+def primitive_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) -> tuple[list[Net], list[Instance], list[list[str]]]:
     """(nets, instances, final columns of <= 2 bits) of the popcount of ``leaves`` + ``offset`` on CARRY4
     counters; heads.two_row_sum adds the final columns."""
     stages, cols = plan_counters(prefix, leaves, width, offset)
@@ -162,7 +150,7 @@ def carry_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) -> t
 
 
 def carry_luts(bits: int, width: int, offset: int = 0) -> int:
-    """LUTs of carry_tree over ``bits`` leaves: the counters' LUT6_2 plus one LUT a column of the final add."""
+    """LUTs of primitive_tree over ``bits`` leaves: the counters' LUT6_2 plus one LUT a column of the final add."""
     stages, cols = plan_counters("p", [f"x{i}" for i in range(bits)], width, offset)
     final = sum(1 for col in cols if len(col) == 2)
     return sum(c.length for stage in stages for c in stage) + final

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...ir.popcount import POPCOUNT_CHOICES
 from ...ir.gates import GATES
 from ...ir.netlist import Netlist
-from .carry_head import LINT_WAIVERS, carry_tree
+from . import carry_head, ccu2c_head
 from .records import Section, Wire
 
 POPCOUNT_ARITY = 4  # operands per adder-tree node
@@ -157,11 +157,12 @@ def class_score(section: Section, prefix: str, leaves: list[str], width: int, of
         tree, expr = compressor_tree(prefix, leaves, width, offset, counter_inputs=counter)
         section.wires.extend(tree)
         return expr
-    if popcount == "carry4":
-        nets, instances, cols = carry_tree(prefix, leaves, width, offset)
+    if popcount in ("carry4", "ccu2c"):
+        head = carry_head if popcount == "carry4" else ccu2c_head
+        nets, instances, cols = head.primitive_tree(prefix, leaves, width, offset)
         section.nets.extend(nets)
         section.instances.extend(instances)
-        section.lint_waivers = LINT_WAIVERS
+        section.lint_waivers = head.LINT_WAIVERS
         return two_row_sum(cols, width)  # the offset is in the counters' columns already
     tree, root, root_width, _ = adder_tree(prefix, leaves)
     section.wires.extend(tree)

@@ -71,7 +71,7 @@ class Section:
     regs: list[Reg] = field(default_factory=list)  # pipelined builds: registers clocked after the wires
     regs_title: str = ""
     nets: list[Net] = field(default_factory=list)  # driven by the instances (declared before the wires)
-    instances: list[Instance] = field(default_factory=list)  # primitives (popcount="carry4")
+    instances: list[Instance] = field(default_factory=list)  # primitives (popcount="carry4"/"ccu2c")
     lint_waivers: tuple[str, ...] = ()  # Verilator warnings waived around the nets and instances
 
 

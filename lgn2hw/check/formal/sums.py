@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from .carry_sums import NotCarrySum, carry4_terms
+from .ccu2c_sums import SUM_CELL, chain_cells
 
 
 class NotLinear(Exception):
@@ -45,7 +46,13 @@ class _ModuleSums:
 
     def __init__(self, name: str, mod: dict, cut: dict):
         self.name = name
-        self.cells = mod.get("cells", {})
+        self.cells = dict(mod.get("cells", {}))
+        if any(cell["type"] == "CCU2C" for cell in self.cells.values()):  # compile --popcount ccu2c
+            try:  # each logical carry chain becomes one cell whose word is its S bits (ccu2c_sums.py)
+                chains = chain_cells(self.cells)
+            except NotCarrySum as exc:
+                raise NotLinear(f"{name}: {exc}") from None
+            self.cells = {n: c for n, c in self.cells.items() if c["type"] != "CCU2C"} | chains
         self.driver: dict = {}  # bit id -> (cell name, index in its value word: Y, or a CARRY4's O)
         self.lut_driver: dict = {}  # bit id -> (LUT6_2 cell name, "O5"/"O6"): read by carry_sums only
         for cname, cell in self.cells.items():
@@ -197,9 +204,9 @@ class _ModuleSums:
             raise NotLinear(f"{self.name}: signed arithmetic in {cname}")
         if kind == "$pos":
             return self.expand(conn["A"])
-        if kind == "CARRY4":  # compile --popcount carry4: the carry chain's value (carry_sums.py)
+        if kind in ("CARRY4", SUM_CELL):  # compile --popcount carry4/ccu2c: a carry chain's value
             try:
-                terms = carry4_terms(cname, cell, self.cells, self.lut_driver)
+                terms = cell["terms"] if kind == SUM_CELL else carry4_terms(cname, cell, self.cells, self.lut_driver)
             except NotCarrySum as exc:
                 raise NotLinear(f"{self.name}: {exc}") from None
             const, atoms = 0, {}

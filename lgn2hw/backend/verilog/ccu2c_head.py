@@ -1,0 +1,243 @@
+"""Popcount on the Lattice ECP5 carry chain: stages of CCU2C chains, instantiated as primitives
+(popcount="ccu2c").
+
+Why: an ECP5 LUT4 has one output, so a LUT-only counter tree (heads.compressor_tree with full adders,
+popcount="lut4") spends two LUT4s for every bit it removes from the heap, about 2 LUT4 per summed bit.
+A CCU2C position (half of the cell: one LUT4 P of A, B, C, D and the generate G, the LUT2 that
+INIT[3:0] gives of A and B) takes a carry c and gives S = P ^ c and the carry out P ? c : G (the model
+in Yosys's share/yosys/ecp5/cells_sim.v), so
+
+    S + 2 * carry_out = c + digit,   digit = P ? 1 : 2 * G   (0, 1 or 2),
+
+and one position removes one heap bit: it reads two bits of its column (an "add": digit = A + B, P =
+A ^ B, G = A & B) and gives one. That is the bound for a one-output site (about 0.93 LUT4 per summed bit
+for 100 bits); the chains get near it because
+
+- two positions that read the same four bits hold their count in two digits (a "pair": the lower the
+  parity, whose G = A ^ B follows from INIT, the upper _pair_upper), so a chain counts four bits of one
+  column and moves on two columns (the first stage, where every bit is in column 0, needs it);
+- a logical chain (a carry-in bit, then pairs and adds on consecutive columns) is an exact sum of the
+  bits it reads: its S outputs and its carry out;
+- a "link" position (P = 0, G = A: INIT 16'h000A, D tied to 1) outputs its carry in (S = c) and starts
+  the next logical chain with a fresh heap bit as its carry: many logical chains share one physical
+  chain at one position each.
+
+A physical chain takes its first logical chain's carry-in bit on CIN and gives its last carry on COUT:
+nextpnr-ecp5's packer feeds every chain's CIN in from the fabric and its COUT out through one CCU2C each
+(make_carry_feed_in/out, whether or not they are connected), so the RTL leaves both ends to it. Logical
+chains are linked while a physical chain stays within MAX_CHAIN_POSITIONS positions: static timing runs
+the carry through the whole physical chain (a link breaks it logically only), so longer chains save
+the packer's two CCU2C per chain and cost Fmax (README demo, pipelined, post-route: 16 positions 3,323
+LUT4 / 60.1 MHz, 32: 3,225 / 62.6 MHz, 64: 3,188 / 57.1 MHz; docs/synthesis.md). The tree is built in
+stages like heads.compressor_tree (lowest column first) until every column holds at most two bits,
+which one ``+`` adds (Yosys maps it onto CCU2C). Simulation and proofs need the primitives' models
+(primitives.py). The structure is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .records import Instance, Net
+
+ONE, ZERO = "1'b1", "1'b0"
+MAX_CHAIN_POSITIONS = 32  # positions per physical chain (the carry path static timing sees), measured best
+# Verilator -Wall warnings the chains' nets and instances waive: links and pads leave S bits unread, and
+# a chain whose top bit lies above the score leaves COUT open
+LINT_WAIVERS = ("UNUSEDSIGNAL", "PINCONNECTEMPTY")
+
+PAIR_BITS = 4  # bits a pair of positions counts (A, B, C, D of both)
+
+
+def _pair_upper(a: int, b: int, c: int, d: int) -> int:
+    """P of a pair's upper position: with the lower one's digit parity or 2 * (A ^ B) (even counts), the
+    upper digit is (count - lower digit) / 2, read as P ? 1 : 2 * P(A, B, 0, 0)."""
+    count = a + b + c + d
+    return int(count == 3 or (a == b and c == d and count == 2))
+
+
+# Position kinds: (P(A, B, C, D), G(A, B) or None where G is P at C = D = 0). Link and add positions tie D
+# to 1, so that INIT[3:0] (G, which the carry reads at any C and D) is free of P.
+_KINDS = {
+    "link": (lambda a, b, c, d: 0, lambda a, b: a),
+    "add": (lambda a, b, c, d: a ^ b, lambda a, b: a & b),
+    "pair0": (lambda a, b, c, d: (a + b + c + d) & 1, None),
+    "pair1": (lambda a, b, c, d: _pair_upper(a, b, c, d), None),
+}
+
+
+def position_init(kind: str) -> str:
+    """INIT of a position of ``kind``: bit A + 2B + 4C + 8D is P; for link and add (D tied to 1) the
+    bits 0-3 (C = D = 0) are G, which the carry reads whatever D is."""
+    p, g = _KINDS[kind]
+    init = 0
+    for index in range(16):
+        a, b, c, d = (index >> 0) & 1, (index >> 1) & 1, (index >> 2) & 1, (index >> 3) & 1
+        if g is not None and index < 4:
+            bit = g(a, b)
+        else:
+            bit = p(a, b, c, d)
+        init |= bit << index
+    return f"16'h{init:04X}"
+
+
+@dataclass(frozen=True)
+class Position:
+    """One carry position: ``kind`` (link, add, pair0, pair1) and the bits on A, B, C, D."""
+
+    kind: str
+    pins: tuple[str, str, str, str]
+    output: str  # the net bit its S drives ("" when S is unused)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A physical chain: ``cin`` on the first CIN (the first logical chain's carry in), the positions in
+    carry order (an even count, two a CCU2C) and ``cout``, the net the last COUT drives ("" when open)."""
+
+    name: str
+    cin: str
+    positions: tuple[Position, ...]
+    cout: str
+
+    def output(self, index: int) -> str:
+        return f"{self.name}_o[{index}]"
+
+
+@dataclass(frozen=True)
+class _Logical:
+    cin: str
+    plan: tuple[tuple[str, tuple, int], ...]  # (kind, pins, column of S)
+
+    @property
+    def top(self) -> int:
+        """The column of the carry out."""
+        return self.plan[-1][2] + 1
+
+
+def _logical_chain(rest: list[list[str]], width: int) -> _Logical | None:
+    """Take the next logical chain's bits off ``rest``: it starts on the lowest column of four bits or
+    more (three when none has four) with one of them as its carry in, then runs up the columns with a
+    pair (four bits of a column whose next column has fewer than two) or an add (two bits, or one when
+    the next column has two or more)."""
+    start = next((k for k in range(width) if len(rest[k]) >= 4), None)
+    if start is None:
+        start = next((k for k in range(width) if len(rest[k]) >= 3), None)
+    if start is None:
+        return None
+    cin = rest[start].pop(0)
+    plan: list[tuple[str, tuple, int]] = []
+    k = start
+    while k < width:
+        ahead = len(rest[k + 1]) if k + 1 < width else 0
+        if len(rest[k]) >= PAIR_BITS and k + 1 < width and ahead < 2:  # skip a column with few bits
+            bits, rest[k] = rest[k][:PAIR_BITS], rest[k][PAIR_BITS:]
+            plan += [("pair0", tuple(bits), k), ("pair1", tuple(bits), k + 1)]
+            k += 2
+        elif len(rest[k]) >= 2 or (len(rest[k]) == 1 and ahead >= 2):
+            bits, rest[k] = rest[k][:2], rest[k][2:]
+            plan.append(("add", (bits[0], bits[-1] if len(bits) > 1 else ZERO, ZERO, ONE), k))
+            k += 1
+        else:
+            break
+    return _Logical(cin, tuple(plan))
+
+
+def _physical_chain(name: str, group: list[_Logical], width: int, heap: list[list[str]]) -> Chain:
+    """Link ``group`` into one chain; its outputs join ``heap`` (the next stage's columns)."""
+    positions: list[Position] = []
+    top: int | None = None
+    for logical in group:
+        if top is not None:  # the link: S is the previous logical chain's carry, G this one's carry in
+            output = name + f"_o[{len(positions)}]" if top < width else ""
+            if output:
+                heap[top].append(output)
+            positions.append(Position("link", (logical.cin, ZERO, ZERO, ONE), output))
+        for kind, pins, col in logical.plan:
+            output = name + f"_o[{len(positions)}]"
+            heap[col].append(output)
+            positions.append(Position(kind, pins, output))
+        top = logical.top
+    live = top is not None and top < width  # a carry at or above the score's width is provably 0
+    cout = ""
+    if len(positions) % 2:  # the last CCU2C's upper half: a link whose S is the last carry
+        output = name + f"_o[{len(positions)}]" if live else ""
+        positions.append(Position("link", (ZERO, ZERO, ZERO, ONE), output))
+    elif live:
+        output = cout = name + "_co"
+    if live:
+        heap[top].append(output)
+    return Chain(name, group[0].cin, tuple(positions), cout)
+
+
+def plan_chains(prefix: str, leaves: list[str], width: int, offset: int = 0,
+                max_positions: int = MAX_CHAIN_POSITIONS) -> tuple[list[list[Chain]], list[list[str]]]:
+    """The chain stages over 1-bit ``leaves`` (+ the constant ``offset``) and the final columns (<= 2 bits)."""
+    cols: list[list[str]] = [list(leaves)] + [[] for _ in range(width - 1)]
+    for bit in range(width):
+        if offset >> bit & 1:
+            cols[bit].append(ONE)
+    stages: list[list[Chain]] = []
+    while max(len(col) for col in cols) > 2:
+        stage = len(stages) + 1
+        rest = [list(col) for col in cols]
+        logicals = []
+        while (logical := _logical_chain(rest, width)) is not None:
+            logicals.append(logical)
+        nxt: list[list[str]] = [[] for _ in range(width)]
+        chains: list[Chain] = []
+        group: list[_Logical] = []
+        size = 0
+        for logical in logicals:
+            more = len(logical.plan) + (1 if group else 0)
+            if group and size + more > max_positions:
+                chains.append(_physical_chain(f"{prefix}_s{stage}_c{len(chains)}", group, width, nxt))
+                group, size, more = [], 0, len(logical.plan)
+            group.append(logical)
+            size += more
+        if group:
+            chains.append(_physical_chain(f"{prefix}_s{stage}_c{len(chains)}", group, width, nxt))
+        for k in range(width):
+            nxt[k].extend(rest[k])
+        stages.append(chains)
+        cols = nxt
+    return stages, cols
+
+
+def chain_records(chain: Chain) -> tuple[list[Net], list[Instance]]:
+    """The nets and CCU2C instances of one physical chain."""
+    n = chain.name
+    count = len(chain.positions)
+    links = count // 2 - 1  # carries between the chain's CCU2Cs
+    nets = [Net(f"{n}_o", count)] + ([Net(f"{n}_k", links)] if links else []) + ([Net(chain.cout, 1)] if chain.cout else [])
+    carry = [chain.cin] + [f"{n}_k[{i}]" if links > 1 else f"{n}_k" for i in range(links)] + [chain.cout]
+    instances = []
+    for j in range(0, count, 2):
+        low, high = chain.positions[j], chain.positions[j + 1]
+        pins = []
+        for half, pos in enumerate((low, high)):
+            pins += [(f"{p}{half}", bit) for p, bit in zip("ABCD", pos.pins)]
+        ports = (("CIN", carry[j // 2]), *pins,
+                 ("S0", f"{n}_o[{j}]"), ("S1", f"{n}_o[{j + 1}]"), ("COUT", carry[j // 2 + 1]))
+        instances.append(Instance("CCU2C", f"{n}_{j // 2}", ports,
+                                  params=(("INIT0", position_init(low.kind)), ("INIT1", position_init(high.kind)),
+                                          ("INJECT1_0", '"NO"'), ("INJECT1_1", '"NO"'))))
+    return nets, instances
+
+
+def primitive_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) -> tuple[list[Net], list[Instance], list[list[str]]]:
+    stages, cols = plan_chains(prefix, leaves, width, offset)
+    nets: list[Net] = []
+    instances: list[Instance] = []
+    for chain in (c for stage in stages for c in stage):
+        more_nets, more_instances = chain_records(chain)
+        nets += more_nets
+        instances += more_instances
+    return nets, instances, cols
+
+
+def ccu2c_slots(bits: int, width: int, offset: int = 0) -> int:
+    """LUT4 sites of ccu2c_tree over ``bits`` leaves (two a CCU2C) plus one a column of the final add."""
+    stages, cols = plan_chains("p", [f"x{i}" for i in range(bits)], width, offset)
+    final = sum(1 for col in cols if len(col) == 2)
+    return sum(len(c.positions) for stage in stages for c in stage) + final
