@@ -37,21 +37,18 @@ def _position(init: str, a, b, c, d, carry):
 
 def _eval_plan(leaves: int, width: int, offset: int, values: np.ndarray, max_positions: int = 16) -> np.ndarray:
     names = [f"l{i}" for i in range(leaves)]
-    stages, cols = plan_chains("t", names, width, offset, max_positions=max_positions)
+    chains, cols = plan_chains("t", names, width, offset, max_positions=max_positions)
     n = values.shape[0]
     env = {name: values[:, i].astype(np.int64) for i, name in enumerate(names)}
     env["1'b0"], env["1'b1"] = np.zeros(n, np.int64), np.ones(n, np.int64)
-    for chain in (c for stage in stages for c in stage):
+    for chain in chains:  # in order: a position reads only outputs of positions before it
         assert len(chain.positions) % 2 == 0  # whole CCU2Cs
         carry = env[chain.cin]
-        outputs = {}
         for pos in chain.positions:
             s, carry = _position(position_init(pos.kind), *(env[p] for p in pos.pins), carry)
-            if pos.output:
-                outputs[pos.output] = s
+            env[pos.output] = s
         if chain.cout:
-            outputs[chain.cout] = carry
-        env.update(outputs)  # a stage reads only the stages before it
+            env[chain.cout] = carry
     assert max(len(col) for col in cols) <= 2
     total = sum(env[b] << j for j, col in enumerate(cols) for b in col)
     return total & ((1 << width) - 1)

@@ -24,14 +24,19 @@ for 100 bits); the chains get near it because
 
 A physical chain takes its first logical chain's carry-in bit on CIN and gives its last carry on COUT:
 nextpnr-ecp5's packer feeds every chain's CIN in from the fabric and its COUT out through one CCU2C each
-(make_carry_feed_in/out, whether or not they are connected), so the RTL leaves both ends to it. Logical
-chains are linked while a physical chain stays within MAX_CHAIN_POSITIONS positions: static timing runs
-the carry through the whole physical chain (a link breaks it logically only), so longer chains save
-the packer's two CCU2C per chain and cost Fmax (README demo, pipelined, post-route: 16 positions 3,323
-LUT4 / 60.1 MHz, 32: 3,225 / 62.6 MHz, 64: 3,188 / 57.1 MHz; docs/synthesis.md). The tree is built in
-stages like heads.compressor_tree (lowest column first) until every column holds at most two bits,
-which one ``+`` adds (Yosys maps it onto CCU2C). Simulation and proofs need the primitives' models
-(primitives.py). The structure is deterministic.
+(make_carry_feed_in/out, whether or not they are connected), so the RTL leaves both ends to it.
+
+The stages are planned like heads.compressor_tree (lowest column first) until every column holds at
+most two bits, which one ``+`` adds (Yosys maps it onto CCU2C); then the logical chains of all stages,
+in stage order, are linked into physical chains of up to MAX_CHAIN_POSITIONS positions. Static timing
+runs the carry through a whole physical chain (a link breaks it logically only), so longer chains save
+the packer's two CCU2C per chain and cost Fmax. Measured on the README demo, pipelined, post-route
+(`lgn2hw compile runs/demo/model.pt -o D --pipeline 2 --popcount ccu2c; lgn2hw synth D --flow ecp5`):
+32 positions 3,168 LUT4 sites at 60.9 MHz, 48: 3,147 at 59.1 MHz; with chains linked per stage, 16:
+3,323 at 60.1, 32: 3,225 at 62.6, 64: 3,188 at 57.1 MHz (the full-adder head: 3,735 at 54.6 MHz). On
+the 85.08 % model (docs/synthesis.md), 32 positions give 5,899 sites at 56.0 MHz but nextpnr's router
+needs 1,391 s; 16 give 6,173 at 57.3 MHz in 373 s (full adders: 6,946 at 58.3 MHz in 156 s).
+Simulation and proofs need the primitives' models (primitives.py). The structure is deterministic.
 """
 
 from __future__ import annotations
@@ -143,65 +148,76 @@ def _logical_chain(rest: list[list[str]], width: int) -> _Logical | None:
     return _Logical(cin, tuple(plan))
 
 
-def _physical_chain(name: str, group: list[_Logical], width: int, heap: list[list[str]]) -> Chain:
-    """Link ``group`` into one chain; its outputs join ``heap`` (the next stage's columns)."""
+def _physical_chain(name: str, group: list[tuple[int, _Logical]], width: int, rename: dict) -> Chain:
+    """Link ``group`` ((logical chain id, chain), in carry order) into one chain; ``rename`` gets each
+    placeholder output (_placeholder) -> the chain's net bit that drives it."""
     positions: list[Position] = []
-    top: int | None = None
-    for logical in group:
-        if top is not None:  # the link: S is the previous logical chain's carry, G this one's carry in
-            output = name + f"_o[{len(positions)}]" if top < width else ""
-            if output:
-                heap[top].append(output)
-            positions.append(Position("link", (logical.cin, ZERO, ZERO, ONE), output))
-        for kind, pins, col in logical.plan:
-            output = name + f"_o[{len(positions)}]"
-            heap[col].append(output)
-            positions.append(Position(kind, pins, output))
-        top = logical.top
-    live = top is not None and top < width  # a carry at or above the score's width is provably 0
+    previous: int | None = None  # the last logical chain placed
+    for ident, logical in group:
+        if previous is not None:  # the link: S is the previous logical chain's carry, G this one's carry in
+            rename[_placeholder(previous, "top")] = name + f"_o[{len(positions)}]"
+            positions.append(Position("link", (logical.cin, ZERO, ZERO, ONE), name + f"_o[{len(positions)}]"))
+        for j, (kind, pins, _col) in enumerate(logical.plan):
+            rename[_placeholder(ident, j)] = name + f"_o[{len(positions)}]"
+            positions.append(Position(kind, pins, name + f"_o[{len(positions)}]"))
+        previous = ident
     cout = ""
     if len(positions) % 2:  # the last CCU2C's upper half: a link whose S is the last carry
-        output = name + f"_o[{len(positions)}]" if live else ""
-        positions.append(Position("link", (ZERO, ZERO, ZERO, ONE), output))
-    elif live:
-        output = cout = name + "_co"
-    if live:
-        heap[top].append(output)
-    return Chain(name, group[0].cin, tuple(positions), cout)
+        rename[_placeholder(previous, "top")] = name + f"_o[{len(positions)}]"
+        positions.append(Position("link", (ZERO, ZERO, ZERO, ONE), name + f"_o[{len(positions)}]"))
+    else:
+        rename[_placeholder(previous, "top")] = cout = name + "_co"
+    return Chain(name, group[0][1].cin, tuple(positions), cout)
+
+
+def _placeholder(ident: int, output) -> str:
+    """The name a logical chain's output has while the stages are planned (its chain is not known yet)."""
+    return f"$l{ident}.{output}"
 
 
 def plan_chains(prefix: str, leaves: list[str], width: int, offset: int = 0,
-                max_positions: int = MAX_CHAIN_POSITIONS) -> tuple[list[list[Chain]], list[list[str]]]:
-    """The chain stages over 1-bit ``leaves`` (+ the constant ``offset``) and the final columns (<= 2 bits)."""
+                max_positions: int = MAX_CHAIN_POSITIONS) -> tuple[list[Chain], list[list[str]]]:
+    """The physical chains over 1-bit ``leaves`` (+ the constant ``offset``), in order, and the final
+    columns (<= 2 bits each). The stages are planned first (each reads the outputs of the ones before
+    it); their logical chains, in stage order, then fill physical chains of up to ``max_positions``,
+    across stages (a position never reads a later one's output, so the carry order is a valid order)."""
     cols: list[list[str]] = [list(leaves)] + [[] for _ in range(width - 1)]
     for bit in range(width):
         if offset >> bit & 1:
             cols[bit].append(ONE)
-    stages: list[list[Chain]] = []
+    logicals: list[_Logical] = []
     while max(len(col) for col in cols) > 2:
-        stage = len(stages) + 1
         rest = [list(col) for col in cols]
-        logicals = []
-        while (logical := _logical_chain(rest, width)) is not None:
-            logicals.append(logical)
         nxt: list[list[str]] = [[] for _ in range(width)]
-        chains: list[Chain] = []
-        group: list[_Logical] = []
-        size = 0
-        for logical in logicals:
-            more = len(logical.plan) + (1 if group else 0)
-            if group and size + more > max_positions:
-                chains.append(_physical_chain(f"{prefix}_s{stage}_c{len(chains)}", group, width, nxt))
-                group, size, more = [], 0, len(logical.plan)
-            group.append(logical)
-            size += more
-        if group:
-            chains.append(_physical_chain(f"{prefix}_s{stage}_c{len(chains)}", group, width, nxt))
+        while (logical := _logical_chain(rest, width)) is not None:
+            ident = len(logicals)
+            logicals.append(logical)
+            for j, (_kind, _pins, col) in enumerate(logical.plan):
+                nxt[col].append(_placeholder(ident, j))
+            if logical.top < width:  # a carry at or above the score's width is provably 0
+                nxt[logical.top].append(_placeholder(ident, "top"))
         for k in range(width):
             nxt[k].extend(rest[k])
-        stages.append(chains)
         cols = nxt
-    return stages, cols
+    chains: list[Chain] = []
+    rename: dict[str, str] = {}
+    group: list[tuple[int, _Logical]] = []
+    size = 0
+    for ident, logical in enumerate(logicals):
+        more = len(logical.plan) + (1 if group else 0)
+        # a link cannot take in the carry it puts out (its G would read its own S): a new chain then
+        own_top = bool(group) and logical.cin == _placeholder(group[-1][0], "top")
+        if group and (size + more > max_positions or own_top):
+            chains.append(_physical_chain(f"{prefix}_c{len(chains)}", group, width, rename))
+            group, size, more = [], 0, len(logical.plan)
+        group.append((ident, logical))
+        size += more
+    if group:
+        chains.append(_physical_chain(f"{prefix}_c{len(chains)}", group, width, rename))
+    named = [Chain(c.name, rename.get(c.cin, c.cin),
+                   tuple(Position(p.kind, tuple(rename.get(pin, pin) for pin in p.pins), p.output) for p in c.positions),
+                   c.cout) for c in chains]
+    return named, [[rename.get(bit, bit) for bit in col] for col in cols]
 
 
 def chain_records(chain: Chain) -> tuple[list[Net], list[Instance]]:
@@ -226,10 +242,12 @@ def chain_records(chain: Chain) -> tuple[list[Net], list[Instance]]:
 
 
 def primitive_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) -> tuple[list[Net], list[Instance], list[list[str]]]:
-    stages, cols = plan_chains(prefix, leaves, width, offset)
+    """(nets, instances, final columns of <= 2 bits) of the popcount of ``leaves`` + ``offset``;
+    heads.two_row_sum adds the final columns."""
+    chains, cols = plan_chains(prefix, leaves, width, offset)
     nets: list[Net] = []
     instances: list[Instance] = []
-    for chain in (c for stage in stages for c in stage):
+    for chain in chains:
         more_nets, more_instances = chain_records(chain)
         nets += more_nets
         instances += more_instances
@@ -238,6 +256,6 @@ def primitive_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) 
 
 def ccu2c_slots(bits: int, width: int, offset: int = 0) -> int:
     """LUT4 sites of ccu2c_tree over ``bits`` leaves (two a CCU2C) plus one a column of the final add."""
-    stages, cols = plan_chains("p", [f"x{i}" for i in range(bits)], width, offset)
+    chains, cols = plan_chains("p", [f"x{i}" for i in range(bits)], width, offset)
     final = sum(1 for col in cols if len(col) == 2)
-    return sum(len(c.positions) for stage in stages for c in stage) + final
+    return sum(len(c.positions) for c in chains) + final
