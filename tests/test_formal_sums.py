@@ -97,18 +97,33 @@ def test_linear_scores_drops_a_carry_only_where_the_score_drops_it(tmp_path):
         linear_scores(tmp_path / "m.json", ["three"], {}, 1)
 
 
-def _carry_head_module(bits: int, offset: int = 0) -> str:
-    """A module ``c`` whose score0 is the popcount="carry4" head of in_bits (+ offset), with Yosys's
-    models of LUT6_2 and CARRY4 beside it (what the proof reads)."""
-    from lgn2hw.backend.verilog.carry_head import primitive_tree
-    from lgn2hw.backend.verilog.primitives import primitive_models
+def _primitive_head_module(popcount: str, bits: int, offset: int = 0) -> str:
+    """A module ``c`` whose score0 is the popcount="carry4" or "ccu2c" head of in_bits (+ offset), with
+    Yosys's models of the primitives beside it (what the proof reads)."""
+    from lgn2hw.backend.verilog import carry_head, ccu2c_head
     from lgn2hw.backend.verilog.heads import two_row_sum
+    from lgn2hw.backend.verilog.primitives import primitive_models
 
+    head, family = (carry_head, "xilinx") if popcount == "carry4" else (ccu2c_head, "ecp5")
     width = (bits + offset).bit_length()
-    nets, instances, cols = primitive_tree("p", [f"in_bits[{i}]" for i in range(bits)], width, offset)
+    nets, instances, cols = head.primitive_tree("p", [f"in_bits[{i}]" for i in range(bits)], width, offset)
     body = "".join(f"    {n.text}\n" for n in nets) + "".join(line + "\n" for i in instances for line in i.lines("    "))
     return (f"module c(input wire [{bits - 1}:0] in_bits, output wire [{width - 1}:0] score0);\n{body}"
-            f"    assign score0 = {two_row_sum(cols, width)};\nendmodule\n" + primitive_models("xilinx"))
+            f"    assign score0 = {two_row_sum(cols, width)};\nendmodule\n" + primitive_models(family))
+
+
+def _carry_head_module(bits: int, offset: int = 0) -> str:
+    return _primitive_head_module("carry4", bits, offset)
+
+
+def _assert_refused(tmp_path, text: str, mutation, message: str) -> None:
+    """The mutated module is never read as a sum (NotLinear naming ``message``): BDDs decide."""
+    broken = mutation(text)
+    assert broken != text
+    (tmp_path / "m.v").write_text(broken)
+    write_json(tmp_path)
+    with pytest.raises(NotLinear, match=re.escape(message)):
+        linear_scores(tmp_path / "m.json", ["c"], {}, 1)
 
 
 @pytest.mark.parametrize("bits, offset", [(7, 0), (23, 0), (40, 3)])
@@ -155,13 +170,7 @@ def _swap_second_lut_i0_i1(text: str) -> str:
 ])
 def test_carry_chain_counters_that_are_not_sums_are_refused(tmp_path, mutation, message):
     """A changed carry-chain counter is never read as a sum: the BDD engine decides (and finds the bug)."""
-    text = _carry_head_module(23)
-    broken = mutation(text)
-    assert broken != text
-    (tmp_path / "m.v").write_text(broken)
-    write_json(tmp_path)
-    with pytest.raises(NotLinear, match=re.escape(message)):
-        linear_scores(tmp_path / "m.json", ["c"], {}, 1)
+    _assert_refused(tmp_path, _carry_head_module(23), mutation, message)
 
 
 def test_a_carry_position_whose_lut_has_i5_tied_to_0_adds_its_o5(tmp_path):
@@ -192,25 +201,11 @@ def test_a_carry_position_whose_lut_has_i5_tied_to_0_adds_its_o5(tmp_path):
         linear_scores(tmp_path / "m.json", ["c"], {}, 1)
 
 
-def _ccu2c_head_module(bits: int, offset: int = 0) -> str:
-    """A module ``c`` whose score0 is the popcount="ccu2c" head of in_bits (+ offset), with Yosys's ECP5
-    models of CCU2C, LUT4 and LUT2 beside it (what the proof reads)."""
-    from lgn2hw.backend.verilog.ccu2c_head import primitive_tree
-    from lgn2hw.backend.verilog.heads import two_row_sum
-    from lgn2hw.backend.verilog.primitives import primitive_models
-
-    width = (bits + offset).bit_length()
-    nets, instances, cols = primitive_tree("p", [f"in_bits[{i}]" for i in range(bits)], width, offset)
-    body = "".join(f"    {n.text}\n" for n in nets) + "".join(line + "\n" for i in instances for line in i.lines("    "))
-    return (f"module c(input wire [{bits - 1}:0] in_bits, output wire [{width - 1}:0] score0);\n{body}"
-            f"    assign score0 = {two_row_sum(cols, width)};\nendmodule\n" + primitive_models("ecp5"))
-
-
 @pytest.mark.parametrize("bits, offset", [(5, 0), (23, 0), (40, 3), (100, 0), (130, 5)])
 def test_ccu2c_chains_read_as_exact_sums(tmp_path, bits, offset):
     """compile --popcount ccu2c: each logical chain is folded into the bits its positions read
     (ccu2c_sums.py), including chains whose top bit lies above the score (its link removed unused)."""
-    (tmp_path / "m.v").write_text(_ccu2c_head_module(bits, offset))
+    (tmp_path / "m.v").write_text(_primitive_head_module("ccu2c", bits, offset))
     write_json(tmp_path)
     assert linear_scores(tmp_path / "m.json", ["c"], {}, 1) == {"c": [(offset, {f"in_bits[{i}]": 1 for i in range(bits)})]}
 
@@ -240,10 +235,4 @@ def _first_pair_upper(text: str) -> int:
 ])
 def test_ccu2c_chains_that_are_not_sums_are_refused(tmp_path, mutation, message):
     """A changed CCU2C chain is never read as a sum: the BDD engine decides (and finds the bug)."""
-    text = _ccu2c_head_module(23)
-    broken = mutation(text)
-    assert broken != text
-    (tmp_path / "m.v").write_text(broken)
-    write_json(tmp_path)
-    with pytest.raises(NotLinear, match=re.escape(message)):
-        linear_scores(tmp_path / "m.json", ["c"], {}, 1)
+    _assert_refused(tmp_path, _primitive_head_module("ccu2c", 23), mutation, message)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .records import Instance, Net
+from .records import Instance, Net, gather_records
 
 GROUP_BITS = 5  # bits a counter's LUTs count on I0..I4 (position 0's I5 takes one more)
 ONE, ZERO = "1'b1", "1'b0"
@@ -140,13 +140,7 @@ def primitive_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) 
     """(nets, instances, final columns of <= 2 bits) of the popcount of ``leaves`` + ``offset`` on CARRY4
     counters; heads.two_row_sum adds the final columns."""
     stages, cols = plan_counters(prefix, leaves, width, offset)
-    nets: list[Net] = []
-    instances: list[Instance] = []
-    for counter in (c for stage in stages for c in stage):
-        more_nets, more_instances = counter_records(counter)
-        nets += more_nets
-        instances += more_instances
-    return nets, instances, cols
+    return (*gather_records(counter_records(c) for stage in stages for c in stage), cols)
 
 
 def carry_luts(bits: int, width: int, offset: int = 0) -> int:

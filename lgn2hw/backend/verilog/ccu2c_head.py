@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .records import Instance, Net
+from .records import Instance, Net, gather_records
 
 ONE, ZERO = "1'b1", "1'b0"
 MAX_CHAIN_POSITIONS = 32  # positions per physical chain (the carry path static timing sees), measured best
@@ -245,17 +245,11 @@ def primitive_tree(prefix: str, leaves: list[str], width: int, offset: int = 0) 
     """(nets, instances, final columns of <= 2 bits) of the popcount of ``leaves`` + ``offset``;
     heads.two_row_sum adds the final columns."""
     chains, cols = plan_chains(prefix, leaves, width, offset)
-    nets: list[Net] = []
-    instances: list[Instance] = []
-    for chain in chains:
-        more_nets, more_instances = chain_records(chain)
-        nets += more_nets
-        instances += more_instances
-    return nets, instances, cols
+    return (*gather_records(chain_records(chain) for chain in chains), cols)
 
 
 def ccu2c_slots(bits: int, width: int, offset: int = 0) -> int:
-    """LUT4 sites of ccu2c_tree over ``bits`` leaves (two a CCU2C) plus one a column of the final add."""
+    """LUT4 sites of primitive_tree over ``bits`` leaves (two a CCU2C) plus one a column of the final add."""
     chains, cols = plan_chains("p", [f"x{i}" for i in range(bits)], width, offset)
     final = sum(1 for col in cols if len(col) == 2)
     return sum(len(c.positions) for c in chains) + final

@@ -185,3 +185,13 @@ class StructuralModule:
             else:
                 lines.append(f"{self.indent}{item.text}")
         return lines
+
+
+def gather_records(parts) -> tuple[list[Net], list[Instance]]:
+    """The nets and instances of (nets, instances) pairs, in order (a primitive head's cells)."""
+    nets: list[Net] = []
+    instances: list[Instance] = []
+    for more_nets, more_instances in parts:
+        nets += more_nets
+        instances += more_instances
+    return nets, instances
