@@ -149,3 +149,18 @@ def test_synth_ecp5_maps_ccu2c_to_fewer_lut4_sites_than_full_adders(tmp_path):
         sites[kind] = int(cells.get("LUT4", 0)) + 2 * int(cells.get("CCU2C", 0))
     assert sites["ccu2c"] <= 1.5 * k
     assert sites["ccu2c"] < 0.8 * sites["lut4"]
+
+
+def test_models_are_found_through_includes(tmp_path):
+    """Newer Yosys keeps ecp5/cells_sim.v's CCU2C, LUT4 and LUT2 in `include'd files beside it."""
+    from lgn2hw.toolchain.yosys import Yosys
+
+    share = tmp_path / "share" / "yosys" / "ecp5"
+    share.mkdir(parents=True)
+    (share / "cells_sim.v").write_text('`include "common_sim.vh"\n`include "ccu2c_sim.vh"\nmodule OTHER; endmodule\n')
+    (share / "common_sim.vh").write_text("module LUT4(input A, output Z);\n    specify\n    endspecify\nendmodule\n"
+                                         "module LUT2(input A, output Z);\nendmodule\n")
+    (share / "ccu2c_sim.vh").write_text("module CCU2C(input CIN, output COUT);\nendmodule\n")
+    models = Yosys(str(tmp_path / "bin" / "yosys"), None, "Yosys 9.9").cell_models("ecp5/cells_sim.v", ("CCU2C", "LUT4", "LUT2"))
+    assert "module CCU2C" in models and "module LUT4" in models and "module LUT2" in models
+    assert "endspecify" not in models and "OTHER" not in models

@@ -204,7 +204,7 @@ def test_a_carry_position_whose_lut_has_i5_tied_to_0_adds_its_o5(tmp_path):
 @pytest.mark.parametrize("bits, offset", [(5, 0), (23, 0), (40, 3), (100, 0), (130, 5)])
 def test_ccu2c_chains_read_as_exact_sums(tmp_path, bits, offset):
     """compile --popcount ccu2c: each logical chain is folded into the bits its positions read
-    (ccu2c_sums.py), including chains whose top bit lies above the score (its link removed unused)."""
+    (ccu2c_sums.py), including chains whose top bit lies above the score (read nowhere)."""
     (tmp_path / "m.v").write_text(_primitive_head_module("ccu2c", bits, offset))
     write_json(tmp_path)
     assert linear_scores(tmp_path / "m.json", ["c"], {}, 1) == {"c": [(offset, {f"in_bits[{i}]": 1 for i in range(bits)})]}
@@ -236,3 +236,24 @@ def _first_pair_upper(text: str) -> int:
 def test_ccu2c_chains_that_are_not_sums_are_refused(tmp_path, mutation, message):
     """A changed CCU2C chain is never read as a sum: the BDD engine decides (and finds the bug)."""
     _assert_refused(tmp_path, _primitive_head_module("ccu2c", 23), mutation, message)
+
+
+def test_a_ccu2c_chain_whose_carry_out_is_open_is_not_read_as_the_whole_sum(tmp_path):
+    """One CCU2C adding in0 + in1 and 2 (in2 + in3) to a carry in (in4), COUT open: its S bits are the sum
+    modulo 4 only, so a 3-bit score of them is refused (the dropped carry matters), and unconnected or
+    self-reading pins are refused too, never a crash."""
+    from lgn2hw.backend.verilog.ccu2c_head import position_init
+    from lgn2hw.backend.verilog.primitives import primitive_models
+
+    add = position_init("add")
+    cell = (f"    CCU2C #(.INIT0({add}), .INIT1({add}), .INJECT1_0(\"NO\"), .INJECT1_1(\"NO\")) k(.CIN(in_bits[4]), "
+            ".A0(in_bits[0]), .B0(in_bits[1]), .C0(1'b0), .D0(1'b1), .A1(in_bits[2]), .B1(in_bits[3]), .C1(1'b0), "
+            ".D1(1'b1), .S0(s[0]), .S1(s[1]), .COUT());\n")
+    text = ("module c(input wire [4:0] in_bits, output wire [2:0] score0);\n    wire [1:0] s;\n" + cell
+            + "    assign score0 = {1'b0, s};\nendmodule\n" + primitive_models("ecp5"))
+    (tmp_path / "m.v").write_text(text)
+    write_json(tmp_path)
+    with pytest.raises(NotLinear, match="can overflow its 2 bits"):
+        linear_scores(tmp_path / "m.json", ["c"], {}, 1)
+    _assert_refused(tmp_path, text, lambda t: t.replace(".D0(1'b1)", ".D0()"), "D0 is not connected")
+    _assert_refused(tmp_path, text, lambda t: t.replace(".A1(in_bits[2])", ".A1(s[0])"), "reads its own sum bits")

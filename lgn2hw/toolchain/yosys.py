@@ -44,7 +44,7 @@ class Yosys:
         their ``specify`` timing blocks (zero-delay simulation and proofs ignore them, and Verilator
         refuses them); ToolError when the file or a module is missing."""
         path = self.share_file(relative)
-        text = path.read_text(errors="replace")
+        text = _with_includes(path)
         parts = [f"// {', '.join(cells)}: simulation models from {self.version}'s share/yosys/{relative}"
                  " (specify timing blocks removed)\n"]
         for cell in cells:
@@ -72,6 +72,16 @@ class Yosys:
         if self.abc is None:
             raise ToolError(f"yosys-abc not found on PATH: {INSTALL_HINT}")
         return run([self.abc, "-c", script], what=what, deadline=deadline, cwd=cwd)
+
+
+def _with_includes(path: Path, depth: int = 0) -> str:
+    """The text of a Verilog file with its `include "x" lines replaced by the files beside it (newer
+    Yosys keeps ecp5/cells_sim.v's CCU2C and LUT4 in ccu2c_sim.vh and common_sim.vh)."""
+    def expand(match: re.Match) -> str:
+        included = path.parent / match.group(1)
+        return _with_includes(included, depth + 1) if included.is_file() and depth < 4 else match.group(0)
+
+    return re.sub(r'^[ \t]*`include\s+"([^"]+)"[^\n]*$', expand, path.read_text(errors="replace"), flags=re.M)
 
 
 def find_yosys(purpose: str = "synthesis", need_abc: bool = False) -> Yosys:

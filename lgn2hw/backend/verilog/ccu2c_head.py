@@ -32,8 +32,9 @@ in stage order, are linked into physical chains of up to MAX_CHAIN_POSITIONS pos
 runs the carry through a whole physical chain (a link breaks it logically only), so longer chains save
 the packer's two CCU2C per chain and cost Fmax. Measured on the README demo, pipelined, post-route
 (`lgn2hw compile runs/demo/model.pt -o D --pipeline 2 --popcount ccu2c; lgn2hw synth D --flow ecp5`):
-32 positions 3,168 LUT4 sites at 60.9 MHz, 48: 3,147 at 59.1 MHz; with chains linked per stage, 16:
-3,323 at 60.1, 32: 3,225 at 62.6, 64: 3,188 at 57.1 MHz (the full-adder head: 3,735 at 54.6 MHz). On
+32 positions 3,168 LUT4 sites at 60.9 MHz, 48: 3,147 at 59.1 MHz; with chains linked per stage (commit
+6a7d011), 16: 3,323 at 60.1, 32: 3,225 at 62.6, 64: 3,188 at 57.1 MHz (the full-adder head: 3,735 at
+54.6 MHz). On
 the 85.08 % model (docs/synthesis.md), 32 positions give 5,899 sites at 56.0 MHz but nextpnr's router
 needs 1,391 s; 16 give 6,173 at 57.3 MHz in 373 s (full adders: 6,946 at 58.3 MHz in 156 s).
 Simulation and proofs need the primitives' models (primitives.py). The structure is deterministic.
@@ -47,8 +48,8 @@ from .records import Instance, Net, gather_records
 
 ONE, ZERO = "1'b1", "1'b0"
 MAX_CHAIN_POSITIONS = 32  # positions per physical chain (the carry path static timing sees), measured best
-# Verilator -Wall warnings the chains' nets and instances waive: links and pads leave S bits unread, and
-# a chain whose top bit lies above the score leaves COUT open
+# Verilator -Wall warnings the chains' nets and instances waive: links, pads and tops above the score
+# leave S bits or the COUT net unread, and a chain that ends with a link leaves COUT open
 LINT_WAIVERS = ("UNUSEDSIGNAL", "PINCONNECTEMPTY")
 
 PAIR_BITS = 4  # bits a pair of positions counts (A, B, C, D of both)

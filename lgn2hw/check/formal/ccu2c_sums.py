@@ -17,9 +17,8 @@ link,
 
     sum_i 2**i S(p_i) + 2**m S(link) = carry_in + sum_i 2**i digit(p_i),
 
-and the digits are read as a sum (a chain whose closing link is gone, because its top bit lies above the
-score and Yosys removed it unused, is a cell whose carry out is dropped, which sums.py folds only where
-that cannot matter): consecutive positions that read the same pins form a group (a pair
+and the digits are read as a sum (a chain whose top bit is not connected, an open COUT, is a cell whose
+carry out is dropped, which sums.py folds only where that cannot matter): consecutive positions that read the same pins form a group (a pair
 counting four bits in two digits; a single position adding two), whose digits must add up to a
 constant plus the count of their pin signals for every value of those signals (a pin tied to a
 constant only selects the function). Each logical chain becomes one cell of the fold in sums.py: its
@@ -41,7 +40,7 @@ def chain_cells(cells: dict) -> dict:
     SUM_CELL: {"type", "connections": {"Y": S bits}, "terms": [(bit, weight)]}, keyed by a name made
     from the chain's first CCU2C. NotCarrySum when a CCU2C is not in a chain of the accepted form."""
     ccu = {name: cell for name, cell in cells.items() if cell["type"] == "CCU2C"}
-    couts = {_port(cell, "COUT") for cell in ccu.values()} - {"x"}
+    couts = {_port(cell, "COUT") for cell in ccu.values()} - {"0", "1", "x", "z"}  # carries: signals only
     following: dict = {}  # COUT bit -> the CCU2C whose CIN it drives
     starts = []  # CCU2Cs whose carry in comes from the fabric or a constant
     for name, cell in sorted(ccu.items()):
@@ -76,9 +75,17 @@ def _positions(name: str, cell: dict) -> list:
     for half in (0, 1):
         if str(params.get(f"INJECT1_{half}", "")).strip() != "NO":
             raise NotCarrySum(f"{name}: INJECT1_{half} is not \"NO\" (the carry in is gated)")
-        pins = tuple(conn[f"{pin}{half}"][0] for pin in "ABCD")
-        halves.append((_init(name, params.get(f"INIT{half}")), pins, conn[f"S{half}"][0]))
+        pins = tuple(_connected(name, conn, f"{pin}{half}") for pin in "ABCD")
+        halves.append((_init(name, params.get(f"INIT{half}")), pins, _connected(name, conn, f"S{half}")))
     return halves
+
+
+def _connected(name: str, conn: dict, port: str):
+    """The one bit on ``port``; NotCarrySum when it is open (a position's pins and S must be wired)."""
+    bits = conn.get(port) or []
+    if len(bits) != 1:
+        raise NotCarrySum(f"{name}: {port} is not connected to one bit")
+    return bits[0]
 
 
 def _assignments(pins: tuple):
@@ -110,18 +117,24 @@ def _logical_chains(start: str, positions: list, first_carry, last_carry) -> dic
     for init, pins, s_bit in positions:
         if all(_functions(init, pins, value)[0] == 0 for _, value in _assignments(pins)):  # a link
             word = [p[2] for p in body] + [s_bit]
-            out[f"{start}#{len(out)}"] = {"type": SUM_CELL, "connections": {"Y": word},
-                                          "terms": cin + _body_terms(start, body)}
+            out[f"{start}#{len(out)}"] = _sum_cell(start, word, cin + _body_terms(start, body))
             cin, body = [_carry_in(start, init, pins)], []
         else:
             body.append((init, pins, s_bit))
-    if body:  # the last logical chain's top bit is COUT; when that is open (its bit lies at or above the
-        # score's width), the word lacks it and sums.py folds the cell as one that may wrap, only where
-        # the dropped carry's weight is a multiple of 2**score width
+    if body:  # the last logical chain's top bit is COUT; were COUT open (the emitter always connects it
+        # after a chain that ends without a link), the word would lack it, and sums.py would fold the cell
+        # as one that may wrap, only where the dropped carry's weight is a multiple of 2**score width
         top = [last_carry] if isinstance(last_carry, int) else []
-        out[f"{start}#{len(out)}"] = {"type": SUM_CELL, "connections": {"Y": [p[2] for p in body] + top},
-                                      "terms": cin + _body_terms(start, body)}
+        out[f"{start}#{len(out)}"] = _sum_cell(start, [p[2] for p in body] + top, cin + _body_terms(start, body))
     return out
+
+
+def _sum_cell(start: str, word: list, terms: list) -> dict:
+    """One logical chain as a cell for sums.py; NotCarrySum when its value reads its own word (the fold
+    would chase its own bits)."""
+    if {bit for bit, _ in terms} & set(word):
+        raise NotCarrySum(f"{start}: a logical chain reads its own sum bits")
+    return {"type": SUM_CELL, "connections": {"Y": word}, "terms": terms}
 
 
 def _carry_in(start: str, init: int, pins: tuple) -> tuple:

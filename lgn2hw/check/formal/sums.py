@@ -228,7 +228,10 @@ class _ModuleSums:
     def upper_bound(self, cname: str) -> int:
         """An upper bound of a cell's value from its operands' bits (a bit of a cell bounded below 2**k is 0)."""
         if cname in self.bounds:
+            if self.bounds[cname] is None:  # reached again while bounding it: a loop through the cell
+                raise NotLinear(f"{self.name}: {cname} reads its own value")
             return self.bounds[cname]
+        self.bounds[cname] = None
         const, atoms = self.cell_operands(cname)
         bound = const
         per_cell: dict = {}
