@@ -100,11 +100,16 @@ def test_sigterm_during_compile_leaves_the_earlier_build_or_the_new_one_never_a_
     output, _ = proc.communicate(timeout=120)
     names = sorted(p.name for p in out.iterdir())
     assert not [n for n in names if n.startswith(".lgn2hw-staging")] and list((tmp_path / "tmp").iterdir()) == []
-    if proc.returncode == 0:  # finished before the signal: the new build, whole
-        assert b'"pipeline": 2' in (out / "netlist.json").read_bytes()
-    else:
-        assert proc.returncode == 128 + signal.SIGTERM and "interrupted (SIGTERM)" in output, output
+    if proc.returncode == 128 + signal.SIGTERM:  # interrupted while working: the earlier build, untouched
+        assert "interrupted (SIGTERM)" in output, output
         assert (out / ".lgn2hw.json").read_bytes() == manifest and (out / "netlist.json").read_bytes() == netlist_before
+    else:
+        # finished before the signal (0), or the signal came after the build was in place, while the
+        # command printed its summary or the interpreter shut down, and the default action ended it
+        # (seen once in CI: "check: ..." printed, then exit -15): the new build, whole
+        assert proc.returncode in (0, -signal.SIGTERM), output
+        assert b'"pipeline": 2' in (out / "netlist.json").read_bytes()
+        assert b"LATENCY" in (out / "lgn_top.v").read_bytes()  # its RTL beside it: the pipelined one
 
 
 def test_an_interrupted_training_keeps_the_earlier_checkpoint_and_its_metrics(tmp_path):
