@@ -52,8 +52,12 @@ class ExportPlan:
     notes: tuple[str, ...] = field(default=())
     input_port: str = "in_bits"  # or "in_features": a raw-input build (compile --raw-inputs)
     raw_bits: int | None = None  # B, the bits of one raw feature (raw-input builds)
-    sim_models: tuple[str, ...] = ()  # simulation models of vendor primitives in the RTL (verify/ only)
     primitive_family: str | None = None  # whose primitives the RTL instantiates (compile --popcount carry4)
+
+    @property
+    def sim_models(self) -> tuple[str, ...]:
+        """The simulation models of the RTL's vendor primitives (verify/ only)."""
+        return (f"verify/{models_name(self.primitive_family)}",) if self.primitive_family else ()
 
     @property
     def raw(self) -> bool:
@@ -152,7 +156,7 @@ def plan_export(build: BuildDir, target: Target, part: str, clock_mhz: float, fi
         notes.append(_check_cells(build, target, part, out_bits, fit_check, serial_bits if top == serial else None))
     return ExportPlan(target.name, part, clock_mhz, module, top, wrap, serial, tuple(rtl_files), core_latency, n, c,
                       width, id_width, serial_bits, wrap_io, serial_io, package_io, tuple(notes), port,
-                      raw.bits if raw is not None else None, (f"verify/{models_name(family)}",) if family else (), family)
+                      raw.bits if raw is not None else None, family)
 
 
 def _check_cells(build: BuildDir, target: Target, part: str, out_bits: int, fit_check: bool,

@@ -93,7 +93,7 @@ class Position:
 
     kind: str
     pins: tuple[str, str, str, str]
-    output: str  # the net bit its S drives ("" when S is unused)
+    output: str  # the net bit its S drives
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,6 @@ class Chain:
     cin: str
     positions: tuple[Position, ...]
     cout: str
-
-    def output(self, index: int) -> str:
-        return f"{self.name}_o[{index}]"
 
 
 @dataclass(frozen=True)
@@ -149,25 +146,26 @@ def _logical_chain(rest: list[list[str]], width: int) -> _Logical | None:
     return _Logical(cin, tuple(plan))
 
 
-def _physical_chain(name: str, group: list[tuple[int, _Logical]], width: int, rename: dict) -> Chain:
+def _physical_chain(name: str, group: list[tuple[int, _Logical]], rename: dict) -> Chain:
     """Link ``group`` ((logical chain id, chain), in carry order) into one chain; ``rename`` gets each
     placeholder output (_placeholder) -> the chain's net bit that drives it."""
     positions: list[Position] = []
-    previous: int | None = None  # the last logical chain placed
-    for ident, logical in group:
-        if previous is not None:  # the link: S is the previous logical chain's carry, G this one's carry in
-            rename[_placeholder(previous, "top")] = name + f"_o[{len(positions)}]"
-            positions.append(Position("link", (logical.cin, ZERO, ZERO, ONE), name + f"_o[{len(positions)}]"))
-        for j, (kind, pins, _col) in enumerate(logical.plan):
-            rename[_placeholder(ident, j)] = name + f"_o[{len(positions)}]"
-            positions.append(Position(kind, pins, name + f"_o[{len(positions)}]"))
-        previous = ident
+
+    def place(kind: str, pins: tuple, placeholder: str) -> None:
+        rename[placeholder] = output = f"{name}_o[{len(positions)}]"
+        positions.append(Position(kind, pins, output))
+
+    for j, (ident, logical) in enumerate(group):
+        if j:  # the link: S is the previous logical chain's carry, G this one's carry in
+            place("link", (logical.cin, ZERO, ZERO, ONE), _placeholder(group[j - 1][0], "top"))
+        for k, (kind, pins, _col) in enumerate(logical.plan):
+            place(kind, pins, _placeholder(ident, k))
+    last_top = _placeholder(group[-1][0], "top")
     cout = ""
     if len(positions) % 2:  # the last CCU2C's upper half: a link whose S is the last carry
-        rename[_placeholder(previous, "top")] = name + f"_o[{len(positions)}]"
-        positions.append(Position("link", (ZERO, ZERO, ZERO, ONE), name + f"_o[{len(positions)}]"))
+        place("link", (ZERO, ZERO, ZERO, ONE), last_top)
     else:
-        rename[_placeholder(previous, "top")] = cout = name + "_co"
+        rename[last_top] = cout = f"{name}_co"
     return Chain(name, group[0][1].cin, tuple(positions), cout)
 
 
@@ -209,12 +207,12 @@ def plan_chains(prefix: str, leaves: list[str], width: int, offset: int = 0,
         # a link cannot take in the carry it puts out (its G would read its own S): a new chain then
         own_top = bool(group) and logical.cin == _placeholder(group[-1][0], "top")
         if group and (size + more > max_positions or own_top):
-            chains.append(_physical_chain(f"{prefix}_c{len(chains)}", group, width, rename))
+            chains.append(_physical_chain(f"{prefix}_c{len(chains)}", group, rename))
             group, size, more = [], 0, len(logical.plan)
         group.append((ident, logical))
         size += more
     if group:
-        chains.append(_physical_chain(f"{prefix}_c{len(chains)}", group, width, rename))
+        chains.append(_physical_chain(f"{prefix}_c{len(chains)}", group, rename))
     named = [Chain(c.name, rename.get(c.cin, c.cin),
                    tuple(Position(p.kind, tuple(rename.get(pin, pin) for pin in p.pins), p.output) for p in c.positions),
                    c.cout) for c in chains]

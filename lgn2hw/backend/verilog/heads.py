@@ -24,6 +24,7 @@ POPCOUNT_ARITY = 4  # operands per adder-tree node
 POPCOUNT_SETTLE_LEVEL = 3
 # the build choices (compile --popcount) and "adder", the earlier tree kept for benchmarks/head_luts.py
 POPCOUNT_KINDS = (*POPCOUNT_CHOICES, "adder")
+PRIMITIVE_HEADS = {"carry4": carry_head, "ccu2c": ccu2c_head}  # heads of vendor primitives (ir/popcount.py)
 COUNTER_SETTLE_STAGE = 2
 COUNTER_INPUTS = 6  # inputs per counter of the compressor tree: each output bit is one LUT6
 LUT4_COUNTER_INPUTS = 3  # popcount="lut4": full adders, each output bit a 3-input function (one LUT4)
@@ -157,8 +158,8 @@ def class_score(section: Section, prefix: str, leaves: list[str], width: int, of
         tree, expr = compressor_tree(prefix, leaves, width, offset, counter_inputs=counter)
         section.wires.extend(tree)
         return expr
-    if popcount in ("carry4", "ccu2c"):
-        head = carry_head if popcount == "carry4" else ccu2c_head
+    head = PRIMITIVE_HEADS.get(popcount)
+    if head is not None:
         nets, instances, cols = head.primitive_tree(prefix, leaves, width, offset)
         section.nets.extend(nets)
         section.instances.extend(instances)

@@ -89,12 +89,12 @@ def _connected(name: str, conn: dict, port: str):
 
 
 def _assignments(pins: tuple):
-    """Every value of the pins' distinct signals: (signals, {pin signal or constant: 0/1}) pairs."""
+    """Every value of the pins' distinct signals, as {pin signal or constant: 0/1}."""
     signals = sorted({p for p in pins if p not in ("0", "1")}, key=str)
     for values in product((0, 1), repeat=len(signals)):
         value = dict(zip(signals, values))
         value.update({"0": 0, "1": 1})
-        yield signals, value
+        yield value
 
 
 def _functions(init: int, pins: tuple, value: dict) -> tuple[int, int]:
@@ -115,7 +115,7 @@ def _logical_chains(start: str, positions: list, first_carry, last_carry) -> dic
     cin: list = [(first_carry, 1)]
     body: list = []  # positions of the open logical chain
     for init, pins, s_bit in positions:
-        if all(_functions(init, pins, value)[0] == 0 for _, value in _assignments(pins)):  # a link
+        if all(_functions(init, pins, value)[0] == 0 for value in _assignments(pins)):  # a link
             word = [p[2] for p in body] + [s_bit]
             out[f"{start}#{len(out)}"] = _sum_cell(start, word, cin + _body_terms(start, body))
             cin, body = [_carry_in(start, init, pins)], []
@@ -139,7 +139,7 @@ def _sum_cell(start: str, word: list, terms: list) -> dict:
 
 def _carry_in(start: str, init: int, pins: tuple) -> tuple:
     """A link's G as one term: a constant or one of its pins."""
-    table = [(_functions(init, pins, value)[1], value) for _, value in _assignments(pins)]
+    table = [(_functions(init, pins, value)[1], value) for value in _assignments(pins)]
     if len({g for g, _ in table}) == 1:
         return ("1" if table[0][0] else "0", 1)
     for pin in pins:
@@ -158,7 +158,7 @@ def _body_terms(start: str, body: list) -> list:
             j += 1
         pins = body[i][1]
         constants = set()
-        for signals, value in _assignments(pins):
+        for value in _assignments(pins):
             digits = 0
             for k in range(i, j + 1):
                 p, g = _functions(body[k][0], pins, value)
