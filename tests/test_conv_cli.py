@@ -36,13 +36,15 @@ def train_args(data, *extra):
             "--batch-size", 20, "--no-progress", *extra]
 
 
-def test_conv_model_trains_compiles_and_verifies_bit_exact_on_icarus(tmp_path, mnist_dir):
+@pytest.mark.parametrize("connections", [[], ["--connections", "learned", "--pool", "4"]], ids=["random", "learned"])
+def test_conv_model_trains_compiles_and_verifies_bit_exact_on_icarus(tmp_path, mnist_dir, connections):
     model = tmp_path / "conv.pt"
-    result = invoke(*train_args(mnist_dir, "--arch", TINY_ARCH, "--init", "gaussian"), "-o", model)
+    result = invoke(*train_args(mnist_dir, "--arch", TINY_ARCH, "--init", "gaussian", *connections), "-o", model)
     assert result.exit_code == 0, result.output
     checkpoint = Checkpoint.load(model)
     net = checkpoint.model
     assert isinstance(net, ConvLogicNet) and net.config.image_shape == [2, 28, 28]  # 2 thresholds x 1 channel
+    assert net.config.connections == ("learned" if connections else "random")
     assert net.config.arch == "conv(2,k5,p0,g1,d3)-pool(4)-conv(4,k3,p1,g2,d3)-pool(2)-flatten-dense(40)"
     assert f"trained {net.num_gates:,} gates" in result.output
 

@@ -189,6 +189,36 @@ def test_hard_st_training_forward_equals_frozen_network_and_netlist(cage, per_ga
     assert torch.equal(train_out.round().long(), torch.from_numpy(sim_scores(freeze(net), x.numpy())))
 
 
+def test_learned_connections_in_the_dense_layers_keep_the_selection_gap_zero():
+    """The dense layers after the trunk may learn their connections (--connections learned): their
+    choices move in training, and the training forward is still the frozen network and its netlist."""
+    net = ConvLogicNet(conv_config(connections="learned", pool=4, init="residual", residual_logit=0.3))
+    assert [type(layer).__name__ for layer in net.head] == ["PooledLogicLayer"] * 2
+    opt = torch.optim.Adam(net.parameters(), lr=0.2)
+    x = random_bits(128, 128)
+    y = torch.randint(0, 4, (128,), generator=torch.Generator().manual_seed(1))
+    before = [torch.stack(layer.wiring()).clone() for layer in net.head]
+    for _ in range(6):
+        loss = torch.nn.functional.cross_entropy(net(x) / 4.0, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        net.update_cage()
+    assert any(not torch.equal(b, torch.stack(layer.wiring())) for b, layer in zip(before, net.head))
+    train_out = net(x, hard=False)
+    assert torch.equal(train_out, net(x, hard=True))
+    assert torch.equal(train_out.round().long(), torch.from_numpy(sim_scores(freeze(net), x.numpy())))
+
+
+def test_learned_connections_pool_larger_than_a_dense_blocks_inputs_names_the_block():
+    # conv(6)-pool-conv(8)-pool-flatten gives 8 x 2 x 2 = 32 inputs to dense(64) (block 6)
+    with pytest.raises(ConfigError, match=r"block 6 dense\(64\): a pool of 40 candidates is larger than its 32 inputs"):
+        conv_config(connections="learned", pool=40).validate()
+    with pytest.raises(ConfigError, match="unknown connections"):
+        conv_config(connections="wired").validate()
+    conv_config(connections="learned", pool=32).validate()
+
+
 @pytest.mark.parametrize("estimator", ["soft-mix", "soft-gumbel", "gumbel-st"])
 def test_every_estimator_trains_conv_layers(estimator):
     net = ConvLogicNet(conv_config(estimator=estimator, cage=estimator == "gumbel-st"))
@@ -298,6 +328,15 @@ def test_checkpoint_round_trip_and_versions(tmp_path):
     x = random_bits(20, 128)
     assert torch.equal(net(x, hard=True), loaded(x, hard=True))
     assert np.array_equal(freeze(net).a, freeze(loaded).a)
+    # learned connections: the pools and connection logits travel with the checkpoint
+    learned = ConvLogicNet(conv_config(connections="learned", pool=4))
+    with torch.no_grad():
+        learned.head[0].conn_a[2, :5] = 1.0  # move some choices off candidate 0
+    Checkpoint(model=learned).save(path)
+    loaded = Checkpoint.load(path).model
+    assert loaded.config == learned.config and loaded.config.connections == "learned"
+    assert torch.equal(torch.stack(loaded.head[0].wiring()), torch.stack(learned.head[0].wiring()))
+    assert torch.equal(learned(x, hard=True), loaded(x, hard=True))
     # dense checkpoints stay version 1 with exactly NetConfig's fields
     dense = tmp_path / "dense.pt"
     Checkpoint(model=LogicNet(NetConfig(num_inputs=20, num_classes=2, widths=[16, 8]))).save(dense)

@@ -79,8 +79,9 @@ def training_options(f):
                      help="Output bits summed per class: the last layer is classes x K gates (with --widths its last "
                           "entry must equal that) [default: the last width / classes]."),
         click.option("--connections", type=click.Choice(CONNECTIONS), default=None,
-                     help="Gate inputs: random (fixed random wiring), or learned (each input chooses among --pool "
-                          "candidates, trained like the gate with a hard forward choice) [default: random]."),
+                     help="Inputs of the dense layers' gates (a conv network's too): random (fixed random wiring), or learned "
+                          "(each input chooses among --pool candidates, trained like the gate with a hard forward choice) "
+                          "[default: random]."),
         click.option("--pool", type=count(1, MAX_GATES_PER_LAYER), default=None,
                      help="Candidate signals per gate input with --connections learned (<= the previous layer's width) [default: 8]."),
         click.option("--epochs", type=count(1, 1_000_000), default=None, help="Training epochs [default: 5]."),

@@ -107,13 +107,12 @@ def net_config_from(settings: dict, data: EncodedData) -> NetConfig | ConvNetCon
     for option, key in (("--widths", "widths"), ("--outputs-per-class", "outputs_per_class")):
         if settings.get(key) is not None:
             raise ConfigError(f"{option} shapes dense networks; a convolutional network's dense layers are in its --arch description")
-    if connections != "random":
-        raise ConfigError("--connections learned applies to dense networks; convolutional networks use fixed random wiring")
     if data.image_shape is None:
         raise ConfigError(f"a convolutional network needs image inputs; data set {data.name!r} has no image shape")
     return ConvNetConfig(
         num_inputs=data.num_inputs, num_classes=data.num_classes, image_shape=list(data.image_shape),
-        arch=canonical(blocks), **method, init=settings.get("init") or "residual",
+        arch=canonical(blocks), **method, init=settings.get("init") or "residual", connections=connections,
+        pool=settings["pool"] if settings.get("pool") is not None else ConvNetConfig.pool,
     )
 
 

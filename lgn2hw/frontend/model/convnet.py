@@ -23,7 +23,7 @@ from ...errors import ConfigError
 from .arch import Conv, Dense, Pool, canonical, is_convolutional, parse, shapes
 from .cage import CageSchedule
 from .estimators import frozen_coefficients, select_coefficients
-from .network import EVAL_ACTIVATION_BYTES, LogicLayer, NetConfig, _ScaleGrad
+from .network import EVAL_ACTIVATION_BYTES, NetConfig, _ScaleGrad, dense_forward, dense_layers
 from .pool import OrPool2d
 from .tree_conv import TreeConv2d
 
@@ -46,6 +46,9 @@ class ConvNetConfig:
     residual_logit: float = 5.0
     grad_factor: float = 1.0
     extra: dict = field(default_factory=dict)
+    # The dense layers' wiring, as in NetConfig: "random", or "learned" from pools of ``pool`` candidates.
+    connections: str = "random"
+    pool: int = 8
 
     def __post_init__(self) -> None:
         self.image_shape = [int(s) for s in self.image_shape]
@@ -66,6 +69,7 @@ class ConvNetConfig:
             num_inputs=flat, num_classes=self.num_classes, widths=[b.width for b in blocks if isinstance(b, Dense)],
             tau=self.tau, seed=self.seed, estimator=self.estimator, cage=self.cage, cage_per_gate=self.cage_per_gate,
             temperature=self.temperature, init=self.init, residual_logit=self.residual_logit, grad_factor=self.grad_factor,
+            connections=self.connections, pool=self.pool,
         )
 
     def validate(self) -> None:
@@ -81,6 +85,9 @@ class ConvNetConfig:
             if isinstance(block, Dense) and 2 * block.width < block_shapes[i][0]:
                 raise ConfigError(f"architecture block {i + 1} {block.text()}: {block.width} gates are too narrow for "
                                   f"its {block_shapes[i][0]} inputs (2 x width must be >= inputs so every input is wired)")
+            if isinstance(block, Dense) and self.connections == "learned" and self.pool > block_shapes[i][0]:
+                raise ConfigError(f"architecture block {i + 1} {block.text()}: a pool of {self.pool} candidates is larger "
+                                  f"than its {block_shapes[i][0]} inputs (use --pool <= {block_shapes[i][0]})")
         if blocks[-1].width % self.num_classes:
             raise ConfigError(f"architecture: the last layer, {blocks[-1].text()}, is not divisible by {self.num_classes} classes")
         self.head_config().validate()
@@ -109,11 +116,7 @@ class ConvLogicNet(nn.Module):
                 self.trunk.append(TreeConv2d(in_shape, block, generator, config.init, config.residual_logit))
             elif isinstance(block, Pool):
                 self.trunk.append(OrPool2d(in_shape, block.size))
-        head = config.head_config()
-        dims = [head.num_inputs, *head.widths]
-        self.head = nn.ModuleList(
-            LogicLayer(dims[i], dims[i + 1], generator, config.init, config.residual_logit) for i in range(len(head.widths))
-        )
+        self.head = dense_layers(config.head_config(), generator)
         self.cage = CageSchedule(sum(layer.out_dim for layer in self.gate_layers), per_gate=config.cage_per_gate) if config.cage else None
         self.noise = torch.Generator().manual_seed(config.seed + 1)
 
@@ -171,7 +174,10 @@ class ConvLogicNet(nn.Module):
                                              temps[gate_layer].to(h.device), noise_gen)
                 if gate_layer > 0 and self.config.grad_factor != 1.0:
                     h = _ScaleGrad.apply(h, self.config.grad_factor)
-            h = module(h, coeffs)
+            if isinstance(module, TreeConv2d):
+                h = module(h, coeffs)
+            else:
+                h = dense_forward(module, h, coeffs, None if hard else (self.config.estimator, temps[gate_layer].to(h.device), noise_gen))
             gate_layer += 1
         k = h.shape[0] // self.config.num_classes
         return h.reshape(self.config.num_classes, k, -1).sum(dim=1).T
@@ -179,7 +185,7 @@ class ConvLogicNet(nn.Module):
     def eval_chunk(self, limit: int = 4096) -> int:
         """Samples per evaluation chunk (LogicNet.eval_chunk): on the CPU few enough that the widest
         activation, the gathered leaves of a tree convolution or a dense layer, fits EVAL_ACTIVATION_BYTES."""
-        if self.head[0].idx_a.device.type != "cpu":
+        if self.head[0].weights.device.type != "cpu":
             return max(1, limit)
         widest = max([self.config.num_inputs, *(m.activation_rows for m in self.trunk if isinstance(m, TreeConv2d)),
                       *(layer.out_dim for layer in self.head)])

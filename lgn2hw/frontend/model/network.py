@@ -237,6 +237,33 @@ def gate_backward(g: torch.Tensor, saved, operands: bool):
     return grad_coeffs, both
 
 
+def dense_layers(config: NetConfig, generator: torch.Generator) -> nn.ModuleList:
+    """The layers of ``config.widths`` (random or learned connections), their wiring drawn from
+    ``generator``; learned connections draw their other candidates from seed + POOL_SEED_OFFSET.
+    A convolutional network's dense layers are built here too, from its head_config."""
+    dims = [config.num_inputs, *config.widths]
+    if config.connections == "learned":
+        from .connections import POOL_SEED_OFFSET, PooledLogicLayer  # connections.py builds on this module
+
+        pools = torch.Generator().manual_seed(config.seed + POOL_SEED_OFFSET)
+        return nn.ModuleList(
+            PooledLogicLayer(dims[i], dims[i + 1], generator, config.init, config.residual_logit, config.pool, pools)
+            for i in range(len(config.widths))
+        )
+    return nn.ModuleList(
+        LogicLayer(dims[i], dims[i + 1], generator, config.init, config.residual_logit) for i in range(len(config.widths))
+    )
+
+
+def dense_forward(layer: LogicLayer, h: torch.Tensor, coeffs: torch.Tensor, training: tuple | None) -> torch.Tensor:
+    """One dense layer on (in_dim, batch) activations. ``training``: None for the deployed network, or
+    (estimator, backward temperature, noise generator), which learned connections choose their inputs
+    with (their choice follows the gate's estimator and temperature)."""
+    if training is None or not getattr(layer, "learns_connections", False):
+        return layer(h, coeffs)
+    return layer(h, coeffs, *training)
+
+
 class _ScaleGrad(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, factor):
@@ -260,20 +287,7 @@ class LogicNet(nn.Module):
         super().__init__()
         config.validate()
         self.config = config
-        generator = torch.Generator().manual_seed(config.seed)
-        dims = [config.num_inputs, *config.widths]
-        if config.connections == "learned":
-            from .connections import POOL_SEED_OFFSET, PooledLogicLayer  # connections.py builds on this module
-
-            pools = torch.Generator().manual_seed(config.seed + POOL_SEED_OFFSET)
-            self.layers = nn.ModuleList(
-                PooledLogicLayer(dims[i], dims[i + 1], generator, config.init, config.residual_logit, config.pool, pools)
-                for i in range(len(config.widths))
-            )
-        else:
-            self.layers = nn.ModuleList(
-                LogicLayer(dims[i], dims[i + 1], generator, config.init, config.residual_logit) for i in range(len(config.widths))
-            )
+        self.layers = dense_layers(config, torch.Generator().manual_seed(config.seed))
         total = sum(config.widths)
         self.cage = CageSchedule(total, per_gate=config.cage_per_gate) if config.cage else None
         self.noise = torch.Generator().manual_seed(config.seed + 1)
@@ -312,10 +326,7 @@ class LogicNet(nn.Module):
                 if i > 0 and self.config.grad_factor != 1.0:
                     # difflogic's GradFactor: scale the gradient flowing back through this layer's inputs.
                     h = _ScaleGrad.apply(h, self.config.grad_factor)
-            if hard or not getattr(layer, "learns_connections", False):
-                h = layer(h, coeffs)
-            else:  # the connection choice follows the gate's estimator and backward temperature
-                h = layer(h, coeffs, self.config.estimator, temps[i].to(h.device), noise_gen)
+            h = dense_forward(layer, h, coeffs, None if hard else (self.config.estimator, temps[i].to(h.device), noise_gen))
         k = h.shape[0] // self.config.num_classes
         return h.reshape(self.config.num_classes, k, -1).sum(dim=1).T
 
