@@ -31,10 +31,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .records import Instance, Net, gather_records
+from .records import ONE, ZERO, Instance, Net, gather_records
 
 GROUP_BITS = 5  # bits a counter's LUTs count on I0..I4 (position 0's I5 takes one more)
-ONE, ZERO = "1'b1", "1'b0"
 # Verilator -Wall warnings the counters' nets and instances waive (the template brackets them with
 # lint_off/lint_on): CO is left open, and short counters leave O bits unused.
 LINT_WAIVERS = ("UNUSEDSIGNAL", "PINCONNECTEMPTY")

@@ -44,9 +44,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .records import Instance, Net, gather_records
+from .records import ONE, ZERO, Instance, Net, gather_records
 
-ONE, ZERO = "1'b1", "1'b0"
 MAX_CHAIN_POSITIONS = 32  # positions per physical chain (the carry path static timing sees), measured best
 # Verilator -Wall warnings the chains' nets and instances waive: links, pads and tops above the score
 # leave S bits or the COUT net unread, and a chain that ends with a link leaves COUT open

@@ -15,6 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+ONE, ZERO = "1'b1", "1'b0"  # constant bits as the printed Verilog writes them
+
+
 def bit_range(width: int) -> str:
     """``[w-1:0] `` for a vector, nothing for a single bit."""
     return f"[{width - 1}:0] " if width > 1 else ""
