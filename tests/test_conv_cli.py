@@ -36,15 +36,19 @@ def train_args(data, *extra):
             "--batch-size", 20, "--no-progress", *extra]
 
 
-@pytest.mark.parametrize("connections", [[], ["--connections", "learned", "--pool", "4"]], ids=["random", "learned"])
-def test_conv_model_trains_compiles_and_verifies_bit_exact_on_icarus(tmp_path, mnist_dir, connections):
+@pytest.mark.parametrize("method", [
+    ["--init", "gaussian"],
+    ["--init", "residual", "--residual-logit", "0.5", "--dense-init", "gaussian", "--connections", "learned", "--pool", "4"],
+], ids=["random", "learned"])
+def test_conv_model_trains_compiles_and_verifies_bit_exact_on_icarus(tmp_path, mnist_dir, method):
     model = tmp_path / "conv.pt"
-    result = invoke(*train_args(mnist_dir, "--arch", TINY_ARCH, "--init", "gaussian", *connections), "-o", model)
+    result = invoke(*train_args(mnist_dir, "--arch", TINY_ARCH, *method), "-o", model)
     assert result.exit_code == 0, result.output
     checkpoint = Checkpoint.load(model)
     net = checkpoint.model
     assert isinstance(net, ConvLogicNet) and net.config.image_shape == [2, 28, 28]  # 2 thresholds x 1 channel
-    assert net.config.connections == ("learned" if connections else "random")
+    learned = "learned" in method
+    assert (net.config.connections, net.config.dense_init) == (("learned", "gaussian") if learned else ("random", None))
     assert net.config.arch == "conv(2,k5,p0,g1,d3)-pool(4)-conv(4,k3,p1,g2,d3)-pool(2)-flatten-dense(40)"
     assert f"trained {net.num_gates:,} gates" in result.output
 
@@ -66,6 +70,13 @@ def test_conv_model_trains_compiles_and_verifies_bit_exact_on_icarus(tmp_path, m
     assert result.exit_code == 0, result.output
     verify = json.loads((rtl / "verify.json").read_text())
     assert verify["mismatches"] == 0 and verify["vectors"] >= 64 and verify["passed"]
+
+
+def test_dense_init_is_refused_for_a_dense_network(tmp_path, mnist_dir):
+    out = tmp_path / "m.pt"
+    result = invoke(*train_args(mnist_dir, "--widths", "40,40", "--dense-init", "gaussian"), "-o", out)
+    assert_one_line_error(result, "--dense-init initializes the dense layers of a convolutional network")
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("arch, needle", [

@@ -210,6 +210,20 @@ def test_learned_connections_in_the_dense_layers_keep_the_selection_gap_zero():
     assert torch.equal(train_out.round().long(), torch.from_numpy(sim_scores(freeze(net), x.numpy())))
 
 
+def test_dense_init_initializes_the_dense_layers_apart_from_the_trunk():
+    from lgn2hw.ir.gates import PASS_A
+
+    net = ConvLogicNet(conv_config(init="residual", residual_logit=2.0, dense_init="gaussian"))
+    trunk = [layer for layer in net.gate_layers if isinstance(layer, TreeConv2d)]
+    assert all(bool((layer.frozen_ops() == PASS_A).all()) for layer in trunk)
+    assert all(float((layer.frozen_ops() == PASS_A).float().mean()) < 0.5 for layer in net.head)  # N(0, 1) logits
+    assert net.head[0].weights.std() > 0.5
+    same = ConvLogicNet(conv_config(init="residual", residual_logit=2.0))
+    assert all(bool((layer.frozen_ops() == PASS_A).all()) for layer in same.head)  # default: as the trunk
+    with pytest.raises(ConfigError, match="unknown dense init 'uniform'"):
+        conv_config(dense_init="uniform").validate()
+
+
 def test_learned_connections_pool_larger_than_a_dense_blocks_inputs_names_the_block():
     # conv(6)-pool-conv(8)-pool-flatten gives 8 x 2 x 2 = 32 inputs to dense(64) (block 6)
     with pytest.raises(ConfigError, match=r"block 6 dense\(64\): a pool of 40 candidates is larger than its 32 inputs"):

@@ -100,6 +100,9 @@ def training_options(f):
         click.option("--init", type=click.Choice(["gaussian", "residual"]), default=None,
                      help="Logit initialization: N(0,1), or residual (pass-through gate favoured, for deep nets) "
                           "[default: gaussian for dense networks, residual for convolutional ones]."),
+        click.option("--dense-init", type=click.Choice(["gaussian", "residual"]), default=None,
+                     help="Convolutional networks: initialization of the dense layers after the trunk "
+                          "[default: as --init]. Learned connections train better from gaussian (docs/conv.md)."),
         click.option("--residual-logit", type=positive_float(1e9), default=None,
                      help="With --init residual: the pass-through gate's initial logit, the others 0 [default: 5.0]. "
                           "Lower values let Hard-ST flip gates sooner (docs/conv.md)."),
@@ -123,7 +126,7 @@ def settings_from(kw: dict) -> dict:
 
     keys = ("dataset", "data_dir", "thresholds", "limit_train", "limit_test", "layers", "width", "epochs", "batch_size", "lr", "lr_schedule", "tau",
             "grad_factor", "threshold_kind", "widths", "outputs_per_class", "connections", "pool", "arch", "channels",
-            "residual_logit")
+            "residual_logit", "dense_init")
     settings = resolve(kw["preset"], {k: kw[k] for k in keys})
     cage = kw["cage"] if kw["cage"] is not None else kw["estimator"] in STRAIGHT_THROUGH
     init = kw["init"] or settings.get("init") or ("residual" if is_conv_settings(settings) else "gaussian")

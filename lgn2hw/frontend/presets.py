@@ -223,7 +223,7 @@ PRESET_KEYS = {
     "dataset": _TEXT, "thresholds": _INT, "threshold_kind": _TEXT, "layers": _INT, "width": _INT, "widths": _INTS,
     "outputs_per_class": _INT, "connections": _TEXT, "pool": _INT, "epochs": _INT, "batch_size": _INT, "lr": _NUM,
     "lr_schedule": _TEXT, "tau": _NUM, "grad_factor": _NUM, "limit_train": _INT, "limit_test": _INT, "arch": _TEXT,
-    "channels": _INTS, "init": _TEXT, "residual_logit": _NUM,
+    "channels": _INTS, "init": _TEXT, "residual_logit": _NUM, "dense_init": _TEXT,
 }
 
 

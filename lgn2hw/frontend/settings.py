@@ -93,6 +93,9 @@ def net_config_from(settings: dict, data: EncodedData) -> NetConfig | ConvNetCon
     arch = architecture(settings)
     blocks = None if arch == "dense" else parse(arch)
     if blocks is None or not is_convolutional(blocks):
+        if settings.get("dense_init") is not None:
+            raise ConfigError("--dense-init initializes the dense layers of a convolutional network; "
+                              "a dense network's layers take --init")
         if blocks is None:
             widths = network_widths(settings, data.num_classes)
         else:
@@ -111,7 +114,8 @@ def net_config_from(settings: dict, data: EncodedData) -> NetConfig | ConvNetCon
         raise ConfigError(f"a convolutional network needs image inputs; data set {data.name!r} has no image shape")
     return ConvNetConfig(
         num_inputs=data.num_inputs, num_classes=data.num_classes, image_shape=list(data.image_shape),
-        arch=canonical(blocks), **method, init=settings.get("init") or "residual", connections=connections,
+        arch=canonical(blocks), **method, init=settings.get("init") or "residual", dense_init=settings.get("dense_init"),
+        connections=connections,
         pool=settings["pool"] if settings.get("pool") is not None else ConvNetConfig.pool,
     )
 

@@ -23,7 +23,7 @@ from ...errors import ConfigError
 from .arch import Conv, Dense, Pool, canonical, is_convolutional, parse, shapes
 from .cage import CageSchedule
 from .estimators import frozen_coefficients, select_coefficients
-from .network import EVAL_ACTIVATION_BYTES, NetConfig, _ScaleGrad, dense_forward, dense_layers
+from .network import EVAL_ACTIVATION_BYTES, INITS, NetConfig, _ScaleGrad, dense_forward, dense_layers
 from .pool import OrPool2d
 from .tree_conv import TreeConv2d
 
@@ -49,6 +49,10 @@ class ConvNetConfig:
     # The dense layers' wiring, as in NetConfig: "random", or "learned" from pools of ``pool`` candidates.
     connections: str = "random"
     pool: int = 8
+    # The dense layers' initialization when it differs from the trunk's ``init`` (None: the same).
+    # Residual init keeps most dense gates wires under Hard-ST, and learned connections choose
+    # poorly among wires; gaussian dense layers fit better (docs/conv.md, "Measured").
+    dense_init: str | None = None
 
     def __post_init__(self) -> None:
         self.image_shape = [int(s) for s in self.image_shape]
@@ -68,8 +72,8 @@ class ConvNetConfig:
         return NetConfig(
             num_inputs=flat, num_classes=self.num_classes, widths=[b.width for b in blocks if isinstance(b, Dense)],
             tau=self.tau, seed=self.seed, estimator=self.estimator, cage=self.cage, cage_per_gate=self.cage_per_gate,
-            temperature=self.temperature, init=self.init, residual_logit=self.residual_logit, grad_factor=self.grad_factor,
-            connections=self.connections, pool=self.pool,
+            temperature=self.temperature, init=self.dense_init or self.init, residual_logit=self.residual_logit,
+            grad_factor=self.grad_factor, connections=self.connections, pool=self.pool,
         )
 
     def validate(self) -> None:
@@ -88,6 +92,8 @@ class ConvNetConfig:
             if isinstance(block, Dense) and self.connections == "learned" and self.pool > block_shapes[i][0]:
                 raise ConfigError(f"architecture block {i + 1} {block.text()}: a pool of {self.pool} candidates is larger "
                                   f"than its {block_shapes[i][0]} inputs (use --pool <= {block_shapes[i][0]})")
+        if self.dense_init is not None and self.dense_init not in INITS:
+            raise ConfigError(f"unknown dense init {self.dense_init!r} (choose from {', '.join(INITS)})")
         if blocks[-1].width % self.num_classes:
             raise ConfigError(f"architecture: the last layer, {blocks[-1].text()}, is not divisible by {self.num_classes} classes")
         self.head_config().validate()
